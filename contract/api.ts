@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * Request schemas of the public and internal API: they validate requests on the server, generate the
+ * OpenAPI document, and type the console's calls.
+ */
+
+const Money = z
+  .number()
+  .int('must be an integer count of minor units (fen)')
+  .min(1)
+  .max(1_000_000_000_000_00);
+const Name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+const IdRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a valid id');
+const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+export const Term = z.strictObject({
+  unit: z.enum(['month', 'year']),
+  count: z.number().int().min(1).max(36),
+});
+
+const Shape = {
+  region: z.string().min(1).max(64),
+  cuType: z.string().min(1).max(32),
+  cuSize: z.number().int().min(1).max(1024),
+  replicas: z.number().int().min(1).max(100),
+  term: Term,
+};
+
+export const QuoteBody = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('new_purchase'), ...Shape }),
+  z.strictObject({
+    type: z.literal('upgrade'),
+    clusterId: IdRef,
+    cuSize: z.number().int().min(1).max(1024).optional(),
+    replicas: z.number().int().min(1).max(100).optional(),
+  }),
+]);
+
+export const CreateClusterBody = z.strictObject({ projectId: IdRef, name: Name, ...Shape });
+
+export const UpgradeBody = z
+  .strictObject({
+    cuSize: z.number().int().min(1).max(1024).optional(),
+    replicas: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((b) => b.cuSize !== undefined || b.replicas !== undefined, {
+    message: 'name cuSize, replicas or both',
+    path: ['cuSize'],
+  });
+
+export const PayBody = z.strictObject({ couponId: z.string().max(64).optional() });
+export const EmptyBody = z.strictObject({});
+
+export const ORDER_STATUS_VALUES = ['unpaid', 'paid', 'cancelled', 'timed_out'] as const;
+
+export const OrderListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  status: z
+    .string()
+    .max(64)
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(ORDER_STATUS_VALUES)).max(4))
+    .optional(),
+  type: z.enum(['new_purchase', 'upgrade']).optional(),
+  projectId: IdRef.optional(),
+  clusterId: IdRef.optional(),
+  createdFrom: Instant.optional(),
+  createdTo: Instant.optional(),
+  q: z.string().trim().min(1).max(64).optional(),
+});
+
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export const ClusterListQuery = ListQuery.extend({
+  projectId: IdRef.optional(),
+  state: z.enum(['pending_payment', 'creating', 'running', 'upgrading', 'cancelled']).optional(),
+});
+
+export const LoginBody = z.strictObject({
+  email: z.string().trim().max(254),
+  password: z.string().min(1).max(200),
+});
+
+// Internal API
+export const CreateOrgBody = z.strictObject({
+  name: Name.max(128),
+  currency: z.literal('CNY').default('CNY'),
+  timeZone: z.string().min(1).max(64).default('Asia/Shanghai'),
+  certified: z.boolean().default(false),
+});
+export const CertifyBody = z.strictObject({ certified: z.boolean() });
+export const CreateProjectBody = z.strictObject({ name: Name });
+export const CreateMemberBody = z.strictObject({
+  email: z.email().max(254),
+  password: z.string().min(8).max(200).optional(),
+  orgRole: z.enum(['org_admin', 'org_billing_admin', 'org_member']),
+  projectRoles: z
+    .array(
+      z.strictObject({
+        projectId: IdRef,
+        role: z.enum(['project_admin', 'project_editor', 'project_viewer']),
+      }),
+    )
+    .max(100)
+    .optional(),
+});
+export const BankTransferBody = z.strictObject({
+  remittanceCode: z.string().regex(/^\d{9}$/, 'must be the 9-digit remittance code'),
+  amount: Money,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
+  bankReference: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+});
+export const GrantCouponBody = z.strictObject({ amount: Money, expiresAt: Instant });
+export const ClockBody = z.union([
+  z.strictObject({
+    advanceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 366 * 86_400),
+  }),
+  z.strictObject({ now: Instant }),
+]);

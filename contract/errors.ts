@@ -1,0 +1,40 @@
+/**
+ * The one map from a stable error code to its HTTP status, shared by the API and the console.
+ * Domain code throws `AppError(code)`; only the HTTP error mapper reads this table.
+ */
+export const ERROR_STATUS = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  METHOD_NOT_ALLOWED: 405,
+  INSUFFICIENT_BALANCE: 402,
+  ORDER_NOT_PAYABLE: 409,
+  ORDER_NOT_CANCELLABLE: 409,
+  COUPON_NOT_APPLICABLE: 422,
+  UPGRADE_ALREADY_PENDING: 409,
+  INVALID_UPGRADE: 422,
+  CLUSTER_NOT_READY: 409,
+  ORG_NOT_CERTIFIED: 403,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  REMITTANCE_CODE_UNKNOWN: 422,
+  CURRENCY_MISMATCH: 422,
+  BANK_REFERENCE_CONFLICT: 409,
+  ALREADY_MEMBER: 409,
+  EMAIL_TAKEN: 409,
+  INVALID_CREDENTIALS: 401,
+  CSRF_TOKEN_INVALID: 403,
+  CLOCK_BACKWARDS: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { ClusterListQuery, CreateClusterBody, UpgradeBody } from '../../../contract/api.js';
+import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
+import { defineRoute, Id } from '../http/route.js';
+import { AppError } from '../platform/errors.js';
+import { decodeCursor, pageOf } from '../platform/pagination.js';
+import { presentCluster } from './clusters.presenter.js';
+import { getCluster, listClusters } from './clusters.repository.js';
+import { createCluster } from './create-cluster.js';
+import { upgradeCluster } from './upgrade-cluster.js';
+
+const OrgParams = z.object({ orgId: Id });
+const ClusterParams = z.object({ orgId: Id, clusterId: Id });
+
+export const clusterRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/clusters',
+    summary: 'Create a subscription cluster; answers the cluster and its unpaid new-purchase order',
+    tags: ['clusters'],
+    auth: 'user',
+    params: OrgParams,
+    body: CreateClusterBody,
+    successStatus: 201,
+    handler: async ({ deps, principal, params, body, now }, tx) => ({
+      status: 201,
+      body: await createCluster(deps, tx, principal, params.orgId, body, now),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/clusters',
+    summary: 'List clusters the caller can see',
+    tags: ['clusters'],
+    auth: 'user',
+    params: OrgParams,
+    query: ClusterListQuery,
+    handler: async ({ deps, principal, params, query, now }) => {
+      const scope = projectScope(principal, params.orgId, 'cluster.list');
+      let projectIds = scope.all ? undefined : scope.projectIds;
+      if (query.projectId) {
+        authorizeProject(principal, params.orgId, query.projectId, 'cluster.list', 'project');
+        projectIds = [query.projectId];
+      }
+      const after = query.cursor
+        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
+        : undefined;
+      const rows = await listClusters(
+        deps.db,
+        params.orgId,
+        { projectIds, state: query.state },
+        {
+          limit: query.limit,
+          after: after && { createdAt: new Date(after[0]), id: after[1] },
+        },
+      );
+      return {
+        body: pageOf(
+          rows,
+          query.limit,
+          (r) => presentCluster(r, now),
+          (r) => [r.created_at.toISOString(), r.id],
+        ),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/clusters/:clusterId',
+    summary: 'One cluster',
+    tags: ['clusters'],
+    auth: 'user',
+    params: ClusterParams,
+    handler: async ({ deps, principal, params, now }) => {
+      orgAccess(principal, params.orgId);
+      const c = await getCluster(deps.db, params.orgId, params.clusterId);
+      if (!c) throw new AppError('NOT_FOUND', 'cluster not found');
+      authorizeProject(principal, params.orgId, c.project_id, 'cluster.read', 'cluster');
+      return { body: presentCluster(c, now) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/clusters/:clusterId/upgrade',
+    summary: '升配: raise CU size and/or replicas of a running cluster; answers the unpaid upgrade order',
+    tags: ['clusters'],
+    auth: 'user',
+    params: ClusterParams,
+    body: UpgradeBody,
+    successStatus: 201,
+    handler: async ({ deps, principal, params, body, now }, tx) => ({
+      status: 201,
+      body: await upgradeCluster(deps, tx, principal, params.orgId, params.clusterId, body, now),
+    }),
+  }),
+];

@@ -1,0 +1,109 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { parseInt8 } from '../platform/money.js';
+import type { Database, Db } from './schema.js';
+
+/** int8 (OID 20) to a checked safe integer; everything else as pg parses it. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return parseInt8;
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not narrow on format
+    return (pg.types.getTypeParser as any)(oid, format);
+  },
+};
+
+export interface Database$ {
+  db: Db;
+  engine: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; 'memory://' for an in-memory database. */
+  dataDir?: string;
+  poolSize?: number;
+  /** Restore a PGlite database from a dump (tests reuse one migrated template). */
+  loadDataDir?: Blob | File;
+}
+
+export async function connect(opts: ConnectOptions): Promise<Database$> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20, types });
+    // A dropped connection (pg_terminate_backend, a restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+  const dataDir = opts.dataDir ?? './data';
+  const inMemory = dataDir.startsWith('memory://');
+  const release = inMemory ? () => {} : lockDataDir(dataDir);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pglite = await PGlite.create(inMemory ? undefined : resolve(dataDir, 'pg'), {
+      loadDataDir: opts.loadDataDir,
+    });
+    // PGlite serves one connection: a pool of exactly one (a larger pool corrupts the protocol stream).
+    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, types });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      engine: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await pglite.close();
+        release();
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/**
+ * Two processes on one PGlite directory silently lose data, so the first one holds a lock file and a
+ * second is refused. A lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockPath = join(dataDir, 'tally.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new DataDirLockedError(resolve(dataDir), pid);
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class DataDirLockedError extends Error {
+  constructor(dir: string, pid: number) {
+    super(
+      `the embedded database at ${dir} is in use by another Tally process (pid ${pid}). ` +
+        'Stop that process, or set TALLY_DATA_DIR to another directory, or use DATABASE_URL for PostgreSQL.',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}

@@ -1,0 +1,212 @@
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+
+/** Row types of the tables, as the driver returns them (int8 parsed to a safe number, timestamptz to Date). */
+type Json = ColumnType<unknown, string, string>;
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  currency: string;
+  time_zone: string;
+  certified: boolean;
+  remittance_code: string;
+  created_at: Date;
+}
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  created_at: Date;
+}
+export interface ApiKeysTable {
+  key_hash: string;
+  user_id: string;
+  prefix: string;
+  created_at: Date;
+}
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Date;
+  expires_at: Date;
+}
+export interface MembershipsTable {
+  org_id: string;
+  user_id: string;
+  org_role: string;
+  created_at: Date;
+}
+export interface ProjectsTable {
+  org_id: string;
+  id: string;
+  name: string;
+  created_at: Date;
+}
+export interface ProjectRolesTable {
+  org_id: string;
+  project_id: string;
+  user_id: string;
+  role: string;
+}
+export interface ClustersTable {
+  org_id: string;
+  id: string;
+  project_id: string;
+  name: string;
+  region: string;
+  cu_type: string;
+  cu_size: number;
+  replicas: number;
+  term_unit: string;
+  term_count: number;
+  state: string;
+  payment_deadline: Date | null;
+  term_ends_at: Date | null;
+  target_cu_size: number | null;
+  target_replicas: number | null;
+  ready_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+export interface OrdersTable {
+  org_id: string;
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  cluster_name: string;
+  type: string;
+  status: string;
+  currency: string;
+  amount: number;
+  list_amount: number;
+  discount_amount: number;
+  config: Json;
+  config_before: Json | null;
+  pricing: Json;
+  created_at: Date;
+  expires_at: Date;
+  paid_at: Date | null;
+  cancelled_at: Date | null;
+  timed_out_at: Date | null;
+  created_by: string;
+  paid_by: string | null;
+  cancelled_by: string | null;
+  bill_month: string | null;
+}
+export interface OrderHistoryTable {
+  org_id: string;
+  order_id: string;
+  seq: number;
+  from_status: string | null;
+  to_status: string;
+  actor_type: string;
+  actor_id: string | null;
+  at: Date;
+  recorded_at: Date;
+}
+export interface BalancesTable {
+  org_id: string;
+  currency: string;
+  cash: number;
+  updated_at: Date;
+}
+export interface LedgerTransactionsTable {
+  org_id: string;
+  id: string;
+  kind: string;
+  ref_id: string;
+  memo: string | null;
+  created_at: Date;
+}
+export interface LedgerEntriesTable {
+  org_id: string;
+  id: Generated<number>;
+  txn_id: string;
+  account: string;
+  amount: number;
+  currency: string;
+  order_id: string | null;
+  created_at: Date;
+}
+export interface BankTransfersTable {
+  bank_reference: string;
+  remittance_code: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  org_id: string | null;
+  topup_id: string | null;
+  report_count: Generated<number>;
+  first_reported_at: Date;
+  last_reported_at: Date;
+}
+export interface TopupsTable {
+  org_id: string;
+  id: string;
+  bank_reference: string;
+  amount: number;
+  currency: string;
+  ledger_txn_id: string;
+  created_at: Date;
+}
+export interface CouponsTable {
+  org_id: string;
+  id: string;
+  currency: string;
+  amount: number;
+  remaining: number;
+  expires_at: Date;
+  granted_by: string;
+  created_at: Date;
+}
+export interface OutboxEventsTable {
+  org_id: string;
+  id: Generated<number>;
+  type: string;
+  aggregate_id: string;
+  payload: Json;
+  created_at: Date;
+  processed_at: Date | null;
+}
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response: Json | null;
+  created_at: Date;
+}
+export interface TestClockTable {
+  id: number;
+  offset_ms: number;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  memberships: MembershipsTable;
+  projects: ProjectsTable;
+  project_roles: ProjectRolesTable;
+  clusters: ClustersTable;
+  orders: OrdersTable;
+  order_history: OrderHistoryTable;
+  balances: BalancesTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  bank_transfers: BankTransfersTable;
+  topups: TopupsTable;
+  coupons: CouponsTable;
+  outbox_events: OutboxEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  test_clock: TestClockTable;
+}
+
+export type Db = Kysely<Database>;
+/** Functions that must run inside a transaction say so in their signature. */
+export type Tx = Transaction<Database>;
+/** Either: reads that may run inside or outside a transaction. */
+export type Queryable = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { z } from 'zod';
+import type { Deps } from '../deps.js';
+import { AppError } from '../platform/errors.js';
+import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from '../platform/idempotency.js';
+import { authenticate } from './authenticate.js';
+import { errorBody, isTransientDbError, toHttpError, validationError } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import type { Answer, RouteSpec } from './route.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface AppOptions {
+  routes: RouteSpec[];
+  /** Called before each request when the test clock is on (reads the shared offset). */
+  beforeRequest?: () => Promise<void>;
+  /** Extra plugins, e.g. the console's static files. */
+  extend?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.addHook('onRequest', async (req) => {
+    (req as { startNs?: bigint }).startNs = process.hrtime.bigint();
+    if (opts.beforeRequest) await opts.beforeRequest();
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = Number(process.hrtime.bigint() - ((req as { startNs?: bigint }).startNs ?? 0n)) / 1e9;
+    deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: req.method, route }, seconds);
+    const ctx = (req as { logCtx?: Record<string, unknown> }).logCtx ?? {};
+    req.log.info(
+      { method: req.method, route, status: reply.statusCode, ms: Math.round(seconds * 1e4) / 10, ...ctx },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body, unexpected } = toHttpError(err);
+    if (unexpected) req.log.error({ reqId: req.id, err }, 'unexpected error');
+    else
+      (req as { logCtx?: Record<string, unknown> }).logCtx = {
+        ...(req as { logCtx?: object }).logCtx,
+        outcome: body.error.code,
+      };
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  for (const spec of opts.routes) {
+    app.route({ method: spec.method, url: spec.url, handler: (req, reply) => run(deps, spec, req, reply) });
+  }
+  const openapi = buildOpenApi(opts.routes);
+  app.get('/v1/openapi.json', async () => openapi);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_req, reply) => {
+    await refreshGauges(deps);
+    void reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  if (opts.extend) await opts.extend(app);
+  return app;
+}
+
+async function refreshGauges(deps: Deps): Promise<void> {
+  const { orderGauges } = await import('../orders/orders.repository.js');
+  const g = await orderGauges(deps.db, deps.clock.now());
+  deps.metrics.ordersByStatus.reset();
+  for (const [status, n] of Object.entries(g.byStatus)) deps.metrics.ordersByStatus.set({ status }, n);
+  deps.metrics.sweeperLagSeconds.set(g.sweeperLagSeconds);
+}
+
+function parse<T extends z.ZodType>(
+  schema: T | undefined,
+  value: unknown,
+  where: 'params' | 'query' | 'body',
+): z.infer<T> {
+  if (!schema) return (value ?? {}) as z.infer<T>;
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  // A path segment that cannot be an id names nothing.
+  if (where === 'params') throw new AppError('NOT_FOUND', 'not found');
+  throw validationError(where, r.error);
+}
+
+function send(reply: FastifyReply, answer: Answer, fallbackStatus: number): FastifyReply {
+  void reply.status(answer.status ?? fallbackStatus);
+  if (answer.headers) for (const [k, v] of Object.entries(answer.headers)) void reply.header(k, v);
+  if (answer.contentType) void reply.header('content-type', answer.contentType);
+  return reply.send(answer.body);
+}
+
+async function run(
+  deps: Deps,
+  spec: RouteSpec,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const now = deps.clock.now();
+  const principal = await authenticate(deps, req, spec.auth, now);
+  const params = parse(spec.params, req.params, 'params');
+  const query = parse(spec.query, req.query, 'query');
+  const body = spec.method === 'POST' ? parse(spec.body, req.body, 'body') : undefined;
+  const logCtx: Record<string, unknown> = { principal: principal?.id };
+  const p = params as Record<string, unknown>;
+  if (p.orgId) logCtx.org = p.orgId;
+  if (p.orderId) logCtx.order = p.orderId;
+  (req as { logCtx?: Record<string, unknown> }).logCtx = logCtx;
+  const ctx = { deps, req, reply, principal, params, query, body, now } as never;
+  const okStatus = spec.successStatus ?? 200;
+
+  if (spec.method === 'GET' || spec.noTransaction) {
+    const answer = await spec.handler(ctx, undefined as never);
+    logCtx.outcome = 'ok';
+    return send(reply, answer, okStatus);
+  }
+
+  const keyHeader = req.headers['idempotency-key'];
+  let key: string | undefined;
+  if (keyHeader !== undefined) {
+    if (typeof keyHeader !== 'string' || !IDEMPOTENCY_KEY.test(keyHeader)) {
+      throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters', {
+        in: 'header',
+        issues: [{ field: 'Idempotency-Key', message: 'invalid' }],
+      });
+    }
+    key = principal ? keyHeader : undefined;
+  }
+  const scope = principal?.id ?? '';
+  const hash = key ? requestHash(spec.method, req.url.split('?')[0] ?? '', body) : '';
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await deps.db.transaction().execute(async (tx) => {
+        if (key) {
+          const stored = await claimKey(tx, scope, key, hash, now);
+          if (stored)
+            return { replayed: true as const, answer: { status: stored.statusCode, body: stored.body } };
+        }
+        const answer = await spec.handler(ctx, tx);
+        if (key)
+          await storeAnswer(tx, scope, key, { statusCode: answer.status ?? okStatus, body: answer.body });
+        return { replayed: false as const, answer };
+      });
+      if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      const status = result.answer.status ?? okStatus;
+      logCtx.outcome =
+        status < 400
+          ? result.replayed
+            ? 'replayed'
+            : 'ok'
+          : (result.answer.body as { error?: { code?: string } })?.error?.code;
+      return send(reply, result.answer, okStatus);
+    } catch (err) {
+      if (isTransientDbError(err) && attempt < 3) continue;
+      if (err instanceof AppError && key && err.code !== 'IDEMPOTENCY_KEY_REUSED') {
+        const { status, body: eb } = toHttpError(err);
+        const stored = await storeErrorAnswer(deps.db, scope, key, hash, now, {
+          statusCode: status,
+          body: eb,
+        });
+        logCtx.outcome = (stored.body as { error?: { code?: string } })?.error?.code ?? 'replayed';
+        return reply.status(stored.statusCode).send(stored.body);
+      }
+      throw err;
+    }
+  }
+}

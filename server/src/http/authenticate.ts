@@ -1,0 +1,79 @@
+import type { FastifyRequest } from 'fastify';
+import { findSession, findUserByApiKeyHash, loadOrgAccess } from '../access/access.repository.js';
+import type { Principal } from '../access/roles.js';
+import { hashToken, safeEqual } from '../access/secrets.js';
+import type { Deps } from '../deps.js';
+import { AppError } from '../platform/errors.js';
+import type { AuthMode } from './route.js';
+
+export const SESSION_COOKIE = 'tally_session';
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S{1,512})$/i.exec(h);
+  if (!m) throw new AppError('UNAUTHENTICATED', 'use Authorization: Bearer <api key>');
+  return m[1];
+}
+
+function cookie(req: FastifyRequest, name: string): string | undefined {
+  const raw = req.headers.cookie;
+  if (!raw || raw.length > 8192) return undefined;
+  for (const part of raw.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * API keys (Bearer) for the public API, the operator token for the internal API, and the console's session
+ * cookie. A cookie-authenticated change must carry the session's CSRF token in X-CSRF-Token.
+ */
+export async function authenticate(
+  deps: Deps,
+  req: FastifyRequest,
+  mode: AuthMode,
+  now: Date,
+): Promise<Principal | null> {
+  if (mode === 'none') return null;
+  const token = bearer(req);
+  if (token !== undefined && safeEqual(token, deps.config.operatorToken)) {
+    if (mode === 'operator') return { kind: 'operator', id: 'operator' };
+    throw new AppError('FORBIDDEN', 'the operator token is for the internal API only');
+  }
+  if (token !== undefined) {
+    const user = await findUserByApiKeyHash(deps.db, hashToken(token));
+    if (!user) throw new AppError('UNAUTHENTICATED', 'unknown API key');
+    if (mode === 'operator') throw new AppError('FORBIDDEN', 'the internal API needs the operator token');
+    return {
+      kind: 'user',
+      id: user.id,
+      email: user.email,
+      via: 'api_key',
+      orgs: await loadOrgAccess(deps.db, user.id),
+    };
+  }
+  const sessionToken = cookie(req, SESSION_COOKIE);
+  if (sessionToken) {
+    const session = await findSession(deps.db, hashToken(sessionToken), now);
+    if (session) {
+      if (mode === 'operator') throw new AppError('FORBIDDEN', 'the internal API needs the operator token');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const sent = req.headers['x-csrf-token'];
+        if (typeof sent !== 'string' || !safeEqual(sent, session.csrf_token)) {
+          throw new AppError('CSRF_TOKEN_INVALID', 'missing or wrong X-CSRF-Token for a session request');
+        }
+      }
+      return {
+        kind: 'user',
+        id: session.id,
+        email: session.email,
+        via: 'session',
+        csrfToken: session.csrf_token,
+        orgs: await loadOrgAccess(deps.db, session.id),
+      };
+    }
+  }
+  throw new AppError('UNAUTHENTICATED', 'sign in, or send Authorization: Bearer <api key>');
+}

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Principal, UserPrincipal } from '../access/roles.js';
+import type { Tx } from '../db/schema.js';
+import type { Deps } from '../deps.js';
+
+export type Method = 'GET' | 'POST';
+export type AuthMode = 'user' | 'operator' | 'none';
+
+/**
+ * What a handler answers: JSON by default, or a stream / buffer with its content type (documents). A POST
+ * handler that returns an error status (rather than throwing) commits its writes: an unmatched bank
+ * transfer is kept while the caller is told REMITTANCE_CODE_UNKNOWN.
+ */
+export interface Answer {
+  status?: number;
+  /** JSON-serializable, or a Buffer / Readable when contentType is set */
+  body: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Ctx<P, Q, B, A extends AuthMode> {
+  deps: Deps;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  principal: A extends 'user'
+    ? UserPrincipal
+    : A extends 'operator'
+      ? Extract<Principal, { kind: 'operator' }>
+      : null;
+  params: P;
+  query: Q;
+  body: B;
+  now: Date;
+}
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  A extends AuthMode = AuthMode,
+> {
+  method: Method;
+  /** fastify syntax, e.g. /v1/orgs/:orgId/orders/:orderId */
+  url: string;
+  summary: string;
+  tags: string[];
+  auth: A;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** documentation of the success answer */
+  response?: z.ZodType;
+  successStatus?: number;
+  /** A POST that manages its own database access (runs jobs): no wrapping transaction, no idempotency. */
+  noTransaction?: boolean;
+  /** The answer media type when not JSON (documents, exports). */
+  produces?: string;
+  /**
+   * GET handlers read through `deps.db`. POST handlers run inside one transaction together with their
+   * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do.
+   */
+  handler: A extends AuthMode
+    ? (ctx: Ctx<z.infer<P>, z.infer<Q>, z.infer<B>, A>, tx: Tx) => Promise<Answer>
+    : never;
+}
+
+export function defineRoute<
+  P extends z.ZodType = z.ZodObject<{}>,
+  Q extends z.ZodType = z.ZodObject<{}>,
+  B extends z.ZodType = z.ZodObject<{}>,
+  A extends AuthMode = 'user',
+>(spec: RouteSpec<P, Q, B, A>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** Ids in paths: anything else cannot name a resource, so it is simply not found. */
+export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a valid id');

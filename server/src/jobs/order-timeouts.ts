@@ -1,0 +1,26 @@
+import type { Db } from '../db/schema.js';
+import { timeOutDue } from '../orders/orders.repository.js';
+
+export const SWEEP_BATCH = 5_000;
+
+/**
+ * Persists timed_out for every overdue unpaid order, in bounded batches. Safe with any number of instances:
+ * each batch claims its rows with SKIP LOCKED and the update is conditional on status = 'unpaid'. Reads
+ * and pays already treat a past-deadline order as timed out, so this only makes the fact durable.
+ */
+export async function sweepOrderTimeouts(
+  db: Db,
+  now: Date,
+  opts: { batch?: number; maxBatches?: number } = {},
+): Promise<{ timedOut: number; worstLatenessMs: number }> {
+  const batch = opts.batch ?? SWEEP_BATCH;
+  let total = 0;
+  let worst = 0;
+  for (let i = 0; i < (opts.maxBatches ?? 1_000); i++) {
+    const r = await db.transaction().execute((tx) => timeOutDue(tx, now, batch));
+    total += r.count;
+    worst = Math.max(worst, r.worstLatenessMs);
+    if (r.count < batch) break;
+  }
+  return { timedOut: total, worstLatenessMs: worst };
+}

@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import { transitionCluster } from '../clusters/clusters.repository.js';
+import type { Db, Tx } from '../db/schema.js';
+import { emit } from '../outbox/outbox.js';
+
+/**
+ * Provisioning, driven by the transactional outbox. A paid order's event (written in the payment's
+ * transaction) is claimed here with SKIP LOCKED and handled in the claiming transaction, so each event
+ * moves its cluster exactly once however many instances run:
+ *   new purchase: pending_payment → creating, ready after TALLY_PROVISION_SECONDS, then → running;
+ *   upgrade:      running → upgrading (to the new size), then → running with the new size.
+ */
+export async function processOutbox(
+  db: Db,
+  now: Date,
+  provisionSeconds: number,
+  batch = 200,
+): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const events = await tx
+      .selectFrom('outbox_events')
+      .select(['org_id', 'id', 'type', 'payload'])
+      .where('processed_at', 'is', null)
+      .orderBy('id')
+      .limit(batch)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const e of events) {
+      if (e.type === 'order.paid')
+        await startProvisioning(tx, e.org_id, e.payload as PaidPayload, now, provisionSeconds);
+    }
+    if (events.length) {
+      await tx
+        .updateTable('outbox_events')
+        .set({ processed_at: now })
+        .where(sql`(org_id, id)`, 'in', sql`(${sql.join(events.map((e) => sql`(${e.org_id}, ${e.id})`))})`)
+        .execute();
+    }
+    return events.length;
+  });
+}
+
+interface PaidPayload {
+  orderId: string;
+  type: 'new_purchase' | 'upgrade';
+  clusterId: string;
+  config: { cuSize: number; replicas: number };
+}
+
+async function startProvisioning(tx: Tx, orgId: string, p: PaidPayload, now: Date, provisionSeconds: number) {
+  const readyAt = new Date(now.getTime() + provisionSeconds * 1000);
+  if (p.type === 'new_purchase') {
+    const c = await transitionCluster(tx, orgId, p.clusterId, 'pending_payment', {
+      state: 'creating',
+      ready_at: readyAt,
+      updated_at: now,
+    });
+    if (c) await stateChanged(tx, orgId, p.clusterId, 'pending_payment', 'creating', now, p.orderId);
+  } else {
+    const c = await transitionCluster(tx, orgId, p.clusterId, 'running', {
+      state: 'upgrading',
+      target_cu_size: p.config.cuSize,
+      target_replicas: p.config.replicas,
+      ready_at: readyAt,
+      updated_at: now,
+    });
+    if (c) await stateChanged(tx, orgId, p.clusterId, 'running', 'upgrading', now, p.orderId);
+  }
+}
+
+async function stateChanged(
+  tx: Tx,
+  orgId: string,
+  clusterId: string,
+  from: string,
+  to: string,
+  now: Date,
+  orderId?: string,
+) {
+  await emit(tx, {
+    orgId,
+    type: 'cluster.state_changed',
+    aggregateId: clusterId,
+    payload: { clusterId, from, to, orderId },
+    now,
+  });
+}
+
+/** Finishes provisioning whose time has come: creating/upgrading → running, each a compare-and-set. */
+export async function completeProvisioning(db: Db, now: Date, batch = 500): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const due = await tx
+      .selectFrom('clusters')
+      .select(['org_id', 'id', 'state', 'target_cu_size', 'target_replicas'])
+      .where('state', 'in', ['creating', 'upgrading'])
+      .where('ready_at', '<=', now)
+      .orderBy('ready_at')
+      .limit(batch)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const c of due) {
+      const upgrading = c.state === 'upgrading';
+      const done = await transitionCluster(tx, c.org_id, c.id, c.state as 'creating' | 'upgrading', {
+        state: 'running',
+        ready_at: null,
+        ...(upgrading
+          ? {
+              cu_size: c.target_cu_size!,
+              replicas: c.target_replicas!,
+              target_cu_size: null,
+              target_replicas: null,
+            }
+          : {}),
+        updated_at: now,
+      });
+      if (done) await stateChanged(tx, c.org_id, c.id, c.state, 'running', now);
+    }
+    return due.length;
+  });
+}

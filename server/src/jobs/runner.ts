@@ -1,0 +1,108 @@
+import type { Deps } from '../deps.js';
+import { purgeExpiredKeys } from '../platform/idempotency.js';
+import { sweepOrderTimeouts } from './order-timeouts.js';
+import { completeProvisioning, processOutbox } from './provisioning.js';
+
+type JobName = 'sweeper' | 'outbox' | 'provisioning' | 'housekeeping';
+
+export interface Job {
+  name: JobName;
+  intervalMs: number;
+  run: (deps: Deps, now: Date) => Promise<unknown>;
+}
+
+/** Other features add their periodic work here (monthly bills). */
+export const extraJobs: Job[] = [];
+
+export function coreJobs(deps: Deps): Job[] {
+  return [
+    {
+      name: 'sweeper',
+      intervalMs: deps.config.sweepIntervalMs,
+      run: async (d, now) => {
+        const r = await sweepOrderTimeouts(d.db, now);
+        if (r.timedOut) {
+          d.metrics.sweeperTimedOut.inc(r.timedOut);
+          d.log.info(
+            { job: 'sweeper', timedOut: r.timedOut, worstLatenessMs: Math.round(r.worstLatenessMs) },
+            'orders timed out',
+          );
+        }
+        return r;
+      },
+    },
+    { name: 'outbox', intervalMs: 500, run: (d, now) => processOutbox(d.db, now, d.config.provisionSeconds) },
+    { name: 'provisioning', intervalMs: 1_000, run: (d, now) => completeProvisioning(d.db, now) },
+    { name: 'housekeeping', intervalMs: 3_600_000, run: (d, now) => purgeExpiredKeys(d.db, now) },
+  ];
+}
+
+/**
+ * Runs each job on its interval, never overlapping itself. Every instance runs every job; the jobs make
+ * that safe (row claims with SKIP LOCKED, compare-and-set updates, unique keys).
+ */
+export class JobRunner {
+  private timers: NodeJS.Timeout[] = [];
+  private running = new Map<string, Promise<unknown>>();
+  private stopped = false;
+  private readonly jobs: Job[];
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly beforeRun: () => Promise<void> = async () => {},
+  ) {
+    this.jobs = [...coreJobs(deps), ...extraJobs];
+  }
+
+  start(): void {
+    for (const job of this.jobs) {
+      const t = setInterval(() => {
+        if (!this.running.has(job.name)) void this.runJob(job);
+      }, job.intervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+  }
+
+  kick(name: string): void {
+    const job = this.jobs.find((j) => j.name === name);
+    if (job && !this.stopped && !this.running.has(job.name)) setImmediate(() => void this.runJob(job));
+  }
+
+  /** Runs the job now; if a run is in flight, waits for it and then runs afresh (never two at once). */
+  async runJob(job: Job): Promise<unknown> {
+    const inFlight = this.running.get(job.name);
+    const p: Promise<unknown> = (async () => {
+      if (inFlight) await inFlight;
+      try {
+        await this.beforeRun();
+        const r = await job.run(this.deps, this.deps.clock.now());
+        this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
+        return r;
+      } catch (err) {
+        this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'error' });
+        if (!this.stopped)
+          this.deps.log.warn({ job: job.name, err }, 'background job failed; it will run again');
+        return undefined;
+      }
+    })();
+    this.running.set(job.name, p);
+    void p.finally(() => {
+      if (this.running.get(job.name) === p) this.running.delete(job.name);
+    });
+    return p;
+  }
+
+  /** Runs every job once, in order (tests, and the internal jobs endpoint). */
+  async runAllOnce(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const job of this.jobs) out[job.name] = await this.runJob(job);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.running.values());
+  }
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import type { Queryable, Tx } from '../db/schema.js';
+
+export type Account = 'cash' | 'bank_clearing' | 'subscription_revenue' | 'payg_revenue';
+export type TxnKind = 'topup' | 'order_payment' | 'bill_payment' | 'reversal';
+
+export interface EntryInput {
+  account: Account;
+  /** signed minor units; for the org's cash account, positive is money the org holds */
+  amount: number;
+  orderId?: string | null;
+}
+
+/**
+ * Appends one balanced ledger transaction. The entries must sum to zero (double entry); the database
+ * refuses a second transaction of the same kind for the same reference (one debit per order, one credit
+ * per bank reference) and any update or delete of an entry.
+ */
+export async function postTransaction(
+  tx: Tx,
+  t: {
+    orgId: string;
+    id: string;
+    kind: TxnKind;
+    refId: string;
+    memo?: string;
+    currency: string;
+    now: Date;
+    entries: EntryInput[];
+  },
+): Promise<void> {
+  const sum = t.entries.reduce((s, e) => s + e.amount, 0);
+  if (sum !== 0 || t.entries.length < 2) throw new Error(`unbalanced ledger transaction ${t.id}: sum ${sum}`);
+  await tx
+    .insertInto('ledger_transactions')
+    .values({
+      org_id: t.orgId,
+      id: t.id,
+      kind: t.kind,
+      ref_id: t.refId,
+      memo: t.memo ?? null,
+      created_at: t.now,
+    })
+    .execute();
+  await tx
+    .insertInto('ledger_entries')
+    .values(
+      t.entries.map((e) => ({
+        org_id: t.orgId,
+        txn_id: t.id,
+        account: e.account,
+        amount: e.amount,
+        currency: t.currency,
+        order_id: e.orderId ?? null,
+        created_at: t.now,
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Takes `amount` from the org's cash if and only if it is there: one conditional update, so two payers can
+ * never both spend the same money. Returns the new balance, or undefined when the balance is short.
+ */
+export async function debitCash(
+  tx: Tx,
+  orgId: string,
+  amount: number,
+  now: Date,
+): Promise<number | undefined> {
+  const row = await tx
+    .updateTable('balances')
+    .set({ cash: sql`cash - ${amount}`, updated_at: now })
+    .where('org_id', '=', orgId)
+    .where('cash', '>=', amount)
+    .returning('cash')
+    .executeTakeFirst();
+  return row?.cash;
+}
+
+export async function creditCash(tx: Tx, orgId: string, amount: number, now: Date): Promise<number> {
+  const row = await tx
+    .updateTable('balances')
+    .set({ cash: sql`cash + ${amount}`, updated_at: now })
+    .where('org_id', '=', orgId)
+    .returning('cash')
+    .executeTakeFirstOrThrow();
+  return row.cash;
+}
+
+export async function createBalance(tx: Tx, orgId: string, currency: string, now: Date): Promise<void> {
+  await tx.insertInto('balances').values({ org_id: orgId, currency, cash: 0, updated_at: now }).execute();
+}
+
+export async function getCash(
+  db: Queryable,
+  orgId: string,
+): Promise<{ cash: number; currency: string } | undefined> {
+  return db
+    .selectFrom('balances')
+    .select(['cash', 'currency'])
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+}
+
+export async function listEntries(db: Queryable, orgId: string, opts: { beforeId?: number; limit: number }) {
+  let q = db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('ledger_transactions as t', (j) =>
+      j.onRef('t.org_id', '=', 'e.org_id').onRef('t.id', '=', 'e.txn_id'),
+    )
+    .select([
+      'e.id',
+      'e.txn_id',
+      'e.account',
+      'e.amount',
+      'e.currency',
+      'e.order_id',
+      'e.created_at',
+      't.kind',
+      't.ref_id',
+      't.memo',
+    ])
+    .where('e.org_id', '=', orgId)
+    .where('e.account', '=', 'cash')
+    .orderBy('e.id', 'desc')
+    .limit(opts.limit + 1);
+  if (opts.beforeId !== undefined) q = q.where('e.id', '<', opts.beforeId);
+  return q.execute();
+}
+
+/** For audits and tests: the org's cash balance as the sum of its entries. */
+export async function sumCashEntries(db: Queryable, orgId: string): Promise<number> {
+  const r = await db
+    .selectFrom('ledger_entries')
+    .select(sql<string>`coalesce(sum(amount), 0)::text`.as('s'))
+    .where('org_id', '=', orgId)
+    .where('account', '=', 'cash')
+    .executeTakeFirstOrThrow();
+  return Number(r.s);
+}

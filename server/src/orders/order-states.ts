@@ -1,0 +1,32 @@
+/**
+ * The order state machine (SPEC §2) as one pure table. Every transition in the code is checked against it,
+ * and performed as a compare-and-set on `status = 'unpaid'`.
+ */
+export const ORDER_STATUSES = ['unpaid', 'paid', 'cancelled', 'timed_out'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export const ORDER_TYPES = ['new_purchase', 'upgrade'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+
+export type OrderEvent = 'pay' | 'cancel' | 'time_out';
+
+export const TRANSITIONS: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
+  unpaid: { pay: 'paid', cancel: 'cancelled', time_out: 'timed_out' },
+  paid: {},
+  cancelled: {},
+  timed_out: {},
+};
+
+export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | undefined {
+  return TRANSITIONS[from][event];
+}
+
+export const isFinal = (s: OrderStatus): boolean => Object.keys(TRANSITIONS[s]).length === 0;
+
+/**
+ * The deadline is exact: at and after `expiresAt` an unpaid order is timed out, whether or not the sweeper
+ * has persisted it yet. Every read and every guard goes through this.
+ */
+export function effectiveStatus(o: { status: string; expires_at: Date }, now: Date): OrderStatus {
+  if (o.status === 'unpaid' && now.getTime() >= o.expires_at.getTime()) return 'timed_out';
+  return o.status as OrderStatus;
+}

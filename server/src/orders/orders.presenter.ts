@@ -1,0 +1,64 @@
+import { canProject } from '../access/policy.js';
+import type { OrgAccess } from '../access/roles.js';
+import type { OrderHistoryTable } from '../db/schema.js';
+import { effectiveStatus } from './order-states.js';
+import type { OrderRow } from './orders.repository.js';
+
+/** The buttons the console shows: what this caller may do to this order now. */
+export function availableActions(
+  o: OrderRow,
+  access: OrgAccess,
+  now: Date,
+): ('pay' | 'cancel' | 'download')[] {
+  const actions: ('pay' | 'cancel' | 'download')[] = [];
+  const unpaid = effectiveStatus(o, now) === 'unpaid';
+  if (unpaid && canProject(access, o.project_id, 'order.pay')) actions.push('pay');
+  if (unpaid && canProject(access, o.project_id, 'order.cancel')) actions.push('cancel');
+  if (canProject(access, o.project_id, 'order.download')) actions.push('download');
+  return actions;
+}
+
+export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date) {
+  const status = effectiveStatus(o, now);
+  return {
+    id: o.id,
+    orgId: o.org_id,
+    projectId: o.project_id,
+    clusterId: o.cluster_id,
+    clusterName: o.cluster_name,
+    type: o.type,
+    status,
+    currency: o.currency,
+    amount: o.amount,
+    listAmount: o.list_amount,
+    discountAmount: o.discount_amount,
+    config: o.config,
+    configBefore: o.config_before,
+    pricing: o.pricing,
+    createdAt: o.created_at,
+    expiresAt: o.expires_at,
+    paidAt: o.paid_at,
+    cancelledAt: o.cancelled_at,
+    // An order past its deadline but not yet swept timed out at the deadline itself.
+    timedOutAt: status === 'timed_out' ? (o.timed_out_at ?? o.expires_at) : null,
+    createdBy: o.created_by,
+    paidBy: o.paid_by,
+    cancelledBy: o.cancelled_by,
+    billMonth: o.bill_month,
+    availableActions: access ? availableActions(o, access, now) : [],
+  };
+}
+
+export function presentHistory(rows: OrderHistoryTable[], o: OrderRow, now: Date) {
+  const history = rows.map((h) => ({
+    from: h.from_status,
+    to: h.to_status,
+    at: h.at,
+    by: { type: h.actor_type, id: h.actor_id },
+  }));
+  // The deadline passed and the sweeper has not written it yet: the history says so already.
+  if (effectiveStatus(o, now) === 'timed_out' && o.status === 'unpaid') {
+    history.push({ from: 'unpaid', to: 'timed_out', at: o.expires_at, by: { type: 'system', id: null } });
+  }
+  return history;
+}

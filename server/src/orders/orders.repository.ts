@@ -1,0 +1,235 @@
+import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
+import type { OrdersTable, Queryable, Tx } from '../db/schema.js';
+import type { OrderStatus } from './order-states.js';
+
+export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'> & {
+  config: unknown;
+  config_before: unknown;
+  pricing: unknown;
+};
+
+export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
+  await tx.insertInto('orders').values(row).execute();
+}
+
+export async function insertHistory(
+  tx: Tx,
+  h: {
+    orgId: string;
+    orderId: string;
+    seq: 1 | 2;
+    from: OrderStatus | null;
+    to: OrderStatus;
+    actorType: 'user' | 'system' | 'operator';
+    actorId: string | null;
+    at: Date;
+    recordedAt: Date;
+  },
+) {
+  await tx
+    .insertInto('order_history')
+    .values({
+      org_id: h.orgId,
+      order_id: h.orderId,
+      seq: h.seq,
+      from_status: h.from,
+      to_status: h.to,
+      actor_type: h.actorType,
+      actor_id: h.actorId,
+      at: h.at,
+      recorded_at: h.recordedAt,
+    })
+    .execute();
+}
+
+export async function getOrder(db: Queryable, orgId: string, orderId: string): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', orderId)
+    .executeTakeFirst();
+}
+
+/** Locks the order row: pay and cancel lock the order first, then the balance (one order everywhere). */
+export async function lockOrder(tx: Tx, orgId: string, orderId: string): Promise<OrderRow | undefined> {
+  return tx
+    .selectFrom('orders')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', orderId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function getHistory(db: Queryable, orgId: string, orderId: string) {
+  return db
+    .selectFrom('order_history')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('order_id', '=', orderId)
+    .orderBy('seq')
+    .execute();
+}
+
+/**
+ * The compare-and-set of every order transition: it changes the row only if it is still unpaid and (for a
+ * user's action) still before its deadline. The returned row says who won.
+ */
+export async function transitionFromUnpaid(
+  tx: Tx,
+  orgId: string,
+  orderId: string,
+  now: Date,
+  set: Partial<
+    Pick<
+      OrdersTable,
+      'status' | 'paid_at' | 'paid_by' | 'bill_month' | 'cancelled_at' | 'cancelled_by' | 'timed_out_at'
+    >
+  >,
+  beforeDeadline: boolean,
+): Promise<OrderRow | undefined> {
+  let q = tx
+    .updateTable('orders')
+    .set(set)
+    .where('org_id', '=', orgId)
+    .where('id', '=', orderId)
+    .where('status', '=', 'unpaid');
+  q = beforeDeadline ? q.where('expires_at', '>', now) : q.where('expires_at', '<=', now);
+  return q.returningAll().executeTakeFirst();
+}
+
+export async function findUnpaidUpgrade(tx: Tx, orgId: string, clusterId: string) {
+  return tx
+    .selectFrom('orders')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('cluster_id', '=', clusterId)
+    .where('type', '=', 'upgrade')
+    .where('status', '=', 'unpaid')
+    .executeTakeFirst();
+}
+
+export interface OrderFilters {
+  status?: OrderStatus[] | undefined;
+  type?: string | undefined;
+  projectIds?: string[] | undefined;
+  clusterId?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+  q?: string | undefined;
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Effective status in SQL: an unpaid order past its deadline reads as timed_out. */
+function statusIn(statuses: OrderStatus[], now: Date): Expression<SqlBool> {
+  const parts = statuses.map((s) => {
+    switch (s) {
+      case 'unpaid':
+        return sql<SqlBool>`(status = 'unpaid' and expires_at > ${now})`;
+      case 'timed_out':
+        return sql<SqlBool>`(status = 'timed_out' or (status = 'unpaid' and expires_at <= ${now}))`;
+      default:
+        return sql<SqlBool>`status = ${s}`;
+    }
+  });
+  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+}
+
+/** Keyset pagination, newest first: (created_at, id) strictly below the cursor. */
+export function ordersQuery(db: Queryable, orgId: string, f: OrderFilters, now: Date) {
+  let q = db.selectFrom('orders').selectAll().where('org_id', '=', orgId);
+  if (f.status?.length) q = q.where(statusIn(f.status, now));
+  if (f.type) q = q.where('type', '=', f.type);
+  if (f.projectIds) q = q.where('project_id', 'in', f.projectIds.length ? f.projectIds : ['']);
+  if (f.clusterId) q = q.where('cluster_id', '=', f.clusterId);
+  if (f.createdFrom) q = q.where('created_at', '>=', f.createdFrom);
+  if (f.createdTo) q = q.where('created_at', '<', f.createdTo);
+  if (f.q) {
+    const term = f.q;
+    q = q.where((eb) =>
+      eb.or([eb('id', 'like', `${likeEscape(term)}%`), eb('cluster_name', 'ilike', `%${likeEscape(term)}%`)]),
+    );
+  }
+  return q;
+}
+
+export async function listOrders(
+  db: Queryable,
+  orgId: string,
+  f: OrderFilters,
+  now: Date,
+  page: { limit: number; after?: { createdAt: Date; id: string } | undefined },
+): Promise<OrderRow[]> {
+  let q = ordersQuery(db, orgId, f, now);
+  if (page.after) {
+    const { createdAt, id } = page.after;
+    q = q.where(sql<SqlBool>`(created_at, id) < (${createdAt}, ${id})`);
+  }
+  return q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+/**
+ * The timeout sweep: claims up to `limit` overdue unpaid orders with SKIP LOCKED (so instances never
+ * contend or double-process), and in the same statement persists timed_out, writes the history row, ends a
+ * new purchase's cluster as cancelled and emits the outbox event. `timed_out_at` is the deadline itself.
+ */
+export async function timeOutDue(
+  db: Queryable,
+  now: Date,
+  limit: number,
+  only?: { orgId: string; clusterId: string },
+): Promise<{ count: number; worstLatenessMs: number }> {
+  const scope = only ? sql`and org_id = ${only.orgId} and cluster_id = ${only.clusterId}` : sql``;
+  const r = await sql<{ n: number; worst_ms: number | null }>`
+    with due as (
+      select org_id, id from orders
+      where status = 'unpaid' and expires_at <= ${now}::timestamptz ${scope}
+      order by expires_at
+      limit ${limit}
+      for update skip locked
+    ), upd as (
+      update orders o set status = 'timed_out', timed_out_at = o.expires_at
+      from due where o.org_id = due.org_id and o.id = due.id and o.status = 'unpaid'
+      returning o.org_id, o.id, o.type, o.cluster_id, o.project_id, o.expires_at
+    ), hist as (
+      insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
+      select org_id, id, 2, 'unpaid', 'timed_out', 'system', null, expires_at, ${now}::timestamptz from upd
+    ), cl as (
+      update clusters c set state = 'cancelled', payment_deadline = null, updated_at = ${now}::timestamptz
+      from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
+        and c.state = 'pending_payment'
+      returning c.org_id, c.id
+    ), ev as (
+      insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
+      select org_id, 'order.timed_out', id,
+        jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id, 'projectId', project_id), ${now}::timestamptz
+      from upd
+      union all
+      select org_id, 'cluster.state_changed', id, jsonb_build_object('clusterId', id, 'from', 'pending_payment', 'to', 'cancelled'), ${now}::timestamptz
+      from cl
+    )
+    select count(*)::int as n,
+      coalesce(max(extract(epoch from (${now}::timestamptz - expires_at)) * 1000), 0)::float8 as worst_ms
+    from upd`.execute(db);
+  const row = r.rows[0];
+  return { count: row?.n ?? 0, worstLatenessMs: Number(row?.worst_ms ?? 0) };
+}
+
+export async function orderGauges(db: Queryable, now: Date) {
+  const r = await sql<{ status: string; n: number }>`
+    select case when status = 'unpaid' and expires_at <= ${now}::timestamptz then 'timed_out' else status end as status,
+      count(*)::int as n
+    from orders group by 1`.execute(db);
+  const lag = await sql<{ s: number | null }>`
+    select extract(epoch from (${now}::timestamptz - min(expires_at)))::float8 as s
+    from orders where status = 'unpaid' and expires_at <= ${now}::timestamptz`.execute(db);
+  const byStatus: Record<string, number> = { unpaid: 0, paid: 0, cancelled: 0, timed_out: 0 };
+  for (const row of r.rows) byStatus[row.status] = row.n;
+  return { byStatus, sweeperLagSeconds: Number(lag.rows[0]?.s ?? 0) };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { EmptyBody, OrderListQuery, PayBody } from '../../../contract/api.js';
+import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
+import { defineRoute, Id } from '../http/route.js';
+import { decodeCursor, pageOf } from '../platform/pagination.js';
+import { cancelOrder } from './cancel-order.js';
+import { getHistory, getOrder, listOrders } from './orders.repository.js';
+import { presentHistory, presentOrder } from './orders.presenter.js';
+import { payOrder } from './pay-order.js';
+import { AppError } from '../platform/errors.js';
+
+const OrgParams = z.object({ orgId: Id });
+const OrderParams = z.object({ orgId: Id, orderId: Id });
+
+export const orderRoutes = [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/orders',
+    summary: 'List orders (费用中心 > 订单), newest first, with filters',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrgParams,
+    query: OrderListQuery,
+    handler: async ({ deps, principal, params, query, now }) => {
+      const scope = projectScope(principal, params.orgId, 'order.list');
+      const access = orgAccess(principal, params.orgId);
+      let projectIds = scope.all ? undefined : scope.projectIds;
+      if (query.projectId) {
+        authorizeProject(principal, params.orgId, query.projectId, 'order.list', 'project');
+        projectIds = [query.projectId];
+      }
+      const after = query.cursor
+        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
+        : undefined;
+      const rows = await listOrders(deps.db, params.orgId, { ...query, projectIds }, now, {
+        limit: query.limit,
+        after: after && { createdAt: new Date(after[0]), id: after[1] },
+      });
+      return {
+        body: pageOf(
+          rows,
+          query.limit,
+          (r) => presentOrder(r, access, now),
+          (r) => [r.created_at.toISOString(), r.id],
+        ),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/orders/:orderId',
+    summary: 'One order, with its history',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrderParams,
+    handler: async ({ deps, principal, params, now }) => {
+      orgAccess(principal, params.orgId);
+      const order = await getOrder(deps.db, params.orgId, params.orderId);
+      if (!order) throw new AppError('NOT_FOUND', 'order not found');
+      const access = authorizeProject(principal, params.orgId, order.project_id, 'order.read', 'order');
+      const history = await getHistory(deps.db, params.orgId, params.orderId);
+      return { body: { ...presentOrder(order, access, now), history: presentHistory(history, order, now) } };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/orders/:orderId/pay',
+    summary: '支付: pay the whole amount from the cash balance (coupons never apply)',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrderParams,
+    body: PayBody,
+    handler: async ({ deps, principal, params, body, now }, tx) => {
+      const r = await payOrder(deps, tx, principal, params.orgId, params.orderId, body, now);
+      deps.kick('outbox');
+      return { body: r };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/orders/:orderId/cancel',
+    summary: '取消订单: cancel an unpaid order (irreversible)',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrderParams,
+    body: EmptyBody,
+    handler: async ({ deps, principal, params, now }, tx) => ({
+      body: await cancelOrder(deps, tx, principal, params.orgId, params.orderId, now),
+    }),
+  }),
+];

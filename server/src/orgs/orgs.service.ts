@@ -1,0 +1,148 @@
+import type { ProjectRole, UserPrincipal } from '../access/roles.js';
+import { hashPassword, hashToken, newApiKey } from '../access/secrets.js';
+import type { Queryable, Tx } from '../db/schema.js';
+import { createBalance } from '../ledger/ledger.repository.js';
+import { AppError } from '../platform/errors.js';
+import { newId, newRemittanceCode } from '../platform/ids.js';
+import * as repo from './orgs.repository.js';
+
+export function presentOrg(o: NonNullable<Awaited<ReturnType<typeof repo.getOrg>>>) {
+  return {
+    id: o.id,
+    name: o.name,
+    currency: o.currency,
+    timeZone: o.time_zone,
+    certified: o.certified,
+    remittanceCode: o.remittance_code,
+    createdAt: o.created_at,
+  };
+}
+
+export function presentProject(p: { org_id: string; id: string; name: string; created_at: Date }) {
+  return { id: p.id, orgId: p.org_id, name: p.name, createdAt: p.created_at };
+}
+
+export async function createOrg(
+  tx: Tx,
+  input: { name: string; currency: string; timeZone: string; certified: boolean },
+  now: Date,
+) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const id = newId('org', now);
+    const ok = await repo.insertOrgIfCodeFree(tx, { ...input, id, remittanceCode: newRemittanceCode(), now });
+    if (ok) {
+      await createBalance(tx, id, input.currency, now);
+      return presentOrg((await repo.getOrg(tx, id))!);
+    }
+  }
+  throw new Error('could not allocate a unique remittance code');
+}
+
+export async function requireOrg(db: Queryable, orgId: string) {
+  const org = await repo.getOrg(db, orgId);
+  if (!org) throw new AppError('NOT_FOUND', 'organization not found');
+  return org;
+}
+
+export async function certifyOrg(tx: Tx, orgId: string, certified: boolean) {
+  const org = await repo.setCertified(tx, orgId, certified);
+  if (!org) throw new AppError('NOT_FOUND', 'organization not found');
+  return presentOrg(org);
+}
+
+export async function createProject(tx: Tx, orgId: string, name: string, now: Date) {
+  await requireOrg(tx, orgId);
+  return presentProject(await repo.insertProject(tx, { orgId, id: newId('proj', now), name, now }));
+}
+
+/**
+ * Adds a member to an org (creating the user on first sight of the email) and issues them an API key,
+ * shown this once; only its hash is stored.
+ */
+export async function addMember(
+  tx: Tx,
+  orgId: string,
+  input: {
+    email: string;
+    password?: string | undefined;
+    orgRole: string;
+    projectRoles?: { projectId: string; role: ProjectRole }[] | undefined;
+  },
+  now: Date,
+) {
+  await requireOrg(tx, orgId);
+  const email = input.email.trim().toLowerCase();
+  for (const pr of input.projectRoles ?? []) {
+    if (!(await repo.getProject(tx, orgId, pr.projectId))) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `projectRoles: project ${pr.projectId} is not in this organization`,
+        {
+          in: 'body',
+          issues: [{ field: 'projectRoles.projectId', message: 'unknown project' }],
+        },
+      );
+    }
+  }
+  let user = await repo.findUserByEmail(tx, email);
+  if (!user) {
+    const id = newId('usr', now);
+    await repo.insertUser(tx, {
+      id,
+      email,
+      passwordHash: input.password ? await hashPassword(input.password) : null,
+      now,
+    });
+    user = (await repo.findUserByEmail(tx, email))!;
+  } else if (input.password && !user.password_hash) {
+    await repo.setPassword(tx, user.id, await hashPassword(input.password));
+  }
+  if (!(await repo.insertMembershipIfAbsent(tx, { orgId, userId: user.id, orgRole: input.orgRole, now }))) {
+    throw new AppError('ALREADY_MEMBER', `${email} is already a member of this organization`);
+  }
+  for (const pr of input.projectRoles ?? []) {
+    await repo.insertProjectRole(tx, { orgId, projectId: pr.projectId, userId: user.id, role: pr.role });
+  }
+  const apiKey = newApiKey();
+  await repo.insertApiKey(tx, {
+    keyHash: hashToken(apiKey),
+    userId: user.id,
+    prefix: apiKey.slice(0, 8),
+    now,
+  });
+  return {
+    user: {
+      id: user.id,
+      email,
+      orgId,
+      orgRole: input.orgRole,
+      projectRoles: input.projectRoles ?? [],
+      hasPassword: Boolean(user.password_hash || input.password),
+    },
+    apiKey,
+  };
+}
+
+/** GET /v1/me: the caller with every org and project role. */
+export async function describeMe(db: Queryable, p: UserPrincipal) {
+  const [orgs, projects] = await Promise.all([
+    repo.listOrgsOfUser(db, p.id),
+    repo.listProjectsOfUser(db, p.id),
+  ]);
+  return {
+    user: { id: p.id, email: p.email },
+    authenticatedBy: p.via,
+    ...(p.csrfToken ? { csrfToken: p.csrfToken } : {}),
+    orgs: orgs.map((o) => ({
+      id: o.id,
+      name: o.name,
+      currency: o.currency,
+      timeZone: o.time_zone,
+      certified: o.certified,
+      orgRole: o.org_role,
+      projects: projects
+        .filter((pr) => pr.org_id === o.id)
+        .map((pr) => ({ id: pr.id, name: pr.name, role: pr.role })),
+    })),
+  };
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+/** ?limit= (default 20, max 100) and ?cursor= on every list (SPEC §7.1). */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export function encodeCursor(parts: (string | number)[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+/** A cursor is opaque to clients; a forged or damaged one is a validation error, not a 500. */
+export function decodeCursor<T extends (string | number)[]>(
+  cursor: string,
+  shape: ('string' | 'number' | 'date')[],
+): T {
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (!Array.isArray(parts) || parts.length !== shape.length) throw new Error('shape');
+    parts.forEach((p, i) => {
+      const kind = shape[i];
+      if (kind === 'number' && !Number.isSafeInteger(p)) throw new Error('number');
+      if (kind === 'string' && (typeof p !== 'string' || p.length > 100)) throw new Error('string');
+      if (kind === 'date' && (typeof p !== 'string' || Number.isNaN(Date.parse(p)))) throw new Error('date');
+    });
+    return parts as T;
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor this API returned', {
+      in: 'query',
+      issues: [{ field: 'cursor', message: 'invalid cursor' }],
+    });
+  }
+}
+
+/** Rows were fetched with limit + 1: the extra row says whether there is a next page. */
+export function pageOf<R, T>(
+  rows: R[],
+  limit: number,
+  present: (r: R) => T,
+  cursorOf: (r: R) => (string | number)[],
+): Page<T> {
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { items: pageRows.map(present), nextCursor: more && last ? encodeCursor(cursorOf(last)) : null };
+}
