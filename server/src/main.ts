@@ -1,9 +1,9 @@
 import { loadConfig } from './config.js';
 import { DataDirLockedError } from './db/connect.js';
 import { seedDemo } from './demo/seed-demo.js';
+import { serveConsole } from './http/console.js';
 import { randomToken } from './platform/ids.js';
 import { createTally } from './server.js';
-import { serveConsole } from './http/console.js';
 
 /** `npm start`: migrate, seed the demo on an empty database, serve the API and the console. */
 async function main() {

@@ -1,8 +1,8 @@
-import { LoginBody, EmptyBody } from '../../../contract/api.js';
+import { EmptyBody, LoginBody } from '../../../contract/api.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
 import { defineRoute } from '../http/route.js';
-import { describeMe } from '../orgs/orgs.service.js';
 import { findUserByEmail } from '../orgs/orgs.repository.js';
+import { describeMe } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
 import { randomToken } from '../platform/ids.js';
 import { hashPassword, hashToken, verifyPassword } from './secrets.js';

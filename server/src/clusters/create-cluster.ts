@@ -2,18 +2,16 @@ import { authorizeProject } from '../access/policy.js';
 import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
-import { insertHistory, insertOrder } from '../orders/orders.repository.js';
 import { presentOrder } from '../orders/orders.presenter.js';
-import { requireOrg } from '../orgs/orgs.service.js';
+import { getOrder, insertHistory, insertOrder } from '../orders/orders.repository.js';
 import { getProject } from '../orgs/orgs.repository.js';
+import { requireOrg } from '../orgs/orgs.service.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { quotePurchase } from '../pricing/price.js';
-import { insertCluster } from './clusters.repository.js';
 import { presentCluster } from './clusters.presenter.js';
-import { getCluster } from './clusters.repository.js';
-import { getOrder } from '../orders/orders.repository.js';
+import { getCluster, insertCluster } from './clusters.repository.js';
 
 export interface CreateClusterInput {
   projectId: string;

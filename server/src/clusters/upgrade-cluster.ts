@@ -2,6 +2,7 @@ import { authorizeProject } from '../access/policy.js';
 import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import { presentOrder } from '../orders/orders.presenter.js';
 import {
   findUnpaidUpgrade,
   getOrder,
@@ -9,14 +10,13 @@ import {
   insertOrder,
   timeOutDue,
 } from '../orders/orders.repository.js';
-import { presentOrder } from '../orders/orders.presenter.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { quoteUpgrade, type UpgradeQuote } from '../pricing/price.js';
-import { type ClusterRow, getCluster, lockCluster } from './clusters.repository.js';
 import { effectiveClusterState } from './clusters.presenter.js';
+import { type ClusterRow, getCluster, lockCluster } from './clusters.repository.js';
 
 export interface UpgradeInput {
   cuSize?: number | undefined;

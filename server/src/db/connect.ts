@@ -25,13 +25,20 @@ export interface ConnectOptions {
   /** PGlite data directory; 'memory://' for an in-memory database. */
   dataDir?: string;
   poolSize?: number;
+  /** PostgreSQL only: a schema to use instead of public (tests isolate each file in its own schema). */
+  schema?: string;
   /** Restore a PGlite database from a dump (tests reuse one migrated template). */
   loadDataDir?: Blob | File;
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database$> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20, types });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 20,
+      types,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
     // A dropped connection (pg_terminate_backend, a restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -1,16 +1,16 @@
-import type { UserPrincipal } from '../access/roles.js';
 import { loadOrgAccess } from '../access/access.repository.js';
+import type { UserPrincipal } from '../access/roles.js';
 import { createCluster } from '../clusters/create-cluster.js';
+import { upgradeCluster } from '../clusters/upgrade-cluster.js';
+import { grantCoupon } from '../coupons/coupons.service.js';
 import type { Deps } from '../deps.js';
-import { cancelOrder } from '../orders/cancel-order.js';
-import { payOrder } from '../orders/pay-order.js';
 import { sweepOrderTimeouts } from '../jobs/order-timeouts.js';
 import { completeProvisioning, processOutbox } from '../jobs/provisioning.js';
+import { cancelOrder } from '../orders/cancel-order.js';
+import { payOrder } from '../orders/pay-order.js';
 import { addMember, createOrg, createProject } from '../orgs/orgs.service.js';
 import { randomToken } from '../platform/ids.js';
 import { reportBankTransfer } from '../topups/topups.service.js';
-import { upgradeCluster } from '../clusters/upgrade-cluster.js';
-import { grantCoupon } from '../coupons/coupons.service.js';
 
 export interface DemoLogin {
   orgId: string;

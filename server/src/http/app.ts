@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, {
-  LogController,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import type { z } from 'zod';
 import type { Deps } from '../deps.js';

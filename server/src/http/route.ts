@@ -67,9 +67,9 @@ export interface RouteSpec<
 }
 
 export function defineRoute<
-  P extends z.ZodType = z.ZodObject<{}>,
-  Q extends z.ZodType = z.ZodObject<{}>,
-  B extends z.ZodType = z.ZodObject<{}>,
+  P extends z.ZodType = z.ZodObject<Record<string, never>>,
+  Q extends z.ZodType = z.ZodObject<Record<string, never>>,
+  B extends z.ZodType = z.ZodObject<Record<string, never>>,
   A extends AuthMode = 'user',
 >(spec: RouteSpec<P, Q, B, A>): RouteSpec {
   return spec as unknown as RouteSpec;

@@ -6,8 +6,8 @@ import type { Deps } from '../deps.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { effectiveStatus, nextStatus } from './order-states.js';
-import { insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
 import { presentOrder } from './orders.presenter.js';
+import { insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
 
 /**
  * 取消订单 → 确定取消: irreversible. A cancelled new purchase leaves no cluster (its record ends as

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { EmptyBody, OrderListQuery, PayBody } from '../../../contract/api.js';
 import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
+import { AppError } from '../platform/errors.js';
 import { decodeCursor, pageOf } from '../platform/pagination.js';
 import { cancelOrder } from './cancel-order.js';
-import { getHistory, getOrder, listOrders } from './orders.repository.js';
 import { presentHistory, presentOrder } from './orders.presenter.js';
+import { getHistory, getOrder, listOrders } from './orders.repository.js';
 import { payOrder } from './pay-order.js';
-import { AppError } from '../platform/errors.js';
 
 const OrgParams = z.object({ orgId: Id });
 const OrderParams = z.object({ orgId: Id, orderId: Id });

@@ -10,8 +10,8 @@ import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';
 import { termDays } from '../pricing/catalog.js';
 import { effectiveStatus, nextStatus } from './order-states.js';
-import { insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
 import { presentOrder } from './orders.presenter.js';
+import { insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
 
 /**
  * 支付: the whole amount, in one go, from the org's cash balance, before the deadline. In one transaction:

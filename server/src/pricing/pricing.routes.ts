@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { QuoteBody } from '../../../contract/api.js';
 import { authorizeOrg, authorizeProject, orgAccess } from '../access/policy.js';
-import { requireCluster, priceUpgrade } from '../clusters/upgrade-cluster.js';
+import { priceUpgrade, requireCluster } from '../clusters/upgrade-cluster.js';
 import { defineRoute, Id } from '../http/route.js';
 import { quotePurchase } from './price.js';
 

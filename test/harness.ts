@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { type Config, testConfig } from '../server/src/config.js';
+import { connect, type Database$ } from '../server/src/db/connect.js';
+import { ManualClock } from '../server/src/platform/clock.js';
+import { createTally, type Tally } from '../server/src/server.js';
+
+/** Which database this run of the suite uses: the same tests run once on each (see vitest.config.ts). */
+export const ENGINE = (process.env.TALLY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
+export const PG_URL = process.env.TALLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const onPostgres = ENGINE === 'postgres';
+
+/**
+ * A fresh, migrated database for one test file: an in-memory PGlite, or a new schema on the PostgreSQL
+ * server (dropped at the end of the file). No mocks: the code under test is the production code.
+ */
+export async function freshDatabase(poolSize = 20): Promise<Database$> {
+  if (ENGINE === 'pglite') return connect({ dataDir: 'memory://' });
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const database = await connect({ databaseUrl: PG_URL, schema, poolSize });
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      const a = new pg.Client({ connectionString: PG_URL });
+      await a.connect();
+      await a.query(`drop schema ${schema} cascade`);
+      await a.end();
+    },
+  };
+}
+
+export interface TestTally extends Tally {
+  clock: ManualClock;
+  config: Config;
+  /** The operator token's Authorization header. */
+  op: { authorization: string };
+}
+
+/** The whole app in-process on a fresh database, with a hand-moved clock; closed after the file. */
+export async function startTestTally(opts: { config?: Partial<Config>; poolSize?: number } = {}): Promise<TestTally> {
+  const clock = new ManualClock('2026-11-02T08:00:00Z');
+  const config = testConfig({ provisionSeconds: 10, ...opts.config });
+  const database = await freshDatabase(opts.poolSize);
+  const tally = await createTally({ config, database, clock });
+  afterAll(async () => {
+    await tally.close();
+    await database.close();
+  });
+  return { ...tally, clock, config, op: { authorization: `Bearer ${config.operatorToken}` } };
+}

@@ -1,0 +1,45 @@
+import pg from 'pg';
+import { defineConfig } from 'vitest/config';
+
+const PG_URL = process.env.TALLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/**
+ * One suite, two databases: every test under server/ and test/ runs on the embedded PGlite and on
+ * PostgreSQL. Without PostgreSQL the second half is skipped with a clear message, except under CI=true,
+ * where a missing PostgreSQL is a failure.
+ */
+export default defineConfig(async () => {
+  const pgUp = process.env.TALLY_TEST_SKIP_POSTGRES === '1' ? false : await postgresReachable();
+  if (!pgUp) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL is not reachable at ${PG_URL}`);
+    console.warn(`\n[tally] PostgreSQL not reachable at ${PG_URL}: SKIPPING the PostgreSQL half of the suite (embedded PGlite only).\n`);
+  }
+  const common = {
+    include: ['server/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['test/reliability/**', 'node_modules/**', 'dist/**'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  };
+  return {
+    test: {
+      env: { TZ: 'UTC' },
+      projects: [
+        { test: { ...common, name: 'pglite', env: { TZ: 'UTC', TALLY_TEST_DB: 'pglite' } } },
+        ...(pgUp ? [{ test: { ...common, name: 'postgres', env: { TZ: 'UTC', TALLY_TEST_DB: 'postgres', TALLY_TEST_DATABASE_URL: PG_URL } } }] : []),
+      ],
+    },
+  };
+});
