@@ -21,7 +21,12 @@ export interface OrgFixture {
 let seq = 0;
 const unique = (p: string) => `${p}-${process.pid}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 
-export async function api(t: TestTally, method: 'GET' | 'POST', url: string, opts: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string> } = {}) {
+export async function api(
+  t: TestTally,
+  method: 'GET' | 'POST',
+  url: string,
+  opts: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const res = await t.app.inject({
     method,
     url,
@@ -42,18 +47,34 @@ async function ok(r: Awaited<ReturnType<typeof api>>, status: number, what: stri
   return r.json;
 }
 
-export async function createOrg(t: TestTally, opts: { certified?: boolean; projects?: number; timeZone?: string } = {}): Promise<OrgFixture> {
+export async function createOrg(
+  t: TestTally,
+  opts: { certified?: boolean; projects?: number; timeZone?: string } = {},
+): Promise<OrgFixture> {
   const org = await ok(
     await api(t, 'POST', '/v1/internal/orgs', {
       auth: t.op,
-      body: { name: unique('org'), certified: opts.certified ?? true, ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) },
+      body: {
+        name: unique('org'),
+        certified: opts.certified ?? true,
+        ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+      },
     }),
     201,
     'create org',
   );
   const projects = [];
   for (let i = 0; i < (opts.projects ?? 2); i++) {
-    projects.push(await ok(await api(t, 'POST', `/v1/internal/orgs/${org.id}/projects`, { auth: t.op, body: { name: `project-${i + 1}` } }), 201, 'create project'));
+    projects.push(
+      await ok(
+        await api(t, 'POST', `/v1/internal/orgs/${org.id}/projects`, {
+          auth: t.op,
+          body: { name: `project-${i + 1}` },
+        }),
+        201,
+        'create project',
+      ),
+    );
   }
   const admin = await addMember(t, org.id, 'org_admin');
   return { id: org.id, remittanceCode: org.remittanceCode, projects, admin };
@@ -69,15 +90,30 @@ export async function addMember(
   const r = await ok(
     await api(t, 'POST', `/v1/internal/orgs/${orgId}/members`, {
       auth: t.op,
-      body: { email: `${unique(orgRole)}@example.com`, orgRole, projectRoles, ...(password ? { password } : {}) },
+      body: {
+        email: `${unique(orgRole)}@example.com`,
+        orgRole,
+        projectRoles,
+        ...(password ? { password } : {}),
+      },
     }),
     201,
     'add member',
   );
-  return { id: r.user.id, email: r.user.email, apiKey: r.apiKey, auth: { authorization: `Bearer ${r.apiKey}` } };
+  return {
+    id: r.user.id,
+    email: r.user.email,
+    apiKey: r.apiKey,
+    auth: { authorization: `Bearer ${r.apiKey}` },
+  };
 }
 
-export async function topUp(t: TestTally, org: { remittanceCode: string }, amount: number, bankReference = unique('ref')) {
+export async function topUp(
+  t: TestTally,
+  org: { remittanceCode: string },
+  amount: number,
+  bankReference = unique('ref'),
+) {
   return ok(
     await api(t, 'POST', '/v1/internal/bank-transfers', {
       auth: t.op,
@@ -97,7 +133,12 @@ export const PURCHASE = {
 } as const;
 
 /** A new purchase: answers { cluster, order } (1 CU × 1 replica × 1 month = ¥900.00 = 90000 fen). */
-export async function buyCluster(t: TestTally, org: OrgFixture, as: Member = org.admin, overrides: Record<string, unknown> = {}) {
+export async function buyCluster(
+  t: TestTally,
+  org: OrgFixture,
+  as: Member = org.admin,
+  overrides: Record<string, unknown> = {},
+) {
   return ok(
     await api(t, 'POST', `/v1/orgs/${org.id}/clusters`, {
       auth: as.auth,
@@ -108,7 +149,13 @@ export async function buyCluster(t: TestTally, org: OrgFixture, as: Member = org
   );
 }
 
-export async function pay(t: TestTally, orgId: string, orderId: string, as: Member, headers: Record<string, string> = {}) {
+export async function pay(
+  t: TestTally,
+  orgId: string,
+  orderId: string,
+  as: Member,
+  headers: Record<string, string> = {},
+) {
   return api(t, 'POST', `/v1/orgs/${orgId}/orders/${orderId}/pay`, { auth: as.auth, headers });
 }
 
@@ -120,7 +167,11 @@ export async function runningCluster(t: TestTally, org: OrgFixture) {
   await t.jobs.runAllOnce();
   t.clock.advance(t.config.provisionSeconds * 1000);
   await t.jobs.runAllOnce();
-  const c = await ok(await api(t, 'GET', `/v1/orgs/${org.id}/clusters/${cluster.id}`, { auth: org.admin.auth }), 200, 'get cluster');
+  const c = await ok(
+    await api(t, 'GET', `/v1/orgs/${org.id}/clusters/${cluster.id}`, { auth: org.admin.auth }),
+    200,
+    'get cluster',
+  );
   if (c.state !== 'running') throw new Error(`cluster not running: ${c.state}`);
   return c;
 }

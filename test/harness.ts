@@ -43,7 +43,9 @@ export interface TestTally extends Tally {
 }
 
 /** The whole app in-process on a fresh database, with a hand-moved clock; closed after the file. */
-export async function startTestTally(opts: { config?: Partial<Config>; poolSize?: number } = {}): Promise<TestTally> {
+export async function startTestTally(
+  opts: { config?: Partial<Config>; poolSize?: number } = {},
+): Promise<TestTally> {
   const clock = new ManualClock('2026-11-02T08:00:00Z');
   const config = testConfig({ provisionSeconds: 10, ...opts.config });
   const database = await freshDatabase(opts.poolSize);

@@ -31,7 +31,10 @@ describe('an order from purchase to payment', () => {
     const { order } = await buyCluster(t, org);
     const r = await pay(t, org.id, order.id, org.admin);
     expect(r.status).toBe(402);
-    expect(r.json.error).toMatchObject({ code: 'INSUFFICIENT_BALANCE', details: { balance: 0, amount: 90000, shortfall: 90000 } });
+    expect(r.json.error).toMatchObject({
+      code: 'INSUFFICIENT_BALANCE',
+      details: { balance: 0, amount: 90000, shortfall: 90000 },
+    });
     const after = await api(t, 'GET', `/v1/orgs/${org.id}/orders/${order.id}`, { auth: org.admin.auth });
     expect(after.json.status).toBe('unpaid');
   });
@@ -42,7 +45,11 @@ describe('an order from purchase to payment', () => {
     await topUp(t, o2, 100000);
     const r = await pay(t, o2.id, order.id, o2.admin);
     expect(r.status).toBe(200);
-    expect(r.json.order).toMatchObject({ status: 'paid', billMonth: '2026-11', availableActions: ['download'] });
+    expect(r.json.order).toMatchObject({
+      status: 'paid',
+      billMonth: '2026-11',
+      availableActions: ['download'],
+    });
     expect(r.json.balance).toEqual({ cash: 10000, currency: 'CNY' });
     const again = await pay(t, o2.id, order.id, o2.admin);
     expect(again.status).toBe(409);
@@ -61,11 +68,22 @@ describe('an order from purchase to payment', () => {
   it('upgrades a running cluster with a prorated order', async () => {
     const o3 = await createOrg(t);
     const c = await runningCluster(t, o3);
-    const r = await api(t, 'POST', `/v1/orgs/${o3.id}/clusters/${c.id}/upgrade`, { auth: o3.admin.auth, body: { cuSize: 2 } });
+    const r = await api(t, 'POST', `/v1/orgs/${o3.id}/clusters/${c.id}/upgrade`, {
+      auth: o3.admin.auth,
+      body: { cuSize: 2 },
+    });
     expect(r.status).toBe(201);
     // 1 more CU × ¥1.25 × 24 h × 30 remaining days (a started day counts) = ¥900.00
-    expect(r.json.order).toMatchObject({ type: 'upgrade', amount: 90000, configBefore: { cuSize: 1 }, config: { cuSize: 2 } });
-    const dup = await api(t, 'POST', `/v1/orgs/${o3.id}/clusters/${c.id}/upgrade`, { auth: o3.admin.auth, body: { replicas: 2 } });
+    expect(r.json.order).toMatchObject({
+      type: 'upgrade',
+      amount: 90000,
+      configBefore: { cuSize: 1 },
+      config: { cuSize: 2 },
+    });
+    const dup = await api(t, 'POST', `/v1/orgs/${o3.id}/clusters/${c.id}/upgrade`, {
+      auth: o3.admin.auth,
+      body: { replicas: 2 },
+    });
     expect(dup.status).toBe(409);
     expect(dup.json.error.code).toBe('UPGRADE_ALREADY_PENDING');
   });

@@ -175,7 +175,8 @@ export interface IdempotencyKeysTable {
   key: string;
   request_hash: string;
   status_code: number;
-  response: Json | null;
+  /** the first answer's JSON, byte for byte */
+  response: string | null;
   created_at: Date;
 }
 export interface TestClockTable {

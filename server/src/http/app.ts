@@ -102,6 +102,10 @@ function parse<T extends z.ZodType>(
   throw validationError(where, r.error);
 }
 
+function jsonAnswer(status: number, json: string): Answer {
+  return { status, body: json, contentType: 'application/json; charset=utf-8' };
+}
+
 function send(reply: FastifyReply, answer: Answer, fallbackStatus: number): FastifyReply {
   void reply.status(answer.status ?? fallbackStatus);
   if (answer.headers) for (const [k, v] of Object.entries(answer.headers)) void reply.header(k, v);
@@ -153,22 +157,21 @@ async function run(
       const result = await deps.db.transaction().execute(async (tx) => {
         if (key) {
           const stored = await claimKey(tx, scope, key, hash, now);
-          if (stored)
-            return { replayed: true as const, answer: { status: stored.statusCode, body: stored.body } };
+          if (stored) return { replayed: true as const, answer: jsonAnswer(stored.statusCode, stored.json) };
         }
         const answer = await spec.handler(ctx, tx);
-        if (key)
-          await storeAnswer(tx, scope, key, { statusCode: answer.status ?? okStatus, body: answer.body });
-        return { replayed: false as const, answer };
+        if (!key) return { replayed: false as const, answer };
+        // The stored text is what every replay sends, so the first caller gets exactly that text too.
+        const json = JSON.stringify(answer.body);
+        await storeAnswer(tx, scope, key, { statusCode: answer.status ?? okStatus, json });
+        return {
+          replayed: false as const,
+          answer: { ...answer, ...jsonAnswer(answer.status ?? okStatus, json) },
+        };
       });
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       const status = result.answer.status ?? okStatus;
-      logCtx.outcome =
-        status < 400
-          ? result.replayed
-            ? 'replayed'
-            : 'ok'
-          : (result.answer.body as { error?: { code?: string } })?.error?.code;
+      logCtx.outcome = status < 400 ? (result.replayed ? 'replayed' : 'ok') : `status ${status}`;
       return send(reply, result.answer, okStatus);
     } catch (err) {
       if (isTransientDbError(err) && attempt < 3) continue;
@@ -176,10 +179,10 @@ async function run(
         const { status, body: eb } = toHttpError(err);
         const stored = await storeErrorAnswer(deps.db, scope, key, hash, now, {
           statusCode: status,
-          body: eb,
+          json: JSON.stringify(eb),
         });
-        logCtx.outcome = (stored.body as { error?: { code?: string } })?.error?.code ?? 'replayed';
-        return reply.status(stored.statusCode).send(stored.body);
+        logCtx.outcome = err.code;
+        return send(reply, jsonAnswer(stored.statusCode, stored.json), stored.statusCode);
       }
       throw err;
     }

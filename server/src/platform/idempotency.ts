@@ -8,7 +8,8 @@ export const IDEMPOTENCY_WINDOW_MS = 8 * 86_400_000;
 
 export interface StoredAnswer {
   statusCode: number;
-  body: unknown;
+  /** the JSON text of the answer, replayed byte for byte */
+  json: string;
 }
 
 function canonical(value: unknown): unknown {
@@ -68,13 +69,13 @@ export async function claimKey(
       key,
     });
   }
-  return { statusCode: existing.status_code, body: existing.response };
+  return { statusCode: existing.status_code, json: existing.response ?? 'null' };
 }
 
 export async function storeAnswer(tx: Tx, scope: string, key: string, answer: StoredAnswer): Promise<void> {
   await tx
     .updateTable('idempotency_keys')
-    .set({ status_code: answer.statusCode, response: JSON.stringify(answer.body) })
+    .set({ status_code: answer.statusCode, response: answer.json })
     .where('scope', '=', scope)
     .where('key', '=', key)
     .execute();
@@ -99,7 +100,7 @@ export async function storeErrorAnswer(
       key,
       request_hash: hash,
       status_code: answer.statusCode,
-      response: JSON.stringify(answer.body),
+      response: answer.json,
       created_at: now,
     })
     .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
@@ -117,7 +118,7 @@ export async function storeErrorAnswer(
       key,
     });
   }
-  return { statusCode: existing.status_code, body: existing.response };
+  return { statusCode: existing.status_code, json: existing.response ?? 'null' };
 }
 
 /** Bounded clean-up of keys past the window. */

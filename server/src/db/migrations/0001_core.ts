@@ -248,7 +248,7 @@ create table idempotency_keys (
   key text not null,
   request_hash text not null,
   status_code integer not null,
-  response jsonb,
+  response text,
   created_at timestamptz not null,
   primary key (scope, key)
 );
