@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m0001 from './migrations/0001_core.js';
+import * as m0002 from './migrations/0002_billing.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
 const migrations: Record<string, Migration> = {
   '0001_core': m0001,
+  '0002_billing': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -184,6 +184,65 @@ export interface TestClockTable {
   offset_ms: number;
 }
 
+export interface UsageEventsTable {
+  org_id: string;
+  id: string;
+  cluster_id: string;
+  metric: string;
+  quantity_milli: number;
+  start_at: Date;
+  end_at: Date;
+  units: number;
+  micros_per_unit: number;
+  bill_month: string;
+  received_at: Date;
+}
+export interface BillsTable {
+  org_id: string;
+  month: string;
+  currency: string;
+  status: string;
+  total_amount: number;
+  prepaid_amount: number;
+  usage_amount: number;
+  coupon_amount: number;
+  amount_due: number;
+  paid_amount: Generated<number>;
+  period_start: Date;
+  period_end: Date;
+  issued_at: Date;
+  due_at: Date;
+  paid_at: Date | null;
+  overdue_at: Date | null;
+  ledger_txn_id: string | null;
+}
+export interface BillLinesTable {
+  org_id: string;
+  month: string;
+  line_no: number;
+  kind: string;
+  order_id: string | null;
+  order_type: string | null;
+  cluster_id: string;
+  cluster_name: string;
+  region: string | null;
+  metric: string | null;
+  quantity_milli: number | null;
+  unit: string | null;
+  micros_per_unit: number | null;
+  at: Date | null;
+  amount: number;
+  coupon_amount: number;
+  due_amount: number;
+}
+export interface BillCouponApplicationsTable {
+  org_id: string;
+  month: string;
+  coupon_id: string;
+  line_no: number;
+  amount: number;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -204,6 +263,10 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   test_clock: TestClockTable;
+  usage_events: UsageEventsTable;
+  bills: BillsTable;
+  bill_lines: BillLinesTable;
+  bill_coupon_applications: BillCouponApplicationsTable;
 }
 
 export type Db = Kysely<Database>;
