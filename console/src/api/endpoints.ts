@@ -1,0 +1,89 @@
+import { get, post, qs } from './client.js';
+import type {
+  Balance,
+  Bill,
+  Catalog,
+  Cluster,
+  Coupon,
+  Me,
+  Order,
+  OrderDetail,
+  Page,
+  Project,
+  Quote,
+  RemittanceAccount,
+  TermRef,
+  Topup,
+} from './types.js';
+
+/** Every API path the console uses, in one place. */
+const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
+
+export interface OrderFilters {
+  status?: string;
+  type?: string;
+  projectId?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  q?: string;
+}
+
+export const api = {
+  me: () => get<Me>('/v1/me'),
+  catalog: () => get<Catalog>('/v1/catalog'),
+  projects: (orgId: string) => get<Page<Project>>(`${org(orgId)}/projects`),
+  orders: (orgId: string, f: OrderFilters & { limit: number; cursor?: string }, signal?: AbortSignal) =>
+    get<Page<Order>>(`${org(orgId)}/orders${qs({ ...f })}`, signal),
+  order: (orgId: string, orderId: string) =>
+    get<OrderDetail>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}`),
+  orderDocumentPath: (orgId: string, orderId: string) =>
+    `${org(orgId)}/orders/${encodeURIComponent(orderId)}/document`,
+  pay: (orgId: string, orderId: string, key: string) =>
+    post<{ order: Order; balance: Balance }>(
+      `${org(orgId)}/orders/${encodeURIComponent(orderId)}/pay`,
+      {},
+      key,
+    ),
+  cancel: (orgId: string, orderId: string, key: string) =>
+    post<{ order: Order }>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}/cancel`, {}, key),
+  balance: (orgId: string) => get<Balance>(`${org(orgId)}/balance`),
+  remittance: (orgId: string) => get<RemittanceAccount>(`${org(orgId)}/remittance-account`),
+  topups: (orgId: string, cursor?: string) =>
+    get<Page<Topup>>(`${org(orgId)}/topups${qs({ limit: 20, cursor })}`),
+  coupons: (orgId: string) => get<Page<Coupon>>(`${org(orgId)}/coupons${qs({ limit: 50 })}`),
+  clusters: (orgId: string, cursor?: string) =>
+    get<Page<Cluster>>(`${org(orgId)}/clusters${qs({ limit: 50, cursor })}`),
+  cluster: (orgId: string, clusterId: string) =>
+    get<Cluster>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}`),
+  quotePurchase: (
+    orgId: string,
+    b: { region: string; cuType: string; cuSize: number; replicas: number; term: TermRef },
+  ) => post<Quote>(`${org(orgId)}/quotes`, { type: 'new_purchase', ...b }),
+  quoteUpgrade: (orgId: string, b: { clusterId: string; cuSize: number; replicas: number }) =>
+    post<Quote>(`${org(orgId)}/quotes`, { type: 'upgrade', ...b }),
+  createCluster: (
+    orgId: string,
+    b: {
+      projectId: string;
+      name: string;
+      region: string;
+      cuType: string;
+      cuSize: number;
+      replicas: number;
+      term: TermRef;
+    },
+    key: string,
+  ) => post<{ cluster: Cluster; order: Order }>(`${org(orgId)}/clusters`, b, key),
+  upgradeCluster: (
+    orgId: string,
+    clusterId: string,
+    b: { cuSize?: number; replicas?: number },
+    key: string,
+  ) => post<{ order: Order }>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/upgrade`, b, key),
+  bills: (orgId: string, cursor?: string) =>
+    get<Page<Bill>>(`${org(orgId)}/bills${qs({ limit: 24, cursor })}`),
+  billDocumentPath: (orgId: string, month: string) =>
+    `${org(orgId)}/bills/${encodeURIComponent(month)}/document`,
+  billExportPath: (orgId: string, month: string, format: 'csv' | 'xlsx') =>
+    `${org(orgId)}/bills/${encodeURIComponent(month)}/export${qs({ format })}`,
+};

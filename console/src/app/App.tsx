@@ -1,0 +1,125 @@
+import { Result } from 'antd';
+import { lazy, type ReactNode, Suspense } from 'react';
+import { Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
+import { ErrorState, NotFound, PageLoading } from '../components/states.js';
+import { LoginPage } from '../features/auth/LoginPage.js';
+import { useI18n } from '../i18n/i18n.js';
+import { landingPath, OrgProvider } from './org.js';
+import { Shell } from './Shell.js';
+import { useSession } from './session.js';
+
+// Each page is its own chunk; the orders page is fetched at once since nearly every visit starts there.
+const loadOrders = () => import('../features/orders/OrdersPage.js');
+const ordersChunk = loadOrders();
+const OrdersPage = lazy(() => ordersChunk.then((m) => ({ default: m.OrdersPage })));
+const OrderDetailPage = lazy(() =>
+  import('../features/orders/OrderDetailPage.js').then((m) => ({ default: m.OrderDetailPage })),
+);
+const ClustersPage = lazy(() =>
+  import('../features/clusters/ClustersPage.js').then((m) => ({ default: m.ClustersPage })),
+);
+const CreateClusterPage = lazy(() =>
+  import('../features/clusters/CreateClusterPage.js').then((m) => ({ default: m.CreateClusterPage })),
+);
+const BalancePage = lazy(() =>
+  import('../features/balance/BalancePage.js').then((m) => ({ default: m.BalancePage })),
+);
+const TopupPage = lazy(() =>
+  import('../features/balance/TopupPage.js').then((m) => ({ default: m.TopupPage })),
+);
+const BillsPage = lazy(() =>
+  import('../features/bills/BillsPage.js').then((m) => ({ default: m.BillsPage })),
+);
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const { state, retry } = useSession();
+  const location = useLocation();
+  if (state.status === 'loading') return <PageLoading />;
+  if (state.status === 'error') return <ErrorState error={state.error} onRetry={retry} />;
+  if (state.status === 'anonymous') {
+    const next = `${location.pathname}${location.search}`;
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return <>{children}</>;
+}
+
+function Home() {
+  const { state } = useSession();
+  const { t } = useI18n();
+  if (state.status !== 'ready') return null;
+  const first = state.me.orgs[0];
+  if (!first)
+    return (
+      <Shell org={undefined}>
+        <Result status="info" title={t('noOrg.title')} subTitle={t('noOrg.desc')} />
+      </Shell>
+    );
+  return <Navigate to={landingPath(first)} replace />;
+}
+
+/** /orgs/:orgId/*: an org the caller does not belong to is not found (never "forbidden"). */
+function OrgRoutes() {
+  const { orgId } = useParams();
+  const { state } = useSession();
+  if (state.status !== 'ready') return null;
+  const org = state.me.orgs.find((o) => o.id === orgId);
+  if (!org)
+    return (
+      <Shell org={undefined}>
+        <NotFound />
+      </Shell>
+    );
+  return (
+    <OrgProvider org={org}>
+      <Shell org={org}>
+        <Suspense fallback={<PageLoading />}>
+          <Routes>
+            <Route index element={<Navigate to={landingPath(org)} replace />} />
+            <Route path="orders" element={<OrdersPage />} />
+            <Route path="orders/:orderId" element={<OrderDetailPage />} />
+            <Route path="clusters" element={<ClustersPage />} />
+            <Route path="clusters/new" element={<CreateClusterPage />} />
+            <Route path="balance" element={<BalancePage />} />
+            <Route path="topup" element={<TopupPage />} />
+            <Route path="bills" element={<BillsPage />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
+      </Shell>
+    </OrgProvider>
+  );
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route
+        path="/"
+        element={
+          <RequireSession>
+            <Home />
+          </RequireSession>
+        }
+      />
+      <Route
+        path="/orgs/:orgId/*"
+        element={
+          <RequireSession>
+            <OrgRoutes />
+          </RequireSession>
+        }
+      />
+      <Route
+        path="*"
+        element={
+          <RequireSession>
+            <Shell org={undefined}>
+              <NotFound />
+            </Shell>
+          </RequireSession>
+        }
+      />
+    </Routes>
+  );
+}

@@ -1,0 +1,55 @@
+import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
+import { api } from '../api/endpoints.js';
+import type { MeOrg, Project } from '../api/types.js';
+
+interface OrgContextValue {
+  org: MeOrg;
+  /** The projects the caller can see (all of them for org-wide roles); empty until loaded. */
+  projects: Project[];
+  projectName(id: string): string;
+  /** May the caller create clusters (Org Admin, or Project Admin of some project)? */
+  canBuy: boolean;
+}
+
+const OrgContext = createContext<OrgContextValue | null>(null);
+
+export function OrgProvider({ org, children }: { org: MeOrg; children: ReactNode }) {
+  const [projects, setProjects] = useState<Project[]>(() =>
+    org.projects.map((p) => ({ id: p.id, name: p.name, role: p.role })),
+  );
+  useEffect(() => {
+    let live = true;
+    setProjects(org.projects.map((p) => ({ id: p.id, name: p.name, role: p.role })));
+    api.projects(org.id).then(
+      (r) => live && setProjects(r.items),
+      () => {
+        // keep the projects /v1/me named: the console works without the names of the others
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [org]);
+  const value = useMemo<OrgContextValue>(() => {
+    const names = new Map(projects.map((p) => [p.id, p.name]));
+    return {
+      org,
+      projects,
+      projectName: (id) => names.get(id) ?? id,
+      canBuy: org.orgRole === 'org_admin' || org.projects.some((p) => p.role === 'project_admin'),
+    };
+  }, [org, projects]);
+  return <OrgContext.Provider value={value}>{children}</OrgContext.Provider>;
+}
+
+export function useOrg(): OrgContextValue {
+  const v = useContext(OrgContext);
+  if (!v) throw new Error('useOrg outside OrgProvider');
+  return v;
+}
+
+/** Where a user lands in an org: the orders page, or the balance for a billing admin (no orders). */
+export function landingPath(org: MeOrg): string {
+  const section = org.orgRole === 'org_billing_admin' ? 'balance' : 'orders';
+  return `/orgs/${org.id}/${section}`;
+}

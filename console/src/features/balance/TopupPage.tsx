@@ -1,0 +1,146 @@
+import { CopyOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, Descriptions, Empty, Flex, Table, Typography } from 'antd';
+import { useState } from 'react';
+import { ApiError } from '../../api/client.js';
+import { api } from '../../api/endpoints.js';
+import type { Topup } from '../../api/types.js';
+import { useOrg } from '../../app/org.js';
+import { ErrorState, PageLoading } from '../../components/states.js';
+import { useI18n } from '../../i18n/i18n.js';
+import { formatMoney } from '../../lib/money.js';
+import { formatInstant } from '../../lib/time.js';
+import { useAsync } from '../../lib/useAsync.js';
+
+/** The clipboard API needs a secure context; plain HTTP on a LAN host falls back to execCommand. */
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  document.body.appendChild(ta);
+  ta.select();
+  const ok = document.execCommand('copy');
+  ta.remove();
+  if (!ok) throw new Error('copy refused');
+}
+
+function History() {
+  const { t, errorText } = useI18n();
+  const { org } = useOrg();
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const topups = useAsync(() => api.topups(org.id, cursor), [org.id, cursor]);
+  if (topups.error instanceof ApiError && topups.error.status === 403)
+    return <Alert type="info" showIcon title={t('topup.historyForbidden')} />;
+  if (topups.error) return <Alert type="error" showIcon title={errorText(topups.error)} />;
+  return (
+    <>
+      <Table<Topup>
+        rowKey="id"
+        size="small"
+        loading={topups.loading}
+        pagination={false}
+        dataSource={topups.data?.items ?? []}
+        locale={{ emptyText: <Empty description={t('topup.empty')} /> }}
+        data-testid="topup-history"
+        columns={[
+          {
+            title: t('topup.col.time'),
+            dataIndex: 'createdAt',
+            render: (v: string) => formatInstant(v, org.timeZone),
+          },
+          {
+            title: t('topup.col.amount'),
+            dataIndex: 'amount',
+            align: 'right',
+            render: (v: number, r) => formatMoney(v, r.currency),
+          },
+          { title: t('topup.col.reference'), dataIndex: 'bankReference' },
+        ]}
+      />
+      {(cursors.length > 1 || topups.data?.nextCursor) && (
+        <Flex justify="flex-end" gap={8} style={{ marginTop: 12 }}>
+          <Button disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            {t('common.prev')}
+          </Button>
+          <Button
+            disabled={!topups.data?.nextCursor}
+            onClick={() => setCursors((c) => [...c, topups.data?.nextCursor ?? undefined])}
+          >
+            {t('common.next')}
+          </Button>
+        </Flex>
+      )}
+    </>
+  );
+}
+
+/** 充值: the org's own remittance account, the rule that a top-up pays no order, and the history. */
+export function TopupPage() {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const { org } = useOrg();
+  const account = useAsync(() => api.remittance(org.id), [org.id]);
+  if (account.error) return <ErrorState error={account.error} onRetry={account.reload} />;
+  if (!account.data) return <PageLoading />;
+  const a = account.data;
+  const copy = async () => {
+    try {
+      await copyText(a.accountNumber);
+      message.success(t('common.copied'));
+    } catch {
+      message.error(t('common.copyFailed'));
+    }
+  };
+  return (
+    <Flex vertical gap={16} data-testid="topup-page">
+      <Card title={`${t('topup.title')} · ${t('topup.method')}`}>
+        <Typography.Paragraph>{t('topup.hint')}</Typography.Paragraph>
+        <Descriptions
+          bordered
+          column={1}
+          size="middle"
+          items={[
+            { key: 'bank', label: t('topup.bank'), children: a.bankName },
+            { key: 'name', label: t('topup.accountName'), children: a.accountName },
+            {
+              key: 'number',
+              label: t('topup.accountNumber'),
+              children: (
+                <Flex align="center" gap={8}>
+                  <Typography.Text
+                    strong
+                    style={{ fontSize: 16, letterSpacing: 1 }}
+                    data-testid="account-number"
+                  >
+                    {a.accountNumber.slice(0, a.accountNumber.length - a.remittanceCode.length)}
+                    <Typography.Text mark>{a.remittanceCode}</Typography.Text>
+                  </Typography.Text>
+                  <Button icon={<CopyOutlined />} size="small" onClick={copy} data-testid="copy-account">
+                    {t('topup.copy')}
+                  </Button>
+                </Flex>
+              ),
+            },
+            { key: 'code', label: t('topup.code'), children: a.remittanceCode },
+            { key: 'currency', label: t('topup.currency'), children: a.currency },
+          ]}
+        />
+        <Alert
+          type="warning"
+          showIcon
+          title={t('topup.note')}
+          style={{ marginTop: 16 }}
+          data-testid="topup-note"
+        />
+      </Card>
+      <Card title={t('topup.history')}>
+        <History />
+      </Card>
+    </Flex>
+  );
+}

@@ -1,0 +1,114 @@
+import { Alert, Descriptions, Flex, Form, InputNumber, Modal, Select } from 'antd';
+import { useRef, useState } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { newIdempotencyKey } from '../../api/client.js';
+import { api } from '../../api/endpoints.js';
+import type { Catalog, Cluster } from '../../api/types.js';
+import { useOrg } from '../../app/org.js';
+import { useI18n } from '../../i18n/i18n.js';
+import { useLiveQuote } from '../../lib/useQuote.js';
+import { QuoteView } from './QuoteView.js';
+
+/** 升配: raise the CU size and/or the replicas of a running cluster, with a live prorated quote. */
+export function UpgradeDialog({
+  cluster,
+  catalog,
+  onClose,
+}: {
+  cluster: Cluster;
+  catalog: Catalog;
+  onClose(): void;
+}) {
+  const { t, errorText } = useI18n();
+  const { org } = useOrg();
+  const navigate = useNavigate();
+  const [cuSize, setCuSize] = useState(cluster.cuSize);
+  const [replicas, setReplicas] = useState(cluster.replicas);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const key = useRef(newIdempotencyKey());
+  const changed = cuSize * replicas > cluster.cuSize * cluster.replicas;
+  const input = { clusterId: cluster.id, cuSize, replicas };
+  const quote = useLiveQuote(input, changed ? () => api.quoteUpgrade(org.id, input) : undefined);
+
+  const submit = async () => {
+    if (busy || !changed) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const body = {
+        ...(cuSize !== cluster.cuSize ? { cuSize } : {}),
+        ...(replicas !== cluster.replicas ? { replicas } : {}),
+      };
+      const r = await api.upgradeCluster(org.id, cluster.id, body, key.current);
+      navigate(`/orgs/${org.id}/orders/${r.order.id}`);
+    } catch (e) {
+      setError(e);
+      key.current = newIdempotencyKey();
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open
+      width={640}
+      title={t('upgrade.title', { name: cluster.name })}
+      onCancel={onClose}
+      onOk={submit}
+      okText={t('upgrade.submit')}
+      cancelText={t('upgrade.cancel')}
+      okButtonProps={{ disabled: !changed || busy, loading: busy, 'data-testid': 'upgrade-confirm' }}
+      destroyOnHidden
+    >
+      <Flex vertical gap={16} data-testid="upgrade-dialog">
+        <Descriptions
+          size="small"
+          bordered
+          column={2}
+          title={t('upgrade.current')}
+          items={[
+            {
+              key: 'cu',
+              label: t('config.cuSize'),
+              children: t('config.cuSizeValue', { n: cluster.cuSize }),
+            },
+            { key: 'replicas', label: t('config.replicas'), children: cluster.replicas },
+          ]}
+        />
+        <Form layout="inline">
+          <Form.Item label={t('config.cuSize')}>
+            <Select
+              style={{ width: 140 }}
+              value={cuSize}
+              onChange={setCuSize}
+              options={catalog.cuSizes
+                .filter((n) => n >= cluster.cuSize)
+                .map((n) => ({ value: n, label: t('config.cuSizeValue', { n }) }))}
+              data-testid="upgrade-cusize"
+            />
+          </Form.Item>
+          <Form.Item label={t('config.replicas')}>
+            <InputNumber
+              min={cluster.replicas}
+              max={catalog.replicas.max}
+              precision={0}
+              value={replicas}
+              onChange={(v) => setReplicas(v ?? cluster.replicas)}
+              data-testid="upgrade-replicas"
+            />
+          </Form.Item>
+        </Form>
+        {changed ? (
+          <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />
+        ) : (
+          <Alert type="info" showIcon title={t('upgrade.noChange')} />
+        )}
+        <Alert type="info" title={t('upgrade.note')} />
+        {error !== undefined && (
+          <Alert type="error" showIcon title={errorText(error)} data-testid="upgrade-error" />
+        )}
+      </Flex>
+    </Modal>
+  );
+}

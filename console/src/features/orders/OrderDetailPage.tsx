@@ -1,0 +1,238 @@
+import { ArrowLeftOutlined } from '@ant-design/icons';
+import { Button, Card, Descriptions, Dropdown, Flex, Table, Typography } from 'antd';
+import { useCallback } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { api } from '../../api/endpoints.js';
+import type { ClusterConfig, Order, OrderDetail, OrderHistoryEntry } from '../../api/types.js';
+import { useOrg } from '../../app/org.js';
+import { ErrorState, PageLoading } from '../../components/states.js';
+import { type T, useI18n } from '../../i18n/i18n.js';
+import { catalogNames, useCatalog } from '../../lib/catalog.js';
+import { formatMoney } from '../../lib/money.js';
+import { formatInstant } from '../../lib/time.js';
+import { useAsync } from '../../lib/useAsync.js';
+import { useNow } from '../../lib/useNow.js';
+import { Countdown, discountLabel, effective, StatusTag, termLabel } from './presentation.js';
+import { useOrderActions } from './useOrderActions.js';
+
+function configItems(t: T, c: ClusterConfig, names: ReturnType<typeof catalogNames>) {
+  return [
+    { key: 'region', label: t('config.region'), children: names.region(c.region) },
+    { key: 'cuType', label: t('config.cuType'), children: names.cuType(c.region, c.cuType) },
+    { key: 'cuSize', label: t('config.cuSize'), children: t('config.cuSizeValue', { n: c.cuSize }) },
+    { key: 'replicas', label: t('config.replicas'), children: c.replicas },
+    ...(c.term ? [{ key: 'term', label: t('config.term'), children: termLabel(t, c.term) }] : []),
+  ];
+}
+
+/** One order: what was bought (and before, for upgrades), the prices, the deadline and its history. */
+export function OrderDetailPage() {
+  const { orderId = '' } = useParams();
+  const { t, locale } = useI18n();
+  const { org, projectName } = useOrg();
+  const catalog = useCatalog();
+  const names = catalogNames(catalog, locale);
+  const nowMs = useNow();
+  const state = useAsync((_signal) => api.order(org.id, orderId), [org.id, orderId]);
+  const { reload } = state;
+  const onUpdated = useCallback((_o: Order) => reload(), [reload]);
+  const actions = useOrderActions(onUpdated);
+
+  if (state.error) return <ErrorState error={state.error} onRetry={state.reload} />;
+  if (!state.data) return <PageLoading />;
+  const o: OrderDetail = state.data;
+  const { status, actions: allowed } = effective(o, nowMs);
+  const tz = org.timeZone;
+  const by = (h: OrderHistoryEntry) =>
+    h.by.type === 'user' ? t('detail.by.user', { id: h.by.id ?? '' }) : t(`detail.by.${h.by.type}`);
+
+  return (
+    <Flex vertical gap={16} data-testid="order-detail">
+      <Card
+        title={
+          <Flex align="center" gap={8}>
+            <Link to={`/orgs/${org.id}/orders`}>
+              <Button type="text" icon={<ArrowLeftOutlined />} aria-label={t('common.back')} />
+            </Link>
+            {t('detail.title')}
+          </Flex>
+        }
+        extra={
+          <Flex gap={8} align="center">
+            {status === 'unpaid' && <Countdown until={o.expiresAt} />}
+            {status === 'unpaid' && allowed.includes('pay') && (
+              <Button type="primary" onClick={() => actions.pay(o)} data-testid="pay">
+                {t('orders.pay')}
+              </Button>
+            )}
+            {allowed.includes('download') && (
+              <Button
+                loading={actions.downloading === o.id}
+                onClick={() => actions.download(o)}
+                data-testid="download"
+              >
+                {t('orders.download')}
+              </Button>
+            )}
+            {allowed.includes('cancel') && (
+              <Dropdown
+                trigger={['click']}
+                menu={{
+                  items: [
+                    {
+                      key: 'cancel',
+                      danger: true,
+                      label: <span data-testid="cancel-order">{t('orders.cancel')}</span>,
+                    },
+                  ],
+                  onClick: () => actions.cancel(o),
+                }}
+              >
+                <Button data-testid="more">{t('orders.more')}</Button>
+              </Dropdown>
+            )}
+          </Flex>
+        }
+      >
+        <Descriptions
+          bordered
+          size="small"
+          column={{ xs: 1, md: 2 }}
+          title={t('detail.basic')}
+          items={[
+            {
+              key: 'id',
+              label: t('orders.col.id'),
+              children: (
+                <Typography.Text copyable data-testid="detail-order-id">
+                  {o.id}
+                </Typography.Text>
+              ),
+            },
+            { key: 'status', label: t('orders.col.status'), children: <StatusTag status={status} /> },
+            { key: 'type', label: t('orders.col.type'), children: t(`order.type.${o.type}`) },
+            { key: 'mode', label: t('detail.billingMode'), children: t('detail.subscription') },
+            { key: 'cluster', label: t('orders.col.cluster'), children: o.clusterName },
+            { key: 'project', label: t('orders.col.project'), children: projectName(o.projectId) },
+            { key: 'created', label: t('orders.col.createdAt'), children: formatInstant(o.createdAt, tz) },
+            { key: 'deadline', label: t('detail.deadline'), children: formatInstant(o.expiresAt, tz) },
+            ...(o.paidAt
+              ? [{ key: 'paid', label: t('detail.paidAt'), children: formatInstant(o.paidAt, tz) }]
+              : []),
+            ...(o.cancelledAt
+              ? [
+                  {
+                    key: 'cancelled',
+                    label: t('detail.cancelledAt'),
+                    children: formatInstant(o.cancelledAt, tz),
+                  },
+                ]
+              : []),
+            ...(o.timedOutAt
+              ? [
+                  {
+                    key: 'timedOut',
+                    label: t('detail.timedOutAt'),
+                    children: formatInstant(o.timedOutAt, tz),
+                  },
+                ]
+              : []),
+            ...(o.billMonth ? [{ key: 'bill', label: t('detail.billMonth'), children: o.billMonth }] : []),
+          ]}
+        />
+      </Card>
+      <Card title={t('detail.config')}>
+        {o.configBefore ? (
+          <Flex gap={16} wrap>
+            <Descriptions
+              style={{ flex: 1, minWidth: 320 }}
+              bordered
+              size="small"
+              column={1}
+              title={t('detail.configBefore')}
+              items={configItems(t, o.configBefore, names)}
+            />
+            <Descriptions
+              style={{ flex: 1, minWidth: 320 }}
+              bordered
+              size="small"
+              column={1}
+              title={t('detail.configAfter')}
+              items={configItems(t, o.config, names)}
+              data-testid="config-after"
+            />
+          </Flex>
+        ) : (
+          <Descriptions
+            bordered
+            size="small"
+            column={{ xs: 1, md: 2 }}
+            items={configItems(t, o.config, names)}
+          />
+        )}
+      </Card>
+      <Card title={t('detail.prices')}>
+        <Descriptions
+          bordered
+          size="small"
+          column={{ xs: 1, md: 2 }}
+          items={[
+            { key: 'list', label: t('detail.listAmount'), children: formatMoney(o.listAmount, o.currency) },
+            {
+              key: 'rate',
+              label: t('detail.discountRate'),
+              children: discountLabel(t, o.pricing.discountPercent),
+            },
+            {
+              key: 'discount',
+              label: t('detail.discount'),
+              children: `-${formatMoney(o.discountAmount, o.currency)}`,
+            },
+            ...(o.pricing.remainingDays !== undefined
+              ? [
+                  {
+                    key: 'days',
+                    label: t('detail.remainingDays'),
+                    children: t('detail.remainingDaysValue', { n: o.pricing.remainingDays }),
+                  },
+                ]
+              : []),
+            {
+              key: 'amount',
+              label: t('detail.amount'),
+              children: (
+                <Typography.Text strong data-testid="detail-amount">
+                  {formatMoney(o.amount, o.currency)}
+                </Typography.Text>
+              ),
+            },
+          ]}
+        />
+      </Card>
+      <Card title={t('detail.history')}>
+        <Table<OrderHistoryEntry>
+          rowKey={(h) => `${h.to}-${h.at}`}
+          size="small"
+          pagination={false}
+          dataSource={o.history}
+          columns={[
+            { title: t('detail.history.at'), dataIndex: 'at', render: (v: string) => formatInstant(v, tz) },
+            {
+              title: t('detail.history.event'),
+              key: 'transition',
+              render: (_: unknown, h) =>
+                h.from
+                  ? t('detail.history.transition', {
+                      from: t(`order.status.${h.from}`),
+                      to: t(`order.status.${h.to}`),
+                    })
+                  : t('detail.history.created'),
+            },
+            { title: t('detail.history.by'), key: 'by', render: (_: unknown, h) => by(h) },
+          ]}
+        />
+      </Card>
+      {actions.dialogs}
+    </Flex>
+  );
+}

@@ -1,0 +1,86 @@
+import { Tag, Typography } from 'antd';
+import type { ClusterConfig, Order, OrderAction, OrderStatus, TermRef } from '../../api/types.js';
+import { useOrg } from '../../app/org.js';
+import type { T } from '../../i18n/i18n.js';
+import { useI18n } from '../../i18n/i18n.js';
+import { remaining } from '../../lib/time.js';
+import { useNow } from '../../lib/useNow.js';
+
+const STATUS_COLORS: Record<OrderStatus, string> = {
+  unpaid: 'orange',
+  paid: 'green',
+  cancelled: 'default',
+  timed_out: 'default',
+};
+
+/**
+ * The status the user should see now: an unpaid order whose deadline passed while the page was open is
+ * timed out (the server says the same on the next read), and can no longer be paid or cancelled.
+ */
+export function effective(order: Order, nowMs: number): { status: OrderStatus; actions: OrderAction[] } {
+  if (order.status === 'unpaid' && new Date(order.expiresAt).getTime() <= nowMs) {
+    return { status: 'timed_out', actions: order.availableActions.filter((a) => a === 'download') };
+  }
+  return { status: order.status, actions: order.availableActions };
+}
+
+export function StatusTag({ status }: { status: OrderStatus }) {
+  const { t } = useI18n();
+  return (
+    <Tag color={STATUS_COLORS[status]} data-testid="order-status" style={{ marginInlineEnd: 0 }}>
+      {t(`order.status.${status}`)}
+    </Tag>
+  );
+}
+
+export function formatDuration(t: T, ms: number, nowMs = 0): string {
+  const r = remaining(new Date(nowMs + ms).toISOString(), nowMs);
+  if (r.days > 0) return t('time.dhm', { d: r.days, h: r.hours, m: r.minutes });
+  if (r.hours > 0) return t('time.hms', { h: r.hours, m: r.minutes, s: r.seconds });
+  return t('time.ms', { m: r.minutes, s: r.seconds });
+}
+
+/** The time left to pay, counting down every second. */
+export function Countdown({ until }: { until: string }) {
+  const { t } = useI18n();
+  const nowMs = useNow();
+  const ms = Math.max(0, new Date(until).getTime() - nowMs);
+  return (
+    <Typography.Text type="warning" style={{ fontSize: 12 }} data-testid="time-left">
+      {t('orders.timeLeft', { time: formatDuration(t, ms) })}
+    </Typography.Text>
+  );
+}
+
+export function termLabel(t: T, term: TermRef | undefined): string {
+  if (!term) return '—';
+  return t(term.unit === 'year' ? 'term.year' : 'term.month', { n: term.count });
+}
+
+/** 70 → "7折" / "30% off"; 100 → list price. */
+export function discountLabel(t: T, percent: number | undefined): string {
+  if (percent === undefined || percent >= 100) return t('discount.none');
+  return t('discount.zhe', { zhe: percent / 10, off: 100 - percent });
+}
+
+export function useCatalogNames() {
+  const { locale } = useI18n();
+  return {
+    region: (id: string, names?: Record<string, { 'zh-CN': string; 'en-US': string }>) =>
+      names?.[id]?.[locale] ?? id,
+    locale,
+  };
+}
+
+export function ConfigSummary({ config }: { config: ClusterConfig }) {
+  const { t } = useI18n();
+  return (
+    <span>
+      {t('config.cuSizeValue', { n: config.cuSize })} × {config.replicas}
+    </span>
+  );
+}
+
+export function useProjectName() {
+  return useOrg().projectName;
+}

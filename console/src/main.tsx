@@ -1,0 +1,48 @@
+import { App as AntApp, ConfigProvider } from 'antd';
+import enUSModule from 'antd/es/locale/en_US.js';
+import type { Locale as AntLocale } from 'antd/es/locale/index.js';
+import zhCNModule from 'antd/es/locale/zh_CN.js';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn.js';
+import { StrictMode, useEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router-dom';
+import { App } from './app/App.js';
+import { SessionProvider } from './app/session.js';
+import { I18nProvider, useI18n } from './i18n/i18n.js';
+
+// antd ships these as ES modules without "type": "module": TypeScript (NodeNext) sees the CommonJS shape,
+// the bundler the ES default export. Accept both.
+const esDefault = (m: object): AntLocale => ('default' in m ? (m.default as AntLocale) : (m as AntLocale));
+const zhCN = esDefault(zhCNModule);
+const enUS = esDefault(enUSModule);
+
+function Localized() {
+  const { locale } = useI18n();
+  useEffect(() => {
+    dayjs.locale(locale === 'zh-CN' ? 'zh-cn' : 'en');
+  }, [locale]);
+  return (
+    <ConfigProvider
+      locale={locale === 'zh-CN' ? zhCN : enUS}
+      button={{ autoInsertSpace: false }}
+      theme={{ token: { colorPrimary: '#1668dc', borderRadius: 6 } }}
+    >
+      <AntApp>
+        <SessionProvider>
+          <BrowserRouter>
+            <App />
+          </BrowserRouter>
+        </SessionProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <I18nProvider>
+      <Localized />
+    </I18nProvider>
+  </StrictMode>,
+);
