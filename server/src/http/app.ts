@@ -33,8 +33,11 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 1000 },
   });
+
+  // JSON only: a text body is refused with 415 rather than parsed into a string.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (req) => {
     (req as { startNs?: bigint }).startNs = process.hrtime.bigint();
