@@ -136,3 +136,30 @@ export const ClockBody = z.union([
   }),
   z.strictObject({ now: Instant }),
 ]);
+
+// Pay-as-you-go usage (internal) and bills
+export const UsageEvent = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  orgId: IdRef,
+  clusterId: IdRef,
+  metric: z.enum(['storage', 'backup']),
+  /** GB, at most 3 decimals */
+  quantity: z.number().min(0).max(1_000_000_000),
+  start: Instant,
+  end: Instant,
+});
+export const UsageBody = z.strictObject({ events: z.array(UsageEvent).min(1).max(1000) });
+export const BillMonthParam = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'not a month (YYYY-MM)');
+export const ExportQuery = z.strictObject({ format: z.enum(['csv', 'xlsx']).default('csv') });
+export const DocumentQuery = z.strictObject({
+  format: z.literal('pdf').default('pdf'),
+  lang: z.enum(['zh-CN', 'zh', 'en', 'en-US']).default('zh-CN'),
+});
+export const OrderExportQuery = OrderListQuery.omit({ limit: true, cursor: true }).extend({
+  format: z.enum(['csv', 'xlsx']).default('csv'),
+  lang: z.enum(['zh-CN', 'zh', 'en', 'en-US']).default('zh-CN'),
+});

@@ -1,9 +1,11 @@
+import { markOverdue } from '../billing/billing.repository.js';
+import { issueDueBills } from '../billing/issue-bill.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../platform/idempotency.js';
 import { sweepOrderTimeouts } from './order-timeouts.js';
 import { completeProvisioning, processOutbox } from './provisioning.js';
 
-type JobName = 'sweeper' | 'outbox' | 'provisioning' | 'housekeeping';
+type JobName = 'sweeper' | 'outbox' | 'provisioning' | 'housekeeping' | 'bills' | 'bills-overdue';
 
 export interface Job {
   name: JobName;
@@ -34,6 +36,9 @@ export function coreJobs(deps: Deps): Job[] {
     { name: 'outbox', intervalMs: 500, run: (d, now) => processOutbox(d.db, now, d.config.provisionSeconds) },
     { name: 'provisioning', intervalMs: 1_000, run: (d, now) => completeProvisioning(d.db, now) },
     { name: 'housekeeping', intervalMs: 3_600_000, run: (d, now) => purgeExpiredKeys(d.db, now) },
+    // Monthly bills: every ended month without a bill, per org, issued once (unique (org_id, month)).
+    { name: 'bills', intervalMs: 60_000, run: (d, now) => issueDueBills(d.db, d.config, now) },
+    { name: 'bills-overdue', intervalMs: 60_000, run: (d, now) => markOverdue(d.db, now) },
   ];
 }
 

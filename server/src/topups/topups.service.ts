@@ -1,3 +1,4 @@
+import { payOutstandingBills } from '../billing/pay-bill.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { creditCash, postTransaction } from '../ledger/ledger.repository.js';
 import { findOrgByRemittanceCode } from '../orgs/orgs.repository.js';
@@ -160,6 +161,8 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
     payload: { topupId, amount: r.amount },
     now,
   });
+  // Unpaid bills are paid automatically from the next top-up (a top-up never pays an order).
+  await payOutstandingBills(tx, org.id, now);
   return { kind: 'credited', first: true, topup: presentTopup(topup) };
 }
 

@@ -1,0 +1,61 @@
+import type { BillLineView, BillView } from './bills.service.js';
+
+/** Thousandths as a fixed 3-decimal string ("12.500"): quantities are not money, and never floats. */
+export function milliToString(milli: number): string {
+  const sign = milli < 0 ? '-' : '';
+  const abs = Math.abs(milli);
+  return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
+}
+
+export function presentBillLine(l: BillLineView) {
+  return {
+    lineNo: l.lineNo,
+    kind: l.kind,
+    /** subscription orders are prepaid: settled when the order was paid, nothing is due on them here */
+    settlement: l.kind === 'subscription' ? 'prepaid' : 'pay_as_you_go',
+    orderId: l.orderId,
+    orderType: l.orderType,
+    clusterId: l.clusterId,
+    clusterName: l.clusterName,
+    region: l.region,
+    metric: l.metric,
+    quantity: l.quantityMilli === null ? null : milliToString(l.quantityMilli),
+    unit: l.unit,
+    /** millionths of a fen per unit */
+    unitPriceMicros: l.microsPerUnit,
+    paidAt: l.at,
+    amount: l.amount,
+    couponAmount: l.couponAmount,
+    dueAmount: l.dueAmount,
+  };
+}
+
+export function presentBillSummary(b: Omit<BillView, 'lines' | 'couponApplications'>) {
+  return {
+    orgId: b.orgId,
+    month: b.month,
+    currency: b.currency,
+    status: b.status,
+    periodStart: b.periodStart,
+    periodEnd: b.periodEnd,
+    issuedAt: b.issuedAt,
+    dueAt: b.dueAt,
+    paidAt: b.paidAt,
+    overdueAt: b.overdueAt,
+    totalAmount: b.totalAmount,
+    prepaidAmount: b.prepaidAmount,
+    usageAmount: b.usageAmount,
+    couponAmount: b.couponAmount,
+    amountDue: b.amountDue,
+    paidAmount: b.paidAmount,
+    outstandingAmount: b.status === 'open' ? 0 : b.amountDue - b.paidAmount,
+  };
+}
+
+export function presentBill(b: BillView) {
+  return {
+    ...presentBillSummary(b),
+    lines: b.lines.map(presentBillLine),
+    couponApplications: b.couponApplications,
+  };
+}

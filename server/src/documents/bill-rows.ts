@@ -1,0 +1,22 @@
+import { milliToString } from '../billing/bills.presenter.js';
+import type { BillLineView, BillView } from '../billing/bills.service.js';
+import type { Catalog } from '../pricing/catalog.js';
+import { type Lang, labels, orderTypeLabel, regionLabel, unitPriceLabel } from './labels.js';
+
+/** A bill line's item text, shared by the PDF and the spreadsheets. */
+export function lineItem(l: BillLineView, lang: Lang, catalog: Catalog): string {
+  const t = labels(lang);
+  if (l.kind === 'subscription') {
+    return `${orderTypeLabel(lang, l.orderType)} ${l.orderId} · ${l.clusterName} · ${t.settled}`;
+  }
+  const metric = l.metric === 'backup' ? t.backup : t.storage;
+  return `${metric} · ${l.clusterName} · ${regionLabel(catalog, lang, l.region)}`;
+}
+
+export function lineQuantity(l: BillLineView): string {
+  return l.quantityMilli === null ? '' : `${milliToString(l.quantityMilli)} ${l.unit ?? ''}`;
+}
+
+export const lineUnitPrice = (l: BillLineView) => unitPriceLabel(l.microsPerUnit, l.unit);
+
+export const billHasLines = (b: BillView) => b.lines.length > 0;

@@ -1,0 +1,69 @@
+import { effectiveStatus } from '../orders/order-states.js';
+import type { OrderRow } from '../orders/orders.repository.js';
+import { localDateTime } from '../platform/time.js';
+import type { Catalog } from '../pricing/catalog.js';
+import {
+  type ClusterConfig,
+  configLabel,
+  type Lang,
+  labels,
+  orderStatusLabel,
+  orderTypeLabel,
+  termLabel,
+  yuan,
+} from './labels.js';
+import { renderPdf } from './pdf.js';
+
+/**
+ * The order as a PDF (the 订单 page's 下载): org, order id, type, the configuration bought (and before, for
+ * an upgrade), term, list price, discount, amount due, status, and its times in the org's time zone.
+ */
+export async function orderDocument(
+  o: OrderRow,
+  ctx: {
+    orgName: string;
+    timeZone: string;
+    projectName: string | null;
+    lang: Lang;
+    now: Date;
+    catalog: Catalog;
+  },
+): Promise<Buffer> {
+  const l = labels(ctx.lang);
+  const at = (d: Date | null) => (d ? localDateTime(d, ctx.timeZone) : '—');
+  const status = effectiveStatus(o, ctx.now);
+  const config = o.config as ClusterConfig;
+  const before = o.config_before as ClusterConfig | null;
+  const rows: [string, string][] = [
+    [l.org, ctx.orgName],
+    [l.orderId, o.id],
+    [l.type, orderTypeLabel(ctx.lang, o.type)],
+    [l.status, orderStatusLabel(ctx.lang, status)],
+    [l.project, ctx.projectName ?? o.project_id],
+    [l.cluster, `${o.cluster_name} (${o.cluster_id})`],
+    [l.config, configLabel(ctx.catalog, ctx.lang, config)],
+  ];
+  if (o.type === 'upgrade') rows.push([l.configBefore, configLabel(ctx.catalog, ctx.lang, before)]);
+  rows.push(
+    [l.term, termLabel(ctx.lang, config.term)],
+    [l.listPrice, yuan(o.list_amount)],
+    [l.discount, o.discount_amount ? `-${yuan(o.discount_amount)}` : yuan(0)],
+    [l.amountDue, yuan(o.amount)],
+    [l.createdAt, at(o.created_at)],
+    [l.deadline, at(o.expires_at)],
+    [l.paidAt, at(o.paid_at)],
+  );
+  if (status === 'cancelled') rows.push([l.cancelledAt, at(o.cancelled_at)]);
+  if (status === 'timed_out') rows.push([l.timedOutAt, at(o.timed_out_at ?? o.expires_at)]);
+  // The document changes only when the order does: its latest transition time is its timestamp.
+  const stamp =
+    o.paid_at ?? o.cancelled_at ?? (status === 'timed_out' ? (o.timed_out_at ?? o.expires_at) : o.created_at);
+  return renderPdf(
+    { title: `${l.order} ${o.id}`, subject: l.order, timestamp: stamp, lang: ctx.lang },
+    (w) => {
+      w.title(`${l.order} ${o.id}`, ctx.orgName);
+      w.fields(rows);
+      w.note(l.timeZoneNote(ctx.timeZone));
+    },
+  );
+}

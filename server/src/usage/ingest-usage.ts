@@ -1,0 +1,130 @@
+import { sql } from 'kysely';
+import type { z } from 'zod';
+import type { UsageEvent } from '../../../contract/api.js';
+import { addMonths, currentMonth } from '../billing/bill-period.js';
+import { billExists, lockBillMonth } from '../billing/billing.repository.js';
+import type { Tx } from '../db/schema.js';
+import { AppError } from '../platform/errors.js';
+import { monthOf } from '../platform/time.js';
+import type { Catalog } from '../pricing/catalog.js';
+import { billableUnits, toMilli } from './usage-units.js';
+
+type Event = z.infer<typeof UsageEvent>;
+
+interface Issue {
+  field: string;
+  message: string;
+}
+
+/**
+ * Records a batch of pay-as-you-go usage events, each once per (org, event id) however often it is sent.
+ * The price per unit comes from the catalog (the cluster's region) and is frozen on the event. An event
+ * belongs to the bill of the month its period starts in (billing time zone), unless that bill is already
+ * issued (or the month precedes the org): then it lands in the current, open month. The batch is all or
+ * nothing: an event naming an unknown cluster fails it.
+ */
+export async function ingestUsage(
+  tx: Tx,
+  ctx: { catalog: Catalog; billingTimeZone: string },
+  events: Event[],
+  now: Date,
+): Promise<{
+  accepted: number;
+  duplicates: number;
+  events: { id: string; status: 'accepted' | 'duplicate'; billMonth?: string }[];
+}> {
+  const issues: Issue[] = [];
+  const open = currentMonth(now, ctx.billingTimeZone);
+  events.forEach((e, i) => {
+    if (e.end.getTime() <= e.start.getTime())
+      issues.push({ field: `events.${i}.end`, message: 'must be after start' });
+    if (toMilli(e.quantity) === undefined)
+      issues.push({ field: `events.${i}.quantity`, message: 'at most 3 decimals (GB)' });
+    if (monthOf(e.start, ctx.billingTimeZone) > open)
+      issues.push({ field: `events.${i}.start`, message: 'is in a month that has not begun' });
+  });
+  const keys = [...new Set(events.map((e) => `${e.orgId}\u0000${e.clusterId}`))].map((k) =>
+    k.split('\u0000'),
+  );
+  const clusters = await tx
+    .selectFrom('clusters as c')
+    .innerJoin('orgs as o', 'o.id', 'c.org_id')
+    .select(['c.org_id', 'c.id', 'c.region', 'o.created_at as org_created_at'])
+    .where(sql<boolean>`(c.org_id, c.id) in (${sql.join(keys.map(([o, c]) => sql`(${o}, ${c})`))})`)
+    .execute();
+  const byKey = new Map(clusters.map((c) => [`${c.org_id}\u0000${c.id}`, c]));
+  events.forEach((e, i) => {
+    const c = byKey.get(`${e.orgId}\u0000${e.clusterId}`);
+    if (!c) issues.push({ field: `events.${i}.clusterId`, message: 'no such cluster in this org' });
+    else if (!ctx.catalog.regions.some((r) => r.id === c.region))
+      issues.push({ field: `events.${i}.clusterId`, message: `no usage prices for region ${c.region}` });
+  });
+  if (issues.length) {
+    throw new AppError('VALIDATION_FAILED', `${issues[0]!.field}: ${issues[0]!.message}`, {
+      in: 'body',
+      issues: issues.slice(0, 50),
+    });
+  }
+
+  // Which month each event lands in: decided under the (org, month) lock that bill issue takes exclusively.
+  const target = new Map<string, string>();
+  const monthFor = async (orgId: string, orgCreated: Date, month: string): Promise<string> => {
+    const key = `${orgId}\u0000${month}`;
+    const known = target.get(key);
+    if (known) return known;
+    let m = month < monthOf(orgCreated, ctx.billingTimeZone) ? open : month;
+    for (;;) {
+      await lockBillMonth(tx, orgId, m, 'shared');
+      if (!(await billExists(tx, orgId, m))) break;
+      m = m < open ? open : addMonths(m, 1);
+    }
+    target.set(key, m);
+    return m;
+  };
+
+  const seen = new Set<string>();
+  const rows = [];
+  for (const e of events) {
+    const k = `${e.orgId}\u0000${e.id}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const c = byKey.get(`${e.orgId}\u0000${e.clusterId}`)!;
+    const region = ctx.catalog.regions.find((r) => r.id === c.region)!;
+    rows.push({
+      org_id: e.orgId,
+      id: e.id,
+      cluster_id: e.clusterId,
+      metric: e.metric,
+      quantity_milli: toMilli(e.quantity)!,
+      start_at: e.start,
+      end_at: e.end,
+      units: billableUnits(e.metric, e.start, e.end),
+      micros_per_unit: region.usagePrices[e.metric].microsPerUnit,
+      bill_month: await monthFor(e.orgId, c.org_created_at, monthOf(e.start, ctx.billingTimeZone)),
+      received_at: now,
+    });
+  }
+  const inserted = await tx
+    .insertInto('usage_events')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
+    .returning(['org_id', 'id', 'bill_month'])
+    .execute();
+  const fresh = new Map(inserted.map((r) => [`${r.org_id}\u0000${r.id}`, r.bill_month]));
+  // A repeated id within one batch is accepted once and reported as a duplicate after that.
+  const firstSeen = new Set<string>();
+  const results = events.map((e) => {
+    const k = `${e.orgId}\u0000${e.id}`;
+    const m = fresh.get(k);
+    const first = !firstSeen.has(k);
+    firstSeen.add(k);
+    return m && first
+      ? { id: e.id, status: 'accepted' as const, billMonth: m }
+      : { id: e.id, status: 'duplicate' as const };
+  });
+  return {
+    accepted: results.filter((r) => r.status === 'accepted').length,
+    duplicates: results.filter((r) => r.status === 'duplicate').length,
+    events: results,
+  };
+}
