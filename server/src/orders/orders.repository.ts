@@ -233,3 +233,83 @@ export async function orderGauges(db: Queryable, now: Date) {
   for (const row of r.rows) byStatus[row.status] = row.n;
   return { byStatus, sweeperLagSeconds: Number(lag.rows[0]?.s ?? 0) };
 }
+
+export interface PayStatementInput {
+  orgId: string;
+  orderId: string;
+  now: Date;
+  payerId: string;
+  billMonth: string;
+  ledgerTxnId: string;
+  /** null: every project; otherwise the projects where the payer's role allows paying */
+  projectIds: string[] | null;
+  daysPerMonth: number;
+}
+
+export interface PayStatementResult {
+  /** the order as it was when locked (undefined: no such order) */
+  before: OrderRow | undefined;
+  paid: boolean;
+  cashBefore: number;
+  cashAfter: number | null;
+}
+
+/**
+ * 支付 as one statement, the hot path: lock the order, take the money only if it is there, compare-and-set
+ * the order, append the balanced ledger transaction, the history row, start the cluster's term and emit the
+ * outbox event — all or nothing. The order row is locked before the balance row, as everywhere. When the
+ * payment is refused nothing is written, and the caller decides why from `before` (404, 403, 409, 402).
+ */
+export async function payInOneStatement(tx: Tx, p: PayStatementInput): Promise<PayStatementResult> {
+  const now = p.now;
+  const projectFilter = p.projectIds === null ? sql`true` : sql`o.project_id = any(${p.projectIds}::text[])`;
+  const r = await sql<OrderRow & { paid: boolean; cash_before: number; cash_after: number | null }>`
+    with o as (
+      select * from orders where org_id = ${p.orgId} and id = ${p.orderId} for update
+    ), ok as (
+      select o.* from o where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz and ${projectFilter}
+    ), b as (
+      update balances set cash = balances.cash - ok.amount, updated_at = ${now}::timestamptz
+      from ok where balances.org_id = ${p.orgId} and balances.cash >= ok.amount
+      returning balances.cash
+    ), upd as (
+      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ${p.payerId}, bill_month = ${p.billMonth}
+      from b where orders.org_id = ${p.orgId} and orders.id = ${p.orderId} and orders.status = 'unpaid'
+        and orders.expires_at > ${now}::timestamptz
+      returning orders.*
+    ), txn as (
+      insert into ledger_transactions (org_id, id, kind, ref_id, memo, created_at)
+      select org_id, ${p.ledgerTxnId}, 'order_payment', id, 'order ' || id, ${now}::timestamptz from upd
+    ), ent as (
+      insert into ledger_entries (org_id, txn_id, account, amount, currency, order_id, created_at)
+      select upd.org_id, ${p.ledgerTxnId}, v.account, v.sign * upd.amount, upd.currency, upd.id, ${now}::timestamptz
+      from upd cross join (values ('cash', -1), ('subscription_revenue', 1)) as v(account, sign)
+    ), hist as (
+      insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
+      select org_id, id, 2, 'unpaid', 'paid', 'user', ${p.payerId}, ${now}::timestamptz, ${now}::timestamptz from upd
+    ), cl as (
+      update clusters c set
+        term_ends_at = ${now}::timestamptz + make_interval(days => ${p.daysPerMonth}::int
+          * (upd.config->'term'->>'count')::int * (case when upd.config->'term'->>'unit' = 'year' then 12 else 1 end)),
+        payment_deadline = null, updated_at = ${now}::timestamptz
+      from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
+        and c.state = 'pending_payment'
+    ), ev as (
+      insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
+      select org_id, 'order.paid', id, jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id,
+        'amount', amount, 'config', config), ${now}::timestamptz from upd
+    )
+    select o.*, exists (select 1 from upd) as paid,
+      (select cash from balances where org_id = ${p.orgId}) as cash_before,
+      (select cash from b) as cash_after
+    from o`.execute(tx);
+  const row = r.rows[0];
+  if (!row) return { before: undefined, paid: false, cashBefore: 0, cashAfter: null };
+  const { paid, cash_before, cash_after, ...before } = row;
+  return {
+    before,
+    paid,
+    cashBefore: Number(cash_before),
+    cashAfter: cash_after === null ? null : Number(cash_after),
+  };
+}
