@@ -48,13 +48,13 @@ export async function billDocument(
       else
         w.table(
           [
-            { header: l.lineNo, width: 0.5, align: 'right' },
-            { header: l.item, width: 4 },
-            { header: l.quantity, width: 1.6, align: 'right' },
-            { header: l.unitPrice, width: 1.5, align: 'right' },
-            { header: l.amount, width: 1.2, align: 'right' },
-            { header: l.coupon, width: 1.1, align: 'right' },
-            { header: l.due, width: 1.1, align: 'right' },
+            { header: l.lineNo, width: 0.7, align: 'right' },
+            { header: l.item, width: 3.6 },
+            { header: l.quantity, width: 2.2, align: 'right' },
+            { header: l.unitPrice, width: 2, align: 'right' },
+            { header: l.amount, width: 1.4, align: 'right' },
+            { header: l.coupon, width: 1.2, align: 'right' },
+            { header: l.due, width: 1.3, align: 'right' },
           ],
           b.lines.map((x) => [
             String(x.lineNo),

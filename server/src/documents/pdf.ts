@@ -65,7 +65,7 @@ export class PdfWriter {
     const total = columns.reduce((s, c) => s + c.width, 0);
     const widths = columns.map((c) => (c.width / total) * this.usable);
     const drawRow = (cells: string[], font: 'regular' | 'bold', color: string) => {
-      this.doc.font(font).fontSize(9);
+      this.doc.font(font).fontSize(8.5);
       const h =
         Math.max(...cells.map((c, i) => this.doc.heightOfString(c || ' ', { width: widths[i]! - 6 }))) + 6;
       this.ensure(h + 2);
