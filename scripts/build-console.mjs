@@ -8,5 +8,7 @@ if (!existsSync('console/vite.config.ts')) {
   console.log('console: no sources yet, skipping the build');
   process.exit(0);
 }
-const r = spawnSync('npx', ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+const r = spawnSync('npx', ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);
