@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { findSession, findUserByApiKeyHash, loadOrgAccess } from '../access/access.repository.js';
+import { findPrincipalByApiKeyHash, findSession, loadOrgAccess } from '../access/access.repository.js';
 import type { Principal } from '../access/roles.js';
 import { hashToken, safeEqual } from '../access/secrets.js';
 import type { Deps } from '../deps.js';
@@ -43,7 +43,7 @@ export async function authenticate(
     throw new AppError('FORBIDDEN', 'the operator token is for the internal API only');
   }
   if (token !== undefined) {
-    const user = await findUserByApiKeyHash(deps.db, hashToken(token));
+    const user = await findPrincipalByApiKeyHash(deps.db, hashToken(token));
     if (!user) throw new AppError('UNAUTHENTICATED', 'unknown API key');
     if (mode === 'operator') throw new AppError('FORBIDDEN', 'the internal API needs the operator token');
     return {
@@ -51,7 +51,7 @@ export async function authenticate(
       id: user.id,
       email: user.email,
       via: 'api_key',
-      orgs: await loadOrgAccess(deps.db, user.id),
+      orgs: user.orgs,
     };
   }
   const sessionToken = cookie(req, SESSION_COOKIE);
