@@ -246,6 +246,43 @@ const CASES: Case[] = [
     expect: row(409, 403, 404, 409, 403, 403),
   },
   {
+    name: 'GET order document (p1)',
+    method: 'GET',
+    url: () => `${O()}/orders/${ids.o1}/document`,
+    expect: row(200, 403, 404, 200, 403, 403),
+  },
+  {
+    name: 'GET order document (p2)',
+    method: 'GET',
+    url: () => `${O()}/orders/${ids.o2}/document`,
+    expect: row(200, 403, 404, 404, 404, 404),
+  },
+  {
+    name: 'GET orders export',
+    method: 'GET',
+    url: () => `${O()}/orders/export?format=csv`,
+    expect: row(200, 403, 403, 200, 403, 403),
+  },
+  { name: 'GET bills', method: 'GET', url: () => `${O()}/bills`, expect: row(200, 200, 403, 403, 403, 403) },
+  {
+    name: 'GET bill (open month)',
+    method: 'GET',
+    url: () => `${O()}/bills/2026-11`,
+    expect: row(200, 200, 403, 403, 403, 403),
+  },
+  {
+    name: 'GET bill document',
+    method: 'GET',
+    url: () => `${O()}/bills/2026-11/document`,
+    expect: row(200, 200, 403, 403, 403, 403),
+  },
+  {
+    name: 'GET bill export',
+    method: 'GET',
+    url: () => `${O()}/bills/2026-11/export?format=xlsx`,
+    expect: row(200, 200, 403, 403, 403, 403),
+  },
+  {
     name: 'GET balance',
     method: 'GET',
     url: () => `${O()}/balance`,
@@ -297,6 +334,13 @@ const CASES: Case[] = [
     expect: all(403),
   },
   {
+    name: 'POST internal usage',
+    method: 'POST',
+    url: () => '/v1/internal/usage',
+    body: () => ({ events: [] }),
+    expect: all(403),
+  },
+  {
     name: 'POST internal coupons',
     method: 'POST',
     url: () => `/v1/internal/orgs/${ids.org}/coupons`,
@@ -334,11 +378,14 @@ describe('authorization: endpoint × role', () => {
   it('covers every public route of the API', () => {
     const covered = new Set(
       CASES.map((c) =>
-        `${c.method} ${c.url().replace(/\?.*$/, '')}`.replace(/(org|proj|cls|ord)_[0-9A-Z]+/g, ':id'),
+        `${c.method} ${c.url().replace(/\?.*$/, '')}`.replace(
+          /(org|proj|cls|ord)_[0-9A-Z]+|\d{4}-\d{2}/g,
+          ':id',
+        ),
       ),
     );
     const publicRoutes = routes
-      .filter((r) => r.auth === 'user' && !r.url.startsWith('/v1/auth/') && !r.produces)
+      .filter((r) => r.auth === 'user' && !r.url.startsWith('/v1/auth/'))
       .map((r) => `${r.method} ${r.url.replace(/:\w+/g, ':id')}`);
     const missing = publicRoutes.filter((r) => !covered.has(r));
     expect(missing).toEqual([]);
