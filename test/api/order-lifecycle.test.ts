@@ -87,4 +87,46 @@ describe('an order from purchase to payment', () => {
     expect(dup.status).toBe(409);
     expect(dup.json.error.code).toBe('UPGRADE_ALREADY_PENDING');
   });
+
+  it('the order amount equals the quote made at the same moment, for purchases and upgrades', async () => {
+    const o4 = await createOrg(t);
+    const shape = {
+      region: 'aliyun-cn-hangzhou',
+      cuType: 'performance',
+      cuSize: 8,
+      replicas: 2,
+      term: { unit: 'year', count: 1 },
+    };
+    const quote = await api(t, 'POST', `/v1/orgs/${o4.id}/quotes`, {
+      auth: o4.admin.auth,
+      body: { type: 'new_purchase', ...shape },
+    });
+    expect(quote.status).toBe(200);
+    expect(quote.json).toMatchObject({
+      currency: 'CNY',
+      amount: 8 * 2 * 125 * 24 * 360 * 0.7,
+      discountPercent: 70,
+    });
+    const { order } = await buyCluster(t, o4, o4.admin, shape);
+    expect([order.amount, order.listAmount, order.discountAmount]).toEqual([
+      quote.json.amount,
+      quote.json.listAmount,
+      quote.json.discountAmount,
+    ]);
+    const c = await runningCluster(t, o4);
+    t.clock.advance(5 * 86_400_000 + 1);
+    const uq = await api(t, 'POST', `/v1/orgs/${o4.id}/quotes`, {
+      auth: o4.admin.auth,
+      body: { type: 'upgrade', clusterId: c.id, replicas: 3 },
+    });
+    expect(uq.json).toMatchObject({ remainingDays: 25, addedCu: 2, amount: 2 * 125 * 24 * 25 });
+    const up = await api(t, 'POST', `/v1/orgs/${o4.id}/clusters/${c.id}/upgrade`, {
+      auth: o4.admin.auth,
+      body: { replicas: 3 },
+    });
+    expect(up.json.order.amount).toBe(uq.json.amount);
+    // A quote creates nothing.
+    const orders = await api(t, 'GET', `/v1/orgs/${o4.id}/orders`, { auth: o4.admin.auth });
+    expect(orders.json.items).toHaveLength(3);
+  });
 });
