@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
@@ -25,7 +26,9 @@ export default defineConfig(async () => {
   const pgUp = process.env.TALLY_TEST_SKIP_POSTGRES === '1' ? false : await postgresReachable();
   if (!pgUp) {
     if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL is not reachable at ${PG_URL}`);
-    console.warn(`\n[tally] PostgreSQL not reachable at ${PG_URL}: SKIPPING the PostgreSQL half of the suite (embedded PGlite only).\n`);
+    console.warn(
+      `\n[tally] PostgreSQL not reachable at ${PG_URL}: SKIPPING the PostgreSQL half of the suite (embedded PGlite only).\n`,
+    );
   }
   const common = {
     include: ['server/**/*.test.ts', 'test/**/*.test.ts'],
@@ -33,12 +36,45 @@ export default defineConfig(async () => {
     testTimeout: 60_000,
     hookTimeout: 60_000,
   };
+  // Browser tests (console/e2e) run on Debian's Chromium only; CI installs it, so there a missing one fails.
+  const chromium = existsSync('/usr/bin/chromium');
+  if (!chromium) {
+    if (process.env.CI === 'true')
+      throw new Error('CI=true but /usr/bin/chromium is not installed (apt-get install chromium)');
+    console.warn(
+      '\n[tally] SKIPPING browser tests: chromium not installed (apt-get install chromium fonts-noto-cjk).\n',
+    );
+  }
+  const consoleUnit = { name: 'console', include: ['console/src/**/*.test.ts'], env: { TZ: 'UTC' } };
+  const e2e = {
+    name: 'e2e',
+    include: ['console/e2e/**/*.test.ts'],
+    globalSetup: ['console/e2e/global-setup.ts'],
+    fileParallelism: false,
+    // after the database projects, so that the browser does not compete with them for the 2 cores
+    sequence: { groupOrder: 1 },
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    env: { TZ: 'UTC' },
+  };
   return {
     test: {
       env: { TZ: 'UTC' },
       projects: [
         { test: { ...common, name: 'pglite', env: { TZ: 'UTC', TALLY_TEST_DB: 'pglite' } } },
-        ...(pgUp ? [{ test: { ...common, name: 'postgres', env: { TZ: 'UTC', TALLY_TEST_DB: 'postgres', TALLY_TEST_DATABASE_URL: PG_URL } } }] : []),
+        ...(pgUp
+          ? [
+              {
+                test: {
+                  ...common,
+                  name: 'postgres',
+                  env: { TZ: 'UTC', TALLY_TEST_DB: 'postgres', TALLY_TEST_DATABASE_URL: PG_URL },
+                },
+              },
+            ]
+          : []),
+        { test: consoleUnit },
+        ...(chromium ? [{ test: e2e }] : []),
       ],
     },
   };

@@ -1,0 +1,307 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+/**
+ * End-to-end harness: a real Tally server process on a fresh embedded database (the built console at /,
+ * the API at /v1), set up through the internal API, and Debian's Chromium driven by playwright-core.
+ */
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const OPERATOR_TOKEN = 'console-e2e-operator-token-0123456789';
+export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
+const PORTS = { first: 18100, last: 18199 };
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.once('error', () => ok(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => ok(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const start = PORTS.first + Math.floor(Math.random() * 50);
+  for (let i = 0; i <= PORTS.last - PORTS.first; i++) {
+    const port = PORTS.first + ((start - PORTS.first + i) % (PORTS.last - PORTS.first + 1));
+    if (await portFree(port)) return port;
+  }
+  throw new Error(`no free port in ${PORTS.first}-${PORTS.last}`);
+}
+
+export interface ApiAnswer {
+  status: number;
+  json: any;
+}
+
+export interface TestServer {
+  url: string;
+  /** Calls the API with the operator token (internal API) or a member's API key. */
+  call(method: 'GET' | 'POST', path: string, body?: unknown, apiKey?: string): Promise<ApiAnswer>;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TALLY_DATA_DIR: dataDir,
+      TALLY_DEMO: '0',
+      TALLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      TALLY_PROVISION_SECONDS: '0',
+      TALLY_SWEEP_INTERVAL_MS: '500',
+      TALLY_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${output}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not become healthy in 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    async call(method, path, body, apiKey) {
+      const r = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${apiKey ?? OPERATOR_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await r.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = text;
+      }
+      return { status: r.status, json };
+    },
+    log: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ok(r: Promise<ApiAnswer>, status: number, what: string): Promise<any> {
+  const a = await r;
+  if (a.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${a.status} ${JSON.stringify(a.json)}`);
+  return a.json;
+}
+
+export interface Member {
+  id: string;
+  email: string;
+  password: string;
+  apiKey: string;
+}
+
+export interface Fixture {
+  org: { id: string; name: string; remittanceCode: string; timeZone: string };
+  projects: { id: string; name: string }[];
+  admin: Member;
+}
+
+let seq = 0;
+export const PASSWORD = 'e2e-password-1234';
+
+export async function createOrg(
+  s: TestServer,
+  opts: { name: string; projects: string[]; timeZone?: string },
+): Promise<Fixture> {
+  const org = await ok(
+    s.call('POST', '/v1/internal/orgs', {
+      name: opts.name,
+      certified: true,
+      timeZone: opts.timeZone ?? 'Asia/Shanghai',
+    }),
+    201,
+    'create org',
+  );
+  const projects = [];
+  for (const name of opts.projects) {
+    projects.push(
+      await ok(s.call('POST', `/v1/internal/orgs/${org.id}/projects`, { name }), 201, 'create project'),
+    );
+  }
+  const admin = await addMember(s, org.id, 'org_admin');
+  return { org, projects, admin };
+}
+
+export async function addMember(
+  s: TestServer,
+  orgId: string,
+  orgRole: 'org_admin' | 'org_billing_admin' | 'org_member',
+  projectRoles: { projectId: string; role: 'project_admin' | 'project_editor' | 'project_viewer' }[] = [],
+  email = `${orgRole.replace(/_/g, '-')}-${process.pid}-${++seq}@e2e.tally`,
+): Promise<Member> {
+  const r = await ok(
+    s.call('POST', `/v1/internal/orgs/${orgId}/members`, {
+      email,
+      password: PASSWORD,
+      orgRole,
+      projectRoles,
+    }),
+    201,
+    'add member',
+  );
+  return { id: r.user.id, email, password: PASSWORD, apiKey: r.apiKey };
+}
+
+export async function topUp(s: TestServer, remittanceCode: string, amount: number): Promise<void> {
+  await ok(
+    s.call('POST', '/v1/internal/bank-transfers', {
+      remittanceCode,
+      amount,
+      currency: 'CNY',
+      bankReference: `E2E-${process.pid}-${++seq}`,
+    }),
+    201,
+    'bank transfer',
+  );
+}
+
+export async function buyCluster(
+  s: TestServer,
+  f: Fixture,
+  projectId: string,
+  name: string,
+): Promise<{ cluster: { id: string }; order: { id: string; amount: number } }> {
+  return ok(
+    s.call(
+      'POST',
+      `/v1/orgs/${f.org.id}/clusters`,
+      {
+        projectId,
+        name,
+        region: 'aliyun-cn-hangzhou',
+        cuType: 'performance',
+        cuSize: 1,
+        replicas: 1,
+        term: { unit: 'month', count: 1 },
+      },
+      f.admin.apiKey,
+    ),
+    201,
+    'buy cluster',
+  );
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, never a downloaded browser; a fresh profile each time. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+  });
+  context.setDefaultTimeout(15_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+let shotSeq = 0;
+let shotPrefix = 'e2e';
+export function screenshotPrefix(prefix: string): void {
+  shotPrefix = prefix;
+  shotSeq = 0;
+}
+/** Every page the tests visit is kept as a screenshot under test-output/screenshots/. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // let antd's open/close animations (modals, messages) settle
+  await page.waitForTimeout(400);
+  await page.screenshot({
+    path: join(SCREENSHOTS, `${shotPrefix}-${String(++shotSeq).padStart(2, '0')}-${name}.png`),
+    fullPage: true,
+  });
+}
+
+export async function signIn(
+  page: Page,
+  baseUrl: string,
+  m: { email: string; password: string },
+): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByTestId('login-email').fill(m.email);
+  await page.getByTestId('login-password').fill(m.password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+/** Picks an option of an antd Select by its visible label. */
+export async function pickOption(page: Page, selectTestId: string, label: string): Promise<void> {
+  await page.getByTestId(selectTestId).click();
+  await page
+    .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label })
+    .first()
+    .click();
+}
+
+/** A link of the side menu. */
+export function nav(page: Page, label: string) {
+  return page.locator('.ant-menu').getByRole('link', { name: label, exact: true });
+}
