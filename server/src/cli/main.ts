@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isMonth, monthPeriod } from '../billing/bill-period.js';
+import { issueDueBills } from '../billing/issue-bill.js';
+import { formatMinor } from '../platform/money.js';
+import { bankImport } from './bank-import.js';
+import { CliError, openContext } from './context.js';
+import { progressBar } from './progress.js';
+import { seed } from './seed.js';
+
+const USAGE = `Tally operator CLI — works on the server's database (DATABASE_URL, or the embedded PGlite in TALLY_DATA_DIR)
+
+  npx tally bank-import FILE.csv          credit a bank statement (once per bank reference)
+        columns: bank_reference, remittance_code (9 digits, or the full account number), amount (yuan, 1234.56)
+                 or amount_fen, currency (optional, CNY)
+  npx tally bills issue --month YYYY-MM   issue every org's bill for an ended month (idempotent)
+  npx tally seed --orgs N --orders M [--days 30] [--cash-fen 100000000] [--out seed.json]
+                                          make a large, valid data set for benchmarks
+  npx tally help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 1;
+  }
+  if (cmd === 'bank-import') {
+    const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+    const file = positionals[0];
+    if (!file) throw new CliError('usage: npx tally bank-import FILE.csv');
+    const ctx = await openContext();
+    try {
+      const s = await bankImport(ctx, file, progressBar('bank-import'));
+      for (const p of s.problems.slice(0, 50)) console.log(`  line ${p.line}: ${p.reason}`);
+      if (s.problems.length > 50) console.log(`  … and ${s.problems.length - 50} more`);
+      console.log(
+        `bank-import ${file}: ${s.rows} rows — credited ${s.credited} (${formatMinor(s.creditedAmount, 'CNY')}), ` +
+          `duplicate ${s.duplicate}, unmatched ${s.unmatched}, conflict ${s.conflict}, invalid ${s.invalid}`,
+      );
+      return s.invalid + s.conflict > 0 ? 2 : 0;
+    } finally {
+      await ctx.database.close();
+    }
+  }
+  if (cmd === 'bills') {
+    const { positionals, values } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { month: { type: 'string' } },
+    });
+    if (positionals[0] !== 'issue' || !values.month || !isMonth(values.month)) {
+      throw new CliError('usage: npx tally bills issue --month YYYY-MM');
+    }
+    const month = values.month;
+    const ctx = await openContext();
+    try {
+      if (monthPeriod(month, ctx.config.billingTimeZone).end > ctx.now()) {
+        throw new CliError(`${month} has not ended yet (billing time zone ${ctx.config.billingTimeZone})`);
+      }
+      const orgs = await ctx.database.db
+        .selectFrom('orgs')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      const bar = progressBar(`bills ${month}`);
+      bar.start(Number(orgs.n));
+      let notEnded = false;
+      const r = await issueDueBills(ctx.database.db, ctx.config, ctx.now(), {
+        month,
+        onIssued: (x) => {
+          if (x.outcome === 'not_ended') notEnded = true;
+          bar.tick();
+        },
+      });
+      bar.stop();
+      if (notEnded)
+        throw new CliError(`${month} has not ended yet (billing time zone ${ctx.config.billingTimeZone})`);
+      console.log(
+        `bills ${month}: issued ${r.issued} (paid from cash ${r.paid}, unpaid ${r.unpaid}), skipped ${r.skipped} ` +
+          '(already issued or being issued by a server); months already issued are left as they are',
+      );
+      return 0;
+    } finally {
+      await ctx.database.close();
+    }
+  }
+  if (cmd === 'seed') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        orgs: { type: 'string' },
+        orders: { type: 'string' },
+        days: { type: 'string', default: '30' },
+        'cash-fen': { type: 'string', default: '100000000' },
+        chunk: { type: 'string', default: '200' },
+        out: { type: 'string' },
+      },
+    });
+    const int = (v: string | undefined, name: string, min: number) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}`);
+      return n;
+    };
+    const opts = {
+      orgs: int(values.orgs, 'orgs', 1),
+      orders: int(values.orders, 'orders', 0),
+      days: int(values.days, 'days', 8),
+      cashFen: int(values['cash-fen'], 'cash-fen', 0),
+      chunkOrgs: int(values.chunk, 'chunk', 1),
+    };
+    const ctx = await openContext();
+    try {
+      const r = await seed(ctx, opts, progressBar('seed'));
+      const out = values.out ?? `seed-${r.run}.json`;
+      writeFileSync(out, `${JSON.stringify({ run: r.run, orders: r.orders, orgs: r.orgs }, null, 1)}\n`);
+      console.log(
+        `seed ${r.run}: ${r.orgs.length} orgs, ${r.orders} orders in ${(r.ms / 1000).toFixed(1)} s ` +
+          `(${Math.round(r.orders / Math.max(r.ms / 1000, 0.001))} orders/s); org ids, remittance codes and ` +
+          `Org Admin API keys in ${out}`,
+      );
+      return 0;
+    } finally {
+      await ctx.database.close();
+    }
+  }
+  throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof CliError) console.error(`tally: ${err.message}`);
+    else console.error('tally: failed:', err);
+    process.exit(1);
+  },
+);
