@@ -50,8 +50,7 @@ export const accessRoutes = [
       // Spend the same work when the user is unknown, so timing does not tell which emails exist.
       dummyHash ??= hashPassword('not-a-password');
       const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash));
-      if (!user?.password_hash || !ok)
-        throw new AppError('INVALID_CREDENTIALS', 'wrong email or password');
+      if (!user?.password_hash || !ok) throw new AppError('INVALID_CREDENTIALS', 'wrong email or password');
       const token = randomToken();
       const csrfToken = randomToken(24);
       await tx
