@@ -183,6 +183,36 @@ describe.runIf(onPostgres)('concurrency on PostgreSQL', () => {
       expect(r.json().error.code).toBe('UPGRADE_ALREADY_PENDING');
   });
 
+  it('provisioning happens once per paid order with outbox workers racing on two instances', async () => {
+    const org = await createOrg(t);
+    const orders: { id: string; clusterId: string; amount: number }[] = [];
+    for (let i = 0; i < 20; i++) orders.push((await buyCluster(t, org)).order);
+    await topUp(t, org, orders[0]!.amount * orders.length);
+    for (const o of orders) expect((await pay(t, org.id, o.id, org.admin)).status).toBe(200);
+    await Promise.all([
+      t.jobs.runAllOnce(),
+      second.jobs.runAllOnce(),
+      t.jobs.runAllOnce(),
+      second.jobs.runAllOnce(),
+    ]);
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await Promise.all([t.jobs.runAllOnce(), second.jobs.runAllOnce()]);
+    const steps = await t.deps.db
+      .selectFrom('outbox_events')
+      .select(['aggregate_id', 'payload'])
+      .where('org_id', '=', org.id)
+      .where('type', '=', 'cluster.state_changed')
+      .execute();
+    for (const o of orders) {
+      const mine = steps
+        .filter((s) => s.aggregate_id === o.clusterId)
+        .map((s) => (s.payload as { to: string }).to);
+      expect(mine.sort()).toEqual(['creating', 'running']);
+    }
+    const clusters = await api(t, 'GET', `/v1/orgs/${org.id}/clusters?limit=100`, { auth: org.admin.auth });
+    expect(clusters.json.items.every((c: { state: string }) => c.state === 'running')).toBe(true);
+  });
+
   it('after all the races, every org balance equals its ledger and every paid order has one debit', async () => {
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });
@@ -193,6 +223,3 @@ describe.skipIf(onPostgres)('concurrency (embedded database)', () => {
     expect(onPostgres).toBe(false);
   });
 });
-
-// Used so the import of pay stays meaningful for readers: the sequential path is covered in order-lifecycle.
-void pay;
