@@ -3,7 +3,6 @@ import { type SqlBool, sql } from 'kysely';
 import type { Queryable } from '../db/schema.js';
 import { effectiveStatus } from '../orders/order-states.js';
 import { type OrderFilters, type OrderRow, ordersQuery } from '../orders/orders.repository.js';
-import { localDateTime } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
 import {
   type ClusterConfig,
@@ -15,9 +14,30 @@ import {
   termLabel,
   yuanPlain,
 } from './labels.js';
+import { localTimeFormatter } from './local-time.js';
 import { type Cell, csvStream, xlsxStream } from './spreadsheet.js';
 
 export const EXPORT_BATCH = 2_000;
+
+const EXPORT_COLUMNS = [
+  'id',
+  'org_id',
+  'project_id',
+  'cluster_id',
+  'cluster_name',
+  'type',
+  'status',
+  'amount',
+  'list_amount',
+  'discount_amount',
+  'config',
+  'config_before',
+  'created_at',
+  'expires_at',
+  'paid_at',
+  'bill_month',
+] as const;
+export type ExportRow = Pick<OrderRow, (typeof EXPORT_COLUMNS)[number]>;
 
 /**
  * Every order matching the list's filters, newest first, read in keyset-paginated batches: memory stays
@@ -29,12 +49,19 @@ export async function* ordersInBatches(
   f: OrderFilters,
   now: Date,
   batch = EXPORT_BATCH,
-): AsyncIterable<OrderRow> {
+): AsyncIterable<ExportRow> {
   let after: { createdAt: Date; id: string } | undefined;
   for (;;) {
     let q = ordersQuery(db, orgId, f, now);
     if (after) q = q.where(sql<SqlBool>`(created_at, id) < (${after.createdAt}, ${after.id})`);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(batch).execute();
+    // Only what the export shows (not the pricing breakdown): fewer bytes per row from the database.
+    const rows = (await q
+      .clearSelect()
+      .select(EXPORT_COLUMNS)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(batch)
+      .execute()) as ExportRow[];
     for (const r of rows) yield r;
     const last = rows[rows.length - 1];
     if (!last || rows.length < batch) return;
@@ -43,11 +70,12 @@ export async function* ordersInBatches(
 }
 
 export function ordersExport(
-  rows: AsyncIterable<OrderRow>,
+  rows: AsyncIterable<ExportRow>,
   ctx: { format: 'csv' | 'xlsx'; lang: Lang; timeZone: string; now: Date; catalog: Catalog },
 ): { body: Readable; contentType: string } {
   const l = labels(ctx.lang);
-  const at = (d: Date | null) => (d ? localDateTime(d, ctx.timeZone) : null);
+  const local = localTimeFormatter(ctx.timeZone);
+  const at = (d: Date | null) => (d ? local(d) : null);
   const header = [
     l.orderId,
     l.type,

@@ -31,14 +31,14 @@ export class PdfWriter {
   }
 
   title(text: string, subtitle?: string) {
-    this.doc.font('bold').fontSize(18).fillColor(INK).text(text, PAGE.margin, this.doc.y);
+    this.doc.font('regular').fontSize(18).fillColor(INK).text(text, PAGE.margin, this.doc.y);
     if (subtitle) this.doc.font('regular').fontSize(10).fillColor(MUTED).text(subtitle);
     this.doc.moveDown(0.8);
   }
 
   heading(text: string) {
     this.ensure(40);
-    this.doc.moveDown(0.6).font('bold').fontSize(12).fillColor(INK).text(text, PAGE.margin);
+    this.doc.moveDown(0.6).font('regular').fontSize(12).fillColor(INK).text(text, PAGE.margin);
     this.doc.moveDown(0.3);
   }
 
@@ -64,7 +64,7 @@ export class PdfWriter {
   table(columns: Column[], rows: string[][]) {
     const total = columns.reduce((s, c) => s + c.width, 0);
     const widths = columns.map((c) => (c.width / total) * this.usable);
-    const drawRow = (cells: string[], font: 'regular' | 'bold', color: string) => {
+    const drawRow = (cells: string[], font: 'regular', color: string) => {
       this.doc.font(font).fontSize(8.5);
       const h =
         Math.max(...cells.map((c, i) => this.doc.heightOfString(c || ' ', { width: widths[i]! - 6 }))) + 6;
@@ -87,7 +87,7 @@ export class PdfWriter {
     };
     drawRow(
       columns.map((c) => c.header),
-      'bold',
+      'regular',
       INK,
     );
     for (const r of rows) drawRow(r, 'regular', INK);
@@ -105,6 +105,22 @@ export class PdfWriter {
         width: this.usable,
       });
   }
+}
+
+let parsed: unknown;
+
+/**
+ * The font parsed once per process (parsing the 2.5 MB font took most of a document's time). pdfkit
+ * accepts a parsed font object in registerFont; each document still makes its own subset of it.
+ */
+function parsedFont(): unknown {
+  if (!parsed) {
+    const probe = new PDFDocument({ autoFirstPage: false });
+    probe.registerFont('f', documentFont(400));
+    probe.font('f');
+    parsed = (probe as unknown as { _font: { font: unknown } })._font.font;
+  }
+  return parsed;
 }
 
 export async function renderPdf(
@@ -126,8 +142,8 @@ export async function renderPdf(
       ModDate: meta.timestamp,
     },
   });
-  doc.registerFont('regular', documentFont(400));
-  doc.registerFont('bold', documentFont(700));
+  // One embedded font (a second weight would double the size and the time): emphasis is by size and colour.
+  doc.registerFont('regular', parsedFont() as unknown as Buffer);
   doc.font('regular');
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

@@ -1,0 +1,52 @@
+/**
+ * Documents benchmark: PDF generation time and size (an order, a bill) and the time to export 100,000 orders
+ * as CSV and as XLSX through the real HTTP endpoint (a listening server, the response consumed as a stream).
+ *
+ *   node --import tsx bench/documents.ts [--orders 100000] [--port 18201]
+ *
+ * Uses DATABASE_URL (PostgreSQL, a fresh schema dropped afterwards) when set, else an in-memory PGlite.
+ * Prints a summary and writes bench/results-documents.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadDocumentsBench } from './documents-lib.js';
+
+const { values } = parseArgs({
+  options: { orders: { type: 'string', default: '100000' }, port: { type: 'string', default: '18201' } },
+});
+
+async function main() {
+  const url = process.env.DATABASE_URL;
+  let schema: string | undefined;
+  if (url) {
+    schema = `bench_docs_${randomBytes(4).toString('hex')}`;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`create schema ${schema}`);
+    await c.end();
+  }
+  try {
+    const r = await loadDocumentsBench({
+      databaseUrl: url,
+      schema,
+      orders: Number(values.orders),
+      port: Number(values.port),
+    });
+    console.log(JSON.stringify(r, null, 2));
+    writeFileSync(new URL('./results-documents.json', import.meta.url), `${JSON.stringify(r, null, 2)}\n`);
+  } finally {
+    if (url && schema) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
