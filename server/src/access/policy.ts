@@ -102,3 +102,21 @@ export function projectScope(
     throw new AppError('FORBIDDEN', `your role may not ${action.replace('.', ' ')}`);
   return { all: false, projectIds };
 }
+
+/**
+ * The projects a list may show (undefined: all of them), honouring an optional `projectId` filter, which must
+ * itself be visible (else 404) and allowed (else 403).
+ */
+export function listableProjectIds(
+  p: UserPrincipal,
+  orgId: string,
+  action: Action,
+  projectId?: string,
+): string[] | undefined {
+  const scope = projectScope(p, orgId, action);
+  if (projectId) {
+    authorizeProject(p, orgId, projectId, action, 'project');
+    return [projectId];
+  }
+  return scope.all ? undefined : scope.projectIds;
+}

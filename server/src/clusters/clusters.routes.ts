@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ClusterListQuery, CreateClusterBody, UpgradeBody } from '../../../contract/api.js';
-import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
+import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
-import { decodeCursor, pageOf } from '../platform/pagination.js';
+import { decodeTimeCursor, pageOf, timeCursorOf } from '../platform/pagination.js';
 import { presentCluster } from './clusters.presenter.js';
 import { getCluster, listClusters } from './clusters.repository.js';
 import { createCluster } from './create-cluster.js';
@@ -36,31 +36,18 @@ export const clusterRoutes = [
     params: OrgParams,
     query: ClusterListQuery,
     handler: async ({ deps, principal, params, query, now }) => {
-      const scope = projectScope(principal, params.orgId, 'cluster.list');
-      let projectIds = scope.all ? undefined : scope.projectIds;
-      if (query.projectId) {
-        authorizeProject(principal, params.orgId, query.projectId, 'cluster.list', 'project');
-        projectIds = [query.projectId];
-      }
-      const after = query.cursor
-        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
-        : undefined;
+      const projectIds = listableProjectIds(principal, params.orgId, 'cluster.list', query.projectId);
       const rows = await listClusters(
         deps.db,
         params.orgId,
         { projectIds, state: query.state },
         {
           limit: query.limit,
-          after: after && { createdAt: new Date(after[0]), id: after[1] },
+          after: decodeTimeCursor(query.cursor),
         },
       );
       return {
-        body: pageOf(
-          rows,
-          query.limit,
-          (r) => presentCluster(r, now),
-          (r) => [r.created_at.toISOString(), r.id],
-        ),
+        body: pageOf(rows, query.limit, (r) => presentCluster(r, now), timeCursorOf),
       };
     },
   }),

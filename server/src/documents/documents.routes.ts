@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DocumentQuery, OrderExportQuery } from '../../../contract/api.js';
-import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
+import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { getOrder } from '../orders/orders.repository.js';
 import { getProject } from '../orgs/orgs.repository.js';
@@ -24,12 +24,7 @@ export const documentRoutes = [
     query: OrderExportQuery,
     produces: 'text/csv',
     handler: async ({ deps, principal, params, query, now }) => {
-      const scope = projectScope(principal, params.orgId, 'order.export');
-      let projectIds = scope.all ? undefined : scope.projectIds;
-      if (query.projectId) {
-        authorizeProject(principal, params.orgId, query.projectId, 'order.export', 'project');
-        projectIds = [query.projectId];
-      }
+      const projectIds = listableProjectIds(principal, params.orgId, 'order.export', query.projectId);
       const org = await requireOrg(deps.db, params.orgId);
       const { format, lang, ...filters } = query;
       const out = ordersExport(ordersInBatches(deps.db, params.orgId, { ...filters, projectIds }, now), {

@@ -4,16 +4,11 @@ import { authorizeOrg } from '../access/policy.js';
 import { activeCouponTotal, listCoupons, presentCoupon } from '../coupons/coupons.service.js';
 import { defineRoute, Id } from '../http/route.js';
 import { requireOrg } from '../orgs/orgs.service.js';
-import { decodeCursor, pageOf } from '../platform/pagination.js';
+import { decodeCursor, decodeTimeCursor, pageOf, timeCursorOf } from '../platform/pagination.js';
 import { listTopups, presentTopup } from '../topups/topups.service.js';
 import { getCash, listEntries } from './ledger.repository.js';
 
 const OrgParams = z.object({ orgId: Id });
-const afterOf = (cursor: string | undefined) => {
-  const c = cursor ? decodeCursor<[string, string]>(cursor, ['date', 'string']) : undefined;
-  return c && { createdAt: new Date(c[0]), id: c[1] };
-};
-
 export const moneyRoutes = [
   defineRoute({
     method: 'GET',
@@ -97,9 +92,9 @@ export const moneyRoutes = [
       authorizeOrg(principal, params.orgId, 'topup.read');
       const rows = await listTopups(deps.db, params.orgId, {
         limit: query.limit,
-        after: afterOf(query.cursor),
+        after: decodeTimeCursor(query.cursor),
       });
-      return { body: pageOf(rows, query.limit, presentTopup, (r) => [r.created_at.toISOString(), r.id]) };
+      return { body: pageOf(rows, query.limit, presentTopup, timeCursorOf) };
     },
   }),
   defineRoute({
@@ -114,15 +109,10 @@ export const moneyRoutes = [
       authorizeOrg(principal, params.orgId, 'coupon.read');
       const rows = await listCoupons(deps.db, params.orgId, {
         limit: query.limit,
-        after: afterOf(query.cursor),
+        after: decodeTimeCursor(query.cursor),
       });
       return {
-        body: pageOf(
-          rows,
-          query.limit,
-          (c) => presentCoupon(c, now),
-          (r) => [r.created_at.toISOString(), r.id],
-        ),
+        body: pageOf(rows, query.limit, (c) => presentCoupon(c, now), timeCursorOf),
       };
     },
   }),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { EmptyBody, OrderListQuery, PayBody } from '../../../contract/api.js';
-import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
+import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
-import { decodeCursor, pageOf } from '../platform/pagination.js';
+import { decodeTimeCursor, pageOf, timeCursorOf } from '../platform/pagination.js';
 import { cancelOrder } from './cancel-order.js';
 import { presentHistory, presentOrder } from './orders.presenter.js';
 import { getHistory, getOrder, listOrders } from './orders.repository.js';
@@ -22,27 +22,14 @@ export const orderRoutes = [
     params: OrgParams,
     query: OrderListQuery,
     handler: async ({ deps, principal, params, query, now }) => {
-      const scope = projectScope(principal, params.orgId, 'order.list');
+      const projectIds = listableProjectIds(principal, params.orgId, 'order.list', query.projectId);
       const access = orgAccess(principal, params.orgId);
-      let projectIds = scope.all ? undefined : scope.projectIds;
-      if (query.projectId) {
-        authorizeProject(principal, params.orgId, query.projectId, 'order.list', 'project');
-        projectIds = [query.projectId];
-      }
-      const after = query.cursor
-        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
-        : undefined;
       const rows = await listOrders(deps.db, params.orgId, { ...query, projectIds }, now, {
         limit: query.limit,
-        after: after && { createdAt: new Date(after[0]), id: after[1] },
+        after: decodeTimeCursor(query.cursor),
       });
       return {
-        body: pageOf(
-          rows,
-          query.limit,
-          (r) => presentOrder(r, access, now),
-          (r) => [r.created_at.toISOString(), r.id],
-        ),
+        body: pageOf(rows, query.limit, (r) => presentOrder(r, access, now), timeCursorOf),
       };
     },
   }),

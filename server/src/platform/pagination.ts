@@ -51,3 +51,15 @@ export function pageOf<R, T>(
   const last = pageRows[pageRows.length - 1];
   return { items: pageRows.map(present), nextCursor: more && last ? encodeCursor(cursorOf(last)) : null };
 }
+
+/** The cursor of lists ordered by (created_at, id) descending. */
+export function decodeTimeCursor(cursor: string | undefined): { createdAt: Date; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = decodeCursor<[string, string]>(cursor, ['date', 'string']);
+  return { createdAt: new Date(at), id };
+}
+
+export const timeCursorOf = (r: { created_at: Date; id: string }): [string, string] => [
+  r.created_at.toISOString(),
+  r.id,
+];
