@@ -46,14 +46,16 @@ export async function loadDocumentsBench(opts: {
     const first = await fetch(`${base}/v1/orgs/${org.id}/orders?status=paid&limit=1`, { headers });
     const order = ((await first.json()) as { items: { id: string; billMonth: string }[] }).items[0]!;
 
-    const pdf = async (path: string, runs = 20) => {
+    const pdf = async (path: string, runs = 20, h: Record<string, string> = headers) => {
       const times: number[] = [];
       let size = 0;
       // The first call converts the font (once per process): reported apart.
-      const [, coldMs] = await timed(async () => (await fetch(`${base}${path}`, { headers })).arrayBuffer());
+      const [, coldMs] = await timed(async () =>
+        (await fetch(`${base}${path}`, { headers: h })).arrayBuffer(),
+      );
       for (let i = 0; i < runs; i++) {
         const [buf, ms] = await timed(async () => {
-          const res = await fetch(`${base}${path}`, { headers });
+          const res = await fetch(`${base}${path}`, { headers: h });
           if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
           return res.arrayBuffer();
         });
@@ -68,11 +70,46 @@ export async function loadDocumentsBench(opts: {
       };
     };
     const orderPdf = await pdf(`/v1/orgs/${org.id}/orders/${order.id}/document`);
-    const billPdf = await pdf(`/v1/orgs/${org.id}/bills/${order.billMonth}/document`, 5);
+    // A typical bill: an org with a few dozen orders and storage and backup usage on its clusters.
+    const small = await seed(
+      ctx,
+      { orgs: 1, orders: 40, days: 30, cashFen: 0, chunkOrgs: 1 },
+      silentProgress,
+    );
+    const sOrg = small.orgs[0]!;
+    const sHeaders = { authorization: `Bearer ${sOrg.apiKey}` };
+    const month = order.billMonth;
+    const clusters = await database.db
+      .selectFrom('orders')
+      .select('cluster_id')
+      .where('org_id', '=', sOrg.id)
+      .where('status', '=', 'paid')
+      .where('bill_month', '=', month)
+      .execute();
+    const start = new Date(`${month}-01T00:00:00Z`);
+    const events = clusters.flatMap((c, i) =>
+      (['storage', 'backup'] as const).map((metric) => ({
+        id: `bench-${i}-${metric}`,
+        orgId: sOrg.id,
+        clusterId: c.cluster_id,
+        metric,
+        quantity: 1234.5 + i,
+        start: start.toISOString(),
+        end: new Date(start.getTime() + 86_400_000).toISOString(),
+      })),
+    );
+    if (events.length) {
+      const u = await fetch(`${base}/v1/internal/usage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${config.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      if (u.status !== 200) throw new Error(`usage: ${u.status} ${await u.text()}`);
+    }
+    const billPath = `/v1/orgs/${sOrg.id}/bills/${month}`;
+    const billPdf = await pdf(`${billPath}/document`, 10, sHeaders);
     const billLines = (
-      (await (await fetch(`${base}/v1/orgs/${org.id}/bills/${order.billMonth}`, { headers })).json()) as {
-        lines: unknown[];
-      }
+      (await (await fetch(`${base}${billPath}`, { headers: sHeaders })).json()) as { lines: unknown[] }
     ).lines.length;
 
     const exportRun = async (format: 'csv' | 'xlsx') => {

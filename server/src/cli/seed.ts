@@ -90,10 +90,10 @@ export async function seed(ctx: CliContext, o: SeedOptions, progress: Progress):
           from base
         ), timed as (
           select *, case
-              when status = 'unpaid' then ${now}::timestamptz - make_interval(secs => 60 + (k * 7919) % (6 * 86400 - 120))
+              when status = 'unpaid' then ${now}::timestamptz - make_interval(secs => 60 + (k * 48271 % 2147483647) % (6 * 86400 - 120))
               when status = 'timed_out' then ${now}::timestamptz
-                - make_interval(secs => ${ttlSeconds}::int + 60 + (k * 7919) % greatest(${spanSeconds}::int - ${ttlSeconds}::int - 120, 1))
-              else ${ws}::timestamptz + make_interval(secs => (k * 7919) % ${spanSeconds}::int)
+                - make_interval(secs => ${ttlSeconds}::int + 60 + (k * 48271 % 2147483647) % greatest(${spanSeconds}::int - ${ttlSeconds}::int - 120, 1))
+              else ${ws}::timestamptz + make_interval(secs => (k * 48271 % 2147483647) % ${spanSeconds}::int)
             end as created_at
           from shaped
         )
