@@ -15,6 +15,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: false,
+    sourcemap: process.env.CONSOLE_SOURCEMAP === '1',
   },
   server: {
     // `npx vite --config console/vite.config.ts` proxies the API of a server started with `npm run dev`.

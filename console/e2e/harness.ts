@@ -303,5 +303,5 @@ export async function pickOption(page: Page, selectTestId: string, label: string
 
 /** A link of the side menu. */
 export function nav(page: Page, label: string) {
-  return page.locator('.ant-menu').getByRole('link', { name: label, exact: true });
+  return page.locator('.tally-nav').getByRole('link', { name: label, exact: true });
 }

@@ -1,14 +1,18 @@
-import { App as AntApp, ConfigProvider } from 'antd';
+import { ConfigProvider } from 'antd';
 import enUSModule from 'antd/es/locale/en_US.js';
 import type { Locale as AntLocale } from 'antd/es/locale/index.js';
 import zhCNModule from 'antd/es/locale/zh_CN.js';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn.js';
+// Zero-runtime styles: antd's prebuilt stylesheet instead of CSS-in-JS generated while rendering (the first
+// render of the orders page took ~300 ms longer with runtime styles on this machine).
+import 'antd/dist/antd.css';
 import { StrictMode, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { App } from './app/App.js';
 import { SessionProvider } from './app/session.js';
+import { prefetchOrdersFromUrl } from './features/orders/prefetch.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
 
 // antd ships these as ES modules without "type": "module": TypeScript (NodeNext) sees the CommonJS shape,
@@ -26,18 +30,18 @@ function Localized() {
     <ConfigProvider
       locale={locale === 'zh-CN' ? zhCN : enUS}
       button={{ autoInsertSpace: false }}
-      theme={{ token: { colorPrimary: '#1668dc', borderRadius: 6 } }}
+      theme={{ zeroRuntime: true }}
     >
-      <AntApp>
-        <SessionProvider>
-          <BrowserRouter>
-            <App />
-          </BrowserRouter>
-        </SessionProvider>
-      </AntApp>
+      <SessionProvider>
+        <BrowserRouter>
+          <App />
+        </BrowserRouter>
+      </SessionProvider>
     </ConfigProvider>
   );
 }
+
+prefetchOrdersFromUrl(window.location);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

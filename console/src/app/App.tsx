@@ -1,8 +1,6 @@
-import { Result } from 'antd';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
-import { ErrorState, NotFound, PageLoading } from '../components/states.js';
-import { LoginPage } from '../features/auth/LoginPage.js';
+import { ErrorState, NotFound, PageLoading, Result } from '../components/states.js';
 import { useI18n } from '../i18n/i18n.js';
 import { landingPath, OrgProvider } from './org.js';
 import { Shell } from './Shell.js';
@@ -12,6 +10,7 @@ import { useSession } from './session.js';
 const loadOrders = () => import('../features/orders/OrdersPage.js');
 const ordersChunk = loadOrders();
 const OrdersPage = lazy(() => ordersChunk.then((m) => ({ default: m.OrdersPage })));
+const LoginPage = lazy(() => import('../features/auth/LoginPage.js').then((m) => ({ default: m.LoginPage })));
 const OrderDetailPage = lazy(() =>
   import('../features/orders/OrderDetailPage.js').then((m) => ({ default: m.OrderDetailPage })),
 );
@@ -93,7 +92,14 @@ function OrgRoutes() {
 export function App() {
   return (
     <Routes>
-      <Route path="/login" element={<LoginPage />} />
+      <Route
+        path="/login"
+        element={
+          <Suspense fallback={<PageLoading />}>
+            <LoginPage />
+          </Suspense>
+        }
+      />
       <Route
         path="/"
         element={

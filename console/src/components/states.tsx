@@ -1,7 +1,28 @@
-import { Button, Result, Spin } from 'antd';
+import { Button, type ResultProps, Spin } from 'antd';
+import { lazy, Suspense } from 'react';
 import { Link } from 'react-router-dom';
 import { ApiError } from '../api/client.js';
 import { useI18n } from '../i18n/i18n.js';
+
+const ResultView = lazy(() => import('./ResultView.js'));
+
+/** A result page (无权限, 未找到, errors) whose illustration loads on demand; the text shows at once. */
+export function Result({ 'data-testid': testId, ...props }: ResultProps & { 'data-testid'?: string }) {
+  return (
+    <div data-testid={testId}>
+      <Suspense
+        fallback={
+          <div style={{ padding: 48, textAlign: 'center' }}>
+            <div style={{ fontSize: 24 }}>{props.title}</div>
+            <div style={{ color: '#888', marginTop: 8 }}>{props.subTitle}</div>
+          </div>
+        }
+      >
+        <ResultView {...props} />
+      </Suspense>
+    </div>
+  );
+}
 
 export function PageLoading() {
   const { t } = useI18n();

@@ -6,6 +6,7 @@ import { api } from '../../api/endpoints.js';
 import type { Topup } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
+import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
@@ -82,7 +83,7 @@ function History() {
 /** 充值: the org's own remittance account, the rule that a top-up pays no order, and the history. */
 export function TopupPage() {
   const { t } = useI18n();
-  const { message } = App.useApp();
+  const message = useToast();
   const { org } = useOrg();
   const account = useAsync(() => api.remittance(org.id), [org.id]);
   if (account.error) return <ErrorState error={account.error} onRetry={account.reload} />;

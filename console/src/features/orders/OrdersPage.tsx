@@ -1,32 +1,24 @@
 import { DownOutlined } from '@ant-design/icons';
-import {
-  Alert,
-  Button,
-  Card,
-  DatePicker,
-  Dropdown,
-  Empty,
-  Flex,
-  Input,
-  Select,
-  Table,
-  type TableColumnsType,
-  Typography,
-} from 'antd';
-import dayjs from 'dayjs';
-import { useCallback, useMemo, useState } from 'react';
+import { Alert, Button, Dropdown, Empty, Flex, Input, Select, Table, type TableColumnsType } from 'antd';
+import { lazy, Suspense, useCallback, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, type OrderFilters } from '../../api/endpoints.js';
 import type { Order, OrderStatus, OrderType, Page } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
+import { takePrefetched } from '../../lib/prefetch.js';
 import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { useNow } from '../../lib/useNow.js';
+import { DEFAULT_QUERY, defaultOrdersKey } from './prefetch.js';
 import { Countdown, effective, StatusTag } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
+
+// The date picker is the heaviest part of the page: it loads after the table, not before it.
+const DateRangeFilter = lazy(() => import('./DateRangeFilter.js'));
 
 const STATUSES: OrderStatus[] = ['unpaid', 'paid', 'cancelled', 'timed_out'];
 const TYPES: OrderType[] = ['new_purchase', 'upgrade'];
@@ -163,7 +155,12 @@ export function OrdersPage() {
     ],
   );
   const key = JSON.stringify(query);
-  const page = useAsync<Page<Order>>((signal) => api.orders(org.id, query, signal), [org.id, key]);
+  const page = useAsync<Page<Order>>(
+    (signal) =>
+      (key === JSON.stringify(DEFAULT_QUERY) && takePrefetched<Page<Order>>(defaultOrdersKey(org.id))) ||
+      api.orders(org.id, query, signal),
+    [org.id, key],
+  );
   const filtered = Boolean(
     filters.status || filters.type || filters.projectId || filters.from || filters.to || filters.q,
   );
@@ -186,9 +183,7 @@ export function OrdersPage() {
       width: 250,
       render: (id: string) => (
         <Link to={`/orgs/${org.id}/orders/${id}`} data-testid="order-link">
-          <Typography.Text style={{ color: 'inherit', fontFamily: 'monospace', fontSize: 12 }}>
-            {id}
-          </Typography.Text>
+          <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{id}</span>
         </Link>
       ),
     },
@@ -242,7 +237,7 @@ export function OrdersPage() {
   if (page.error && !page.data) return <ErrorState error={page.error} onRetry={page.reload} />;
 
   return (
-    <Card title={t('orders.title')} data-testid="orders-page">
+    <Panel title={t('orders.title')} testId="orders-page">
       <Alert type="info" showIcon title={t('orders.tip')} style={{ marginBottom: 16 }} />
       <Flex wrap gap={8} style={{ marginBottom: 16 }}>
         <Select
@@ -274,16 +269,13 @@ export function OrdersPage() {
           onChange={(v?: string) => setFilter({ projectId: v ?? '' })}
           data-testid="filter-project"
         />
-        <DatePicker.RangePicker
-          placeholder={[t('orders.filter.from'), t('orders.filter.to')]}
-          value={filters.from && filters.to ? [dayjs(filters.from), dayjs(filters.to)] : null}
-          onChange={(v) =>
-            setFilter({
-              from: v?.[0] ? v[0].format('YYYY-MM-DD') : '',
-              to: v?.[1] ? v[1].format('YYYY-MM-DD') : '',
-            })
-          }
-        />
+        <Suspense fallback={<Input disabled style={{ width: 260 }} placeholder={t('orders.filter.from')} />}>
+          <DateRangeFilter
+            from={filters.from}
+            to={filters.to}
+            onChange={(from, to) => setFilter({ from, to })}
+          />
+        </Suspense>
         <Input.Search
           allowClear
           style={{ width: 260 }}
@@ -325,7 +317,7 @@ export function OrdersPage() {
         }}
       />
       <Flex justify="flex-end" align="center" gap={8} style={{ marginTop: 16 }}>
-        <Typography.Text type="secondary">{t('common.page', { n: cursors.length })}</Typography.Text>
+        <span style={{ color: 'rgba(0,0,0,0.45)' }}>{t('common.page', { n: cursors.length })}</span>
         <Button
           disabled={cursors.length <= 1 || page.loading}
           onClick={() => setCursors((c) => c.slice(0, -1))}
@@ -347,6 +339,6 @@ export function OrdersPage() {
         />
       </Flex>
       {actions.dialogs}
-    </Card>
+    </Panel>
   );
 }

@@ -1,4 +1,4 @@
-import { Tag, Typography } from 'antd';
+import { Tag } from 'antd';
 import type { ClusterConfig, Order, OrderAction, OrderStatus, TermRef } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import type { T } from '../../i18n/i18n.js';
@@ -46,9 +46,9 @@ export function Countdown({ until }: { until: string }) {
   const nowMs = useNow();
   const ms = Math.max(0, new Date(until).getTime() - nowMs);
   return (
-    <Typography.Text type="warning" style={{ fontSize: 12 }} data-testid="time-left">
+    <span style={{ fontSize: 12, color: '#d48806' }} data-testid="time-left">
       {t('orders.timeLeft', { time: formatDuration(t, ms) })}
-    </Typography.Text>
+    </span>
   );
 }
 

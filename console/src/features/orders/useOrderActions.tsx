@@ -1,12 +1,16 @@
-import { App } from 'antd';
-import { type ReactNode, useCallback, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
 import { downloadFile } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Order } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
-import { CancelDialog } from './CancelDialog.js';
-import { PayDialog } from './PayDialog.js';
+
+// The dialogs (antd Modal and Descriptions) load right after the first screen, not before it.
+const loadPay = () => import('./PayDialog.js');
+const loadCancel = () => import('./CancelDialog.js');
+const PayDialog = lazy(() => loadPay().then((m) => ({ default: m.PayDialog })));
+const CancelDialog = lazy(() => loadCancel().then((m) => ({ default: m.CancelDialog })));
 
 /** 支付, 取消订单 and 下载 for any view of orders; `onUpdated` puts the answer in place (no reload). */
 export function useOrderActions(onUpdated: (o: Order) => void): {
@@ -17,11 +21,19 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
   dialogs: ReactNode;
 } {
   const { t, errorText } = useI18n();
-  const { message } = App.useApp();
+  const message = useToast();
   const { org } = useOrg();
   const [dialog, setDialog] = useState<{ kind: 'pay' | 'cancel'; order: Order } | undefined>();
   const [downloading, setDownloading] = useState<string | undefined>();
   const close = useCallback(() => setDialog(undefined), []);
+  useEffect(() => {
+    const preload = () => {
+      void loadPay();
+      void loadCancel();
+    };
+    const id = setTimeout(preload, 300);
+    return () => clearTimeout(id);
+  }, []);
 
   const download = useCallback(
     async (o: Order) => {
@@ -38,28 +50,31 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
     [org.id, message, t, errorText],
   );
 
-  const dialogs =
-    dialog?.kind === 'pay' ? (
-      <PayDialog
-        order={dialog.order}
-        onClose={close}
-        onPaid={(o) => {
-          onUpdated(o);
-          close();
-          message.success(t('pay.done'));
-        }}
-      />
-    ) : dialog?.kind === 'cancel' ? (
-      <CancelDialog
-        order={dialog.order}
-        onClose={close}
-        onCancelled={(o) => {
-          onUpdated(o);
-          close();
-          message.success(t('cancel.done'));
-        }}
-      />
-    ) : null;
+  const dialogs = (
+    <Suspense fallback={null}>
+      {dialog?.kind === 'pay' ? (
+        <PayDialog
+          order={dialog.order}
+          onClose={close}
+          onPaid={(o) => {
+            onUpdated(o);
+            close();
+            message.success(t('pay.done'));
+          }}
+        />
+      ) : dialog?.kind === 'cancel' ? (
+        <CancelDialog
+          order={dialog.order}
+          onClose={close}
+          onCancelled={(o) => {
+            onUpdated(o);
+            close();
+            message.success(t('cancel.done'));
+          }}
+        />
+      ) : null}
+    </Suspense>
+  );
 
   return {
     pay: (order) => setDialog({ kind: 'pay', order }),
