@@ -125,6 +125,7 @@ export const BankTransferBody = z.strictObject({
     .max(64)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
 });
+export const AssignTransferBody = z.strictObject({ orgId: IdRef });
 export const GrantCouponBody = z.strictObject({ amount: Money, expiresAt: Instant });
 export const ClockBody = z.union([
   z.strictObject({

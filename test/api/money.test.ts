@@ -76,6 +76,39 @@ describe('bank-transfer top-ups (现金充值（对公转账）)', () => {
     ]);
   });
 
+  it('an operator assigns an unmatched transfer to its org: credited once', async () => {
+    const o = await createOrg(t);
+    const body = {
+      remittanceCode: '100000001',
+      amount: 88_800,
+      currency: 'CNY',
+      bankReference: 'CMB-TYPO-1',
+    };
+    const code = o.remittanceCode === body.remittanceCode ? '100000002' : body.remittanceCode;
+    expect((await transfer({ ...body, remittanceCode: code })).status).toBe(422);
+    const url = '/v1/internal/bank-transfers/CMB-TYPO-1/assign';
+    const first = await api(t, 'POST', url, { auth: t.op, body: { orgId: o.id } });
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ orgId: o.id, amount: 88_800, bankReference: 'CMB-TYPO-1' });
+    const again = await api(t, 'POST', url, { auth: t.op, body: { orgId: o.id } });
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    const elsewhere = await api(t, 'POST', url, { auth: t.op, body: { orgId: org.id } });
+    expect(elsewhere.json.error.code).toBe('BANK_REFERENCE_CONFLICT');
+    const bal = await api(t, 'GET', `/v1/orgs/${o.id}/balance`, { auth: o.admin.auth });
+    expect(bal.json.cash).toBe(88_800);
+    const unmatched = await api(t, 'GET', '/v1/internal/bank-transfers/unmatched', { auth: t.op });
+    expect(unmatched.json.items.map((x: { bankReference: string }) => x.bankReference)).not.toContain(
+      'CMB-TYPO-1',
+    );
+    const missing = await api(t, 'POST', '/v1/internal/bank-transfers/NOPE/assign', {
+      auth: t.op,
+      body: { orgId: o.id },
+    });
+    expect(missing.status).toBe(404);
+    expect(await checkInvariants(t.deps.db)).toEqual([]);
+  });
+
   it('a transfer in another currency is kept unmatched too', async () => {
     const r = await transfer({
       remittanceCode: org.remittanceCode,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import {
+  AssignTransferBody,
   BankTransferBody,
   CertifyBody,
   ClockBody,
@@ -15,7 +16,11 @@ import { errorBody } from '../http/errors.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
 import { isValidTimeZone } from '../platform/time.js';
-import { listUnmatchedTransfers, reportBankTransfer } from '../topups/topups.service.js';
+import {
+  assignUnmatchedTransfer,
+  listUnmatchedTransfers,
+  reportBankTransfer,
+} from '../topups/topups.service.js';
 import { addMember, certifyOrg, createOrg, createProject } from './orgs.service.js';
 
 const OrgParams = z.object({ orgId: Id });
@@ -99,6 +104,26 @@ export const internalRoutes = [
           reason: r.reason,
         }),
       };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/internal/bank-transfers/:bankReference/assign',
+    summary: 'Credit an unmatched bank transfer to the org it belongs to (once)',
+    tags: ['internal'],
+    auth: 'operator',
+    params: z.object({
+      bankReference: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[\x21-\x7e]+$/),
+    }),
+    body: AssignTransferBody,
+    successStatus: 201,
+    handler: async ({ params, body, now }, tx) => {
+      const r = await assignUnmatchedTransfer(tx, params.bankReference, body.orgId, now);
+      return { status: r.first ? 201 : 200, body: r.topup };
     },
   }),
   defineRoute({

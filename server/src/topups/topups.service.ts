@@ -1,7 +1,7 @@
 import { payOutstandingBills } from '../billing/pay-bill.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { creditCash, postTransaction } from '../ledger/ledger.repository.js';
-import { findOrgByRemittanceCode } from '../orgs/orgs.repository.js';
+import { findOrgByRemittanceCode, getOrg } from '../orgs/orgs.repository.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
@@ -120,30 +120,44 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
       bankReference: r.bankReference,
     };
 
+  const topup = await creditTopup(tx, org.id, r, now);
+  return { kind: 'credited', first: true, topup: presentTopup(topup) };
+}
+
+/**
+ * Credits a bank transfer to an org: the balanced ledger transaction, the balance, the top-up record, the
+ * outbox event, then unpaid bills. The caller has claimed the bank reference (so this runs once per reference).
+ */
+async function creditTopup(
+  tx: Tx,
+  orgId: string,
+  t: { bankReference: string; amount: number; currency: string },
+  now: Date,
+) {
   const topupId = newId('top', now);
   const txnId = newId('ltx', now);
   await postTransaction(tx, {
-    orgId: org.id,
+    orgId: orgId,
     id: txnId,
     kind: 'topup',
-    refId: r.bankReference,
-    memo: `bank transfer ${r.bankReference}`,
-    currency: r.currency,
+    refId: t.bankReference,
+    memo: `bank transfer ${t.bankReference}`,
+    currency: t.currency,
     now,
     entries: [
-      { account: 'bank_clearing', amount: -r.amount },
-      { account: 'cash', amount: r.amount },
+      { account: 'bank_clearing', amount: -t.amount },
+      { account: 'cash', amount: t.amount },
     ],
   });
-  await creditCash(tx, org.id, r.amount, now);
+  await creditCash(tx, orgId, t.amount, now);
   const topup = await tx
     .insertInto('topups')
     .values({
-      org_id: org.id,
+      org_id: orgId,
       id: topupId,
-      bank_reference: r.bankReference,
-      amount: r.amount,
-      currency: r.currency,
+      bank_reference: t.bankReference,
+      amount: t.amount,
+      currency: t.currency,
       ledger_txn_id: txnId,
       created_at: now,
     })
@@ -152,18 +166,70 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
   await tx
     .updateTable('bank_transfers')
     .set({ topup_id: topupId })
-    .where('bank_reference', '=', r.bankReference)
+    .where('bank_reference', '=', t.bankReference)
     .execute();
   await emit(tx, {
-    orgId: org.id,
+    orgId: orgId,
     type: 'topup.credited',
     aggregateId: topupId,
-    payload: { topupId, amount: r.amount },
+    payload: { topupId, amount: t.amount },
     now,
   });
   // Unpaid bills are paid automatically from the next top-up (a top-up never pays an order).
-  await payOutstandingBills(tx, org.id, now);
-  return { kind: 'credited', first: true, topup: presentTopup(topup) };
+  await payOutstandingBills(tx, orgId, now);
+  return topup;
+}
+
+/**
+ * An operator assigns an unmatched transfer (an unknown or mistyped remittance code) to the org it belongs
+ * to: credited once; assigning it again to the same org answers the same top-up.
+ */
+export async function assignUnmatchedTransfer(tx: Tx, bankReference: string, orgId: string, now: Date) {
+  const transfer = await tx
+    .selectFrom('bank_transfers')
+    .selectAll()
+    .where('bank_reference', '=', bankReference)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!transfer) throw new AppError('NOT_FOUND', 'bank transfer not found');
+  if (transfer.status === 'credited') {
+    if (transfer.org_id !== orgId || !transfer.topup_id) {
+      throw new AppError(
+        'BANK_REFERENCE_CONFLICT',
+        'this transfer was already credited to another organization',
+        {
+          bankReference,
+        },
+      );
+    }
+    const topup = await tx
+      .selectFrom('topups')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', transfer.topup_id)
+      .executeTakeFirstOrThrow();
+    return { first: false, topup: presentTopup(topup) };
+  }
+  const org = await getOrg(tx, orgId);
+  if (!org) throw new AppError('NOT_FOUND', 'organization not found');
+  if (org.currency !== transfer.currency) {
+    throw new AppError(
+      'CURRENCY_MISMATCH',
+      `the transfer is in ${transfer.currency}, the organization bills in ${org.currency}`,
+    );
+  }
+  await tx
+    .updateTable('bank_transfers')
+    .set({ status: 'credited', reason: null, org_id: orgId, last_reported_at: now })
+    .where('bank_reference', '=', bankReference)
+    .execute();
+  const topup = await creditTopup(
+    tx,
+    orgId,
+    { bankReference, amount: transfer.amount, currency: transfer.currency },
+    now,
+  );
+  return { first: true, topup: presentTopup(topup) };
 }
 
 export async function listTopups(
