@@ -47,6 +47,11 @@ afterAll(async () => {
 
 describe('费用中心 as the Org Admin', () => {
   test('signs in and sees the empty orders page in Chinese', async () => {
+    await page.goto(`${server.url}/orgs/${f.org.id}/orders`);
+    // not signed in: the sign-in page, which returns to the orders page afterwards
+    await page.waitForURL('**/login?next=**');
+    await page.getByTestId('login-email').waitFor();
+    await screenshot(page, 'login');
     await signIn(page, server.url, f.admin);
     await page.waitForURL(`**/orgs/${f.org.id}/orders`);
     await page.getByTestId('orders-empty').waitFor();

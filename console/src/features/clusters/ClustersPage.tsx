@@ -30,6 +30,9 @@ export function ClustersPage() {
   const cursor = cursors[cursors.length - 1];
   const page = useAsync(() => api.clusters(org.id, cursor), [org.id, cursor]);
   const [upgrading, setUpgrading] = useState<Cluster | undefined>();
+  const mayUpgrade = (c: Cluster) =>
+    org.orgRole === 'org_admin' ||
+    org.projects.some((p) => p.id === c.projectId && p.role === 'project_admin');
 
   if (page.error && !page.data) return <ErrorState error={page.error} onRetry={page.reload} />;
 
@@ -86,7 +89,7 @@ export function ClustersPage() {
             key: 'actions',
             render: (_: unknown, c) => (
               <Flex gap={4}>
-                {c.state === 'running' && canBuy && (
+                {c.state === 'running' && mayUpgrade(c) && (
                   <Button size="small" type="link" onClick={() => setUpgrading(c)} data-testid="upgrade">
                     {t('clusters.upgrade')}
                   </Button>

@@ -180,7 +180,7 @@ export function OrdersPage() {
     {
       title: t('orders.col.id'),
       dataIndex: 'id',
-      width: 250,
+      width: 240,
       render: (id: string) => (
         <Link to={`/orgs/${org.id}/orders/${id}`} data-testid="order-link">
           <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{id}</span>
@@ -190,7 +190,7 @@ export function OrdersPage() {
     {
       title: t('orders.col.type'),
       dataIndex: 'type',
-      width: 80,
+      width: 110,
       render: (v: OrderType) => t(`order.type.${v}`),
     },
     { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: true },
@@ -204,7 +204,7 @@ export function OrdersPage() {
       title: t('orders.col.amount'),
       dataIndex: 'amount',
       align: 'right',
-      width: 150,
+      width: 130,
       render: (v: number, o) => <span data-testid="order-amount">{formatMoney(v, o.currency)}</span>,
     },
     {
@@ -216,13 +216,13 @@ export function OrdersPage() {
     {
       title: t('orders.col.status'),
       key: 'status',
-      width: 170,
+      width: 150,
       render: (_: unknown, o) => <StatusCell order={o} onPay={actions.pay} />,
     },
     {
       title: t('orders.col.actions'),
       key: 'actions',
-      width: 150,
+      width: 140,
       render: (_: unknown, o) => (
         <ActionsCell
           order={o}
@@ -304,7 +304,7 @@ export function OrdersPage() {
         dataSource={page.data?.items ?? []}
         loading={page.loading}
         pagination={false}
-        scroll={{ x: 1200 }}
+        scroll={{ x: 1080 }}
         locale={{
           emptyText: page.loading ? (
             ' '
