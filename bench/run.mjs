@@ -1,0 +1,669 @@
+#!/usr/bin/env node
+// `npm run bench`: Tally's figures next to this machine's own limits (pgbench on the same PostgreSQL, in the
+// same run). Builds the server, makes its own databases (tally_bench_*, tally_pgbench; never `test`), prints
+// progress and a table, and writes bench/results.json. Options:
+//   --duration=S   seconds per throughput measurement (default 12)
+//   --only=a,b     run only these parts: pgbench,pay,embedded,list,sweep,bills,external
+//   --no-build     use the existing dist/
+//   --profile      CPU-profile the server during the pay load and print where the time goes
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import {
+  closedLoop,
+  dropDb,
+  freshDb,
+  must,
+  OPERATOR_TOKEN,
+  percentile,
+  pgUrl,
+  progress,
+  request,
+  round,
+  sh,
+  shAsync,
+  sleep,
+  startServer,
+  WORK_DIR,
+  withClient,
+} from './lib.mjs';
+import { cloneUnpaidOrders, makeOrgs, seedListDataSet, seedSweepDataSet } from './seed.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : def;
+};
+const DURATION = Number(opt('duration', process.env.BENCH_DURATION_S ?? 12));
+const ONLY = opt('only', '') ? new Set(opt('only', '').split(',')) : null;
+const wants = (part) => !ONLY || ONLY.has(part);
+const PROFILE = argv.includes('--profile');
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 18310);
+const op = OPERATOR_TOKEN;
+const started = Date.now();
+const RESULTS = 'bench/results.json';
+
+const results = {
+  generatedAt: new Date().toISOString(),
+  command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+  machine: machine(),
+  durationSecondsPerMeasurement: DURATION,
+  goals: {
+    httpPayVsPgbench: '>= 1.0x pgbench TPS at the same client count',
+    hotOrgVsSpread: '>= 0.5x the spread case',
+    embeddedPayPerSecond: '>= 1000',
+    listP99Ms: '<= 20',
+    sweepOneMillionSeconds: '<= 60',
+    billsHundredThousandOrgsSeconds: '<= 60',
+  },
+};
+
+function machine() {
+  const cpus = os.cpus();
+  let pgVersion = 'unknown';
+  try {
+    pgVersion = execFileSync(
+      'psql',
+      ['-h', '127.0.0.1', '-U', 'postgres', '-tAc', 'show server_version', 'postgres'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+  } catch {}
+  let pgbench = 'unknown';
+  try {
+    pgbench = execFileSync('/usr/bin/pgbench', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {}
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: pgVersion,
+    pgbench,
+    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
+  };
+}
+
+function header(title) {
+  console.log(
+    `\n== ${title}  (t+${((Date.now() - started) / 1000).toFixed(0)} s, load ${os.loadavg()[0].toFixed(2)})`,
+  );
+}
+
+function save() {
+  results.totalSeconds = round((Date.now() - started) / 1000, 0);
+  results.machine.loadAverageAtEnd = os.loadavg().map((x) => round(x, 2));
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------- pgbench
+const PGBENCH_DB = 'tally_pgbench';
+async function pgbenchInit() {
+  header('pgbench: initialize TPC-B-like, scale 10');
+  await freshDb(PGBENCH_DB);
+  const bar = progress('pgbench -i -s 10');
+  const t0 = Date.now();
+  await shAsync(
+    '/usr/bin/pgbench',
+    ['-i', '-s', '10', '-q', '-h', '127.0.0.1', '-U', 'postgres', PGBENCH_DB],
+    {
+      onStderr: (s) => bar.update(s.trim().split('\n').pop() ?? ''),
+    },
+  );
+  bar.done(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function pgbenchRun(clients) {
+  const bar = progress(`pgbench -c ${clients}`);
+  const { out } = await shAsync(
+    '/usr/bin/pgbench',
+    [
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(DURATION),
+      '-P',
+      '3',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'postgres',
+      PGBENCH_DB,
+    ],
+    { onStderr: (s) => bar.update(s.trim().split('\n').pop() ?? '') },
+  );
+  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN);
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
+  bar.done(`${round(tps, 1)} TPS, latency average ${latency} ms`);
+  return { clients, tps: round(tps, 1), latencyAverageMs: latency };
+}
+
+// ---------------------------------------------------------------------------------------------- pay
+function payJobs(orgs, perOrg, prefix, orgFilter = () => true) {
+  // Round-robin over orgs, so consecutive payments hit different orgs (the spread case).
+  const jobs = [];
+  for (let k = 1; k <= perOrg; k++)
+    for (const o of orgs.filter(orgFilter))
+      jobs.push({ orgId: o.orgId, orderId: `${prefix}${k}_${o.templateOrderId}`, apiKey: o.apiKey });
+  return jobs;
+}
+
+function payer(port) {
+  return (j) =>
+    request(port, 'POST', `/v1/orgs/${j.orgId}/orders/${j.orderId}/pay`, { auth: j.apiKey, body: {} });
+}
+
+/** After a storm: every paid order debited exactly once, and cash equal to the sum of the cash entries. */
+async function checkMoney(db) {
+  return withClient(db, async (c) => {
+    const r = await c.query(`
+      select
+        (select count(*)::int from orders where status = 'paid') as paid,
+        (select count(*)::int from ledger_transactions where kind = 'order_payment') as debits,
+        (select count(*)::int from balances b where b.cash <> coalesce((select sum(amount) from ledger_entries e
+           where e.org_id = b.org_id and e.account = 'cash'), 0)) as orgs_off,
+        (select count(*)::int from balances where cash < 0) as negative`);
+    const row = r.rows[0];
+    return { ...row, ok: row.paid === row.debits && row.orgs_off === 0 && row.negative === 0 };
+  });
+}
+
+async function payOnPostgres(pgbenchWanted) {
+  header('pay over HTTP on PostgreSQL: 1,000 orgs');
+  const DB = 'tally_bench_pay';
+  await freshDb(DB);
+  const profDir = join(WORK_DIR, 'prof');
+  if (PROFILE) rmSync(profDir, { recursive: true, force: true });
+  const server = await startServer({
+    name: 'pay-postgres',
+    port: PORT_BASE,
+    env: { DATABASE_URL: pgUrl(DB), TALLY_DB_POOL: '32' },
+    nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
+  const out = { database: 'PostgreSQL', serverPoolSize: 32, orgs: 1000 };
+  try {
+    const orgs = await makeOrgs(server.port, op, 1000, { label: 'orgs (HTTP)' });
+    const bar = progress('orders (SQL clone)');
+    const t0 = Date.now();
+    const spreadPerOrg = 90;
+    const hotCount = 40_000;
+    await withClient(DB, async (c) => {
+      await cloneUnpaidOrders(c, orgs, spreadPerOrg, 'b');
+      await cloneUnpaidOrders(c, [orgs[0]], hotCount, 'h');
+      await c.query('analyze');
+    });
+    bar.done(
+      `${orgs.length * spreadPerOrg + hotCount} unpaid orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const spread = payJobs(orgs, spreadPerOrg, 'b');
+    const hot = payJobs([orgs[0]], hotCount, 'h');
+    let si = 0;
+    let hi = 0;
+    const send = payer(server.port);
+    const mem = () => server.memory().rssMb;
+    // Warm up the JIT and the pools (not counted).
+    const warm = await closedLoop({ label: 'warm-up', clients: 8, seconds: 3, jobs: spread.slice(si), send });
+    si += warm.requests;
+    out.runs = [];
+    for (const clients of [8, 32]) {
+      const pgb = pgbenchWanted ? await pgbenchRun(clients) : null;
+      const run = await closedLoop({
+        label: `pay spread, ${clients} clients`,
+        clients,
+        seconds: DURATION,
+        jobs: spread.slice(si),
+        send,
+        sample: mem,
+      });
+      si += run.requests;
+      const hotRun = await closedLoop({
+        label: `pay hot org, ${clients} clients`,
+        clients,
+        seconds: DURATION,
+        jobs: hot.slice(hi),
+        send,
+        sample: mem,
+      });
+      hi += hotRun.requests;
+      out.runs.push({
+        clients,
+        pgbenchTps: pgb?.tps ?? null,
+        pgbenchLatencyMs: pgb?.latencyAverageMs ?? null,
+        spread: run,
+        hot: hotRun,
+        ratioToPgbench: pgb ? round(run.perSecond / pgb.tps, 2) : null,
+        hotToSpread: round(hotRun.perSecond / run.perSecond, 2),
+      });
+    }
+    out.memory = {
+      peakRssMb: round(server.memory().peakMb, 1),
+      rssDuringLoadMaxMb: Math.max(
+        ...out.runs.map((r) => r.spread.peakSample ?? 0),
+        ...out.runs.map((r) => r.hot.peakSample ?? 0),
+      ),
+    };
+    out.moneyCheck = await checkMoney(DB);
+    console.log(
+      `  money check: ${JSON.stringify(out.moneyCheck)}; server peak RSS ${out.memory.peakRssMb} MB`,
+    );
+  } finally {
+    await server.stop();
+  }
+  if (PROFILE) out.profile = summarizeProfile(profDir);
+  await dropDb(DB);
+  return out;
+}
+
+/** Self time by function from the V8 CPU profile(s) in `dir`: where the server's time goes. */
+function summarizeProfile(dir) {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const self = new Map();
+  let total = 0;
+  for (const f of files) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const dt = p.timeDeltas;
+    for (let i = 0; i < p.samples.length; i++) {
+      const n = byId.get(p.samples[i]);
+      const cf = n.callFrame;
+      const url = cf.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/');
+      const key = `${cf.functionName || '(anonymous)'} ${url}:${cf.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+      total += dt[i] ?? 0;
+    }
+  }
+  const byPackage = new Map();
+  for (const [k, us] of self) {
+    const m = / ([^ ]*)$/.exec(k)?.[1] ?? '';
+    const pkg = m.startsWith('dist/')
+      ? 'tally (dist)'
+      : m.startsWith('node:') || m === ':0'
+        ? k.startsWith('(garbage') || k.startsWith('(idle') || k.startsWith('(program')
+          ? k.split(' ')[0]
+          : 'node internals'
+        : (m.split('/')[m.startsWith('@') ? 1 : 0] ?? m);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
+  const pkgs = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  console.log('  CPU profile of the server (self time):');
+  for (const [k, us] of pkgs) console.log(`    ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  return {
+    totalSeconds: round(total / 1e6, 1),
+    byPackagePercent: Object.fromEntries(pkgs.map(([k, us]) => [k, round((100 * us) / total, 1)])),
+    topFunctionsPercent: Object.fromEntries(top.map(([k, us]) => [k, round((100 * us) / total, 1)])),
+  };
+}
+
+async function payEmbedded() {
+  header('pay over HTTP on the embedded database (PGlite)');
+  const dir = join(WORK_DIR, 'pglite');
+  rmSync(dir, { recursive: true, force: true });
+  const env = { TALLY_DATA_DIR: dir };
+  let server = await startServer({ name: 'pay-pglite-setup', port: PORT_BASE + 1, env });
+  let orgs;
+  try {
+    orgs = await makeOrgs(server.port, op, 100, { label: 'orgs (HTTP)' });
+  } finally {
+    await server.stop();
+  }
+  // The server is stopped: open its directory here and clone orders with the same SQL as on PostgreSQL.
+  const perOrg = 300;
+  {
+    const bar = progress('orders (SQL clone)');
+    const t0 = Date.now();
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pglite = await PGlite.create(join(dir, 'pg'));
+    const c = new pg.Client(createPgConfig(pglite));
+    await c.connect();
+    await cloneUnpaidOrders(c, orgs, perOrg, 'b');
+    await c.query('analyze');
+    await c.end();
+    await pglite.close();
+    bar.done(`${orgs.length * perOrg} unpaid orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  server = await startServer({ name: 'pay-pglite', port: PORT_BASE + 1, env });
+  const out = { database: 'PGlite (embedded)', orgs: orgs.length };
+  try {
+    const jobs = payJobs(orgs, perOrg, 'b');
+    const send = payer(server.port);
+    const warm = await closedLoop({ label: 'warm-up', clients: 8, seconds: 2, jobs, send });
+    out.run = await closedLoop({
+      label: 'pay, 8 clients',
+      clients: 8,
+      seconds: DURATION,
+      jobs: jobs.slice(warm.requests),
+      send,
+      sample: () => server.memory().rssMb,
+    });
+    out.memory = { peakRssMb: round(server.memory().peakMb, 1) };
+  } finally {
+    await server.stop();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- list
+async function latencies(label, n, fn) {
+  for (let i = 0; i < 20; i++) await fn(); // warm-up
+  const ms = [];
+  const bar = progress(label);
+  const statuses = {};
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await fn();
+    ms.push(performance.now() - t);
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (i % 25 === 0) bar.update(`${i}/${n}`);
+  }
+  const res = {
+    requests: n,
+    p50Ms: round(percentile(ms, 50), 2),
+    p99Ms: round(percentile(ms, 99), 2),
+    maxMs: round(Math.max(...ms), 2),
+    statuses,
+  };
+  bar.done(`p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms (${JSON.stringify(statuses)})`);
+  return res;
+}
+
+async function listBench() {
+  header('orders list: 1,000,000 orders across 10,000 orgs');
+  const DB = 'tally_bench_list';
+  await freshDb(DB);
+  const server = await startServer({ name: 'list', port: PORT_BASE + 2, env: { DATABASE_URL: pgUrl(DB) } });
+  const out = { database: 'PostgreSQL' };
+  try {
+    const [big, typical] = await makeOrgs(server.port, op, 2, {
+      cash: 0,
+      label: 'orgs (HTTP)',
+      concurrency: 1,
+    });
+    const total = Number(process.env.BENCH_LIST_ORDERS ?? 1_000_000);
+    const orgCount = Number(process.env.BENCH_LIST_ORGS ?? 10_000);
+    const bigCount = Math.round(total / 10) + 90;
+    out.dataSet = await withClient(DB, (c) =>
+      seedListDataSet(c, { big, typical, total, orgs: orgCount, bigCount }),
+    );
+    out.bigOrgOrders = bigCount;
+    const deep = await withClient(DB, async (c) => {
+      const r = await c.query(
+        `select created_at, id from orders where org_id = $1 order by created_at desc, id desc offset $2 limit 1`,
+        [big.orgId, Math.floor(out.bigOrgOrders * 0.9)],
+      );
+      const row = r.rows[0];
+      return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
+    });
+    const get = (org, qs) => () =>
+      request(server.port, 'GET', `/v1/orgs/${org.orgId}/orders${qs}`, { auth: org.apiKey });
+    const N = Number(process.env.BENCH_LIST_REQUESTS ?? 400);
+    out.firstPage = await latencies('first page (org with 100k orders)', N, get(big, ''));
+    out.filteredPage = await latencies(
+      'filtered page (status=paid&type=upgrade)',
+      N,
+      get(big, '?status=paid&type=upgrade'),
+    );
+    out.deepCursorPage = await latencies(
+      `deep cursor page (after ${Math.floor(out.bigOrgOrders * 0.9)} orders)`,
+      N,
+      get(big, `?cursor=${deep}`),
+    );
+    out.searchPage = await latencies('search page (q=cluster-42)', N, get(big, '?q=cluster-42'));
+    out.typicalOrgFirstPage = await latencies('first page (org with ~90 orders)', N, get(typical, ''));
+    out.p99MaxMs = Math.max(out.firstPage.p99Ms, out.filteredPage.p99Ms, out.deepCursorPage.p99Ms);
+  } finally {
+    await server.stop();
+  }
+  await dropDb(DB);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- sweep
+async function sweepBench() {
+  header('timeout sweep: 1,000,000 overdue orders');
+  const DB = 'tally_bench_sweep';
+  await freshDb(DB);
+  const server = await startServer({
+    name: 'sweep',
+    port: PORT_BASE + 3,
+    env: { DATABASE_URL: pgUrl(DB), TALLY_TEST_CLOCK: '1' },
+  });
+  const TOTAL = Number(process.env.BENCH_SWEEP_ORDERS ?? 1_000_000);
+  const WINDOW_MS = 1000;
+  const out = { database: 'PostgreSQL', orders: TOTAL, sweepIntervalMs: 5000, batch: 5000 };
+  try {
+    const orgs = await makeOrgs(server.port, op, 100, { cash: 0, label: 'orgs (HTTP)' });
+    const clockNow = new Date(
+      (await must(request(server.port, 'GET', '/v1/internal/clock', { auth: op }), 200, 'clock')).now,
+    );
+    // Deadlines a day ahead in test-clock time, all within one second; then move the clock to just before them.
+    const deadline = new Date(clockNow.getTime() + 86_400_000);
+    out.seeded = await withClient(DB, (c) =>
+      seedSweepDataSet(c, orgs, { total: TOTAL, deadline, windowMs: WINDOW_MS }),
+    );
+    out.orders = out.seeded;
+    const lead = 3000;
+    const wallAtMove = Date.now();
+    await must(
+      request(server.port, 'POST', '/v1/internal/clock', {
+        auth: op,
+        body: { now: new Date(deadline.getTime() - lead).toISOString() },
+      }),
+      200,
+      'move clock',
+    );
+    const offset = deadline.getTime() - lead - wallAtMove; // clock = wall + offset
+    const lastDeadline = deadline.getTime() + WINDOW_MS;
+    const bar = progress('sweeping');
+    let remaining = out.seeded;
+    let firstProgressWall = null;
+    const pollClient = new pg.Client({ connectionString: pgUrl(DB) });
+    await pollClient.connect();
+    const limitWall = Date.now() + 600_000;
+    while (remaining > 0 && Date.now() < limitWall) {
+      await sleep(250);
+      // Only the seeded orders (the templates made over HTTP are due a week later).
+      const r = await pollClient.query(
+        `select count(*)::int as n from orders where status = 'unpaid' and expires_at < $1::timestamptz`,
+        [new Date(lastDeadline + 1000)],
+      );
+      remaining = r.rows[0].n;
+      if (remaining < out.seeded && firstProgressWall === null) firstProgressWall = Date.now();
+      bar.update(`${out.seeded - remaining}/${out.seeded} timed out`);
+    }
+    const doneWall = Date.now();
+    const doneClock = doneWall + offset;
+    const counts = await pollClient.query(`
+      select (select count(*)::int from orders where status = 'timed_out') as timed_out,
+             (select count(*)::int from order_history where seq = 2 and to_status = 'timed_out') as history,
+             (select count(*)::int from outbox_events where type = 'order.timed_out') as events,
+             (select count(*)::int from clusters where state = 'cancelled') as clusters_cancelled`);
+    await pollClient.end();
+    out.completed = remaining === 0;
+    out.counts = counts.rows[0];
+    out.persistSecondsAfterLastDeadline = round((doneClock - lastDeadline) / 1000, 1);
+    out.sweepWorkSeconds = firstProgressWall ? round((doneWall - firstProgressWall) / 1000, 1) : null;
+    out.ordersPerSecond = out.sweepWorkSeconds ? round(out.seeded / out.sweepWorkSeconds, 0) : null;
+    // Upper bound: every deadline is at or after `deadline`, and every order was persisted by `doneClock`.
+    out.worstLatenessSecondsUpperBound = round((doneClock - deadline.getTime()) / 1000, 1);
+    bar.done(
+      `${out.counts.timed_out} timed out; persisted ${out.persistSecondsAfterLastDeadline} s after the last deadline; ` +
+        `sweeper work ${out.sweepWorkSeconds} s (${out.ordersPerSecond}/s); worst lateness <= ${out.worstLatenessSecondsUpperBound} s`,
+    );
+  } finally {
+    await server.stop();
+  }
+  await dropDb(DB);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- others' benches
+/** Benchmarks other parts of the project own: run them if they exist and merge what they write. */
+async function externalBenches() {
+  const out = {};
+  const candidates = [
+    { name: 'bills', scripts: ['bench/bills.mjs', 'bench/bills.ts'], results: 'bench/results-bills.json' },
+    {
+      name: 'documents',
+      scripts: ['bench/documents.mjs', 'bench/documents.ts'],
+      results: 'bench/results-documents.json',
+    },
+    {
+      name: 'consoleOrders',
+      scripts: ['bench/console-orders.mjs', 'bench/console-orders.ts'],
+      results: 'bench/results-console.json',
+    },
+  ];
+  for (const c of candidates) {
+    const script = c.scripts.find((s) => existsSync(s));
+    if (!script) {
+      out[c.name] = { available: false, note: `not available: none of ${c.scripts.join(', ')} exists yet` };
+      console.log(`  ${c.name}: not available (${c.scripts.join(', ')} missing)`);
+      continue;
+    }
+    header(`${c.name}: ${script}`);
+    const t0 = Date.now();
+    try {
+      const runner = script.endsWith('.ts') ? ['npx', ['tsx', script]] : [process.execPath, [script]];
+      await shAsync(runner[0], runner[1], {
+        env: { ...process.env, BENCH_PG_URL: pgUrl('postgres'), BENCH_PORT_BASE: String(PORT_BASE + 10) },
+        onStderr: (s) => process.stdout.write(s),
+      });
+      out[c.name] = {
+        available: true,
+        script,
+        seconds: round((Date.now() - t0) / 1000, 1),
+        results: existsSync(c.results) ? JSON.parse(readFileSync(c.results, 'utf8')) : null,
+      };
+    } catch (err) {
+      out[c.name] = { available: true, script, failed: String(err.message).slice(0, 2000) };
+      console.log(`  ${c.name} failed: ${String(err.message).slice(0, 300)}`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- table
+function table() {
+  const rows = [];
+  const fmt = (x, unit = '') => (x === null || x === undefined ? 'n/a' : `${x}${unit}`);
+  const p = results.pay;
+  for (const r of p?.runs ?? []) {
+    rows.push([
+      `pay over HTTP, PostgreSQL, ${r.clients} clients, 1,000 orgs`,
+      fmt(r.spread.perSecond, '/s'),
+      `pgbench ${fmt(r.pgbenchTps)} TPS → ${fmt(r.ratioToPgbench, '×')}`,
+      '≥ 1.0× pgbench',
+    ]);
+    rows.push([
+      `pay hot org, ${r.clients} clients`,
+      fmt(r.hot.perSecond, '/s'),
+      `${fmt(r.hotToSpread, '×')} of spread`,
+      '≥ 0.5×',
+    ]);
+  }
+  if (p?.memory) rows.push(['server peak RSS under pay load', fmt(p.memory.peakRssMb, ' MB'), '', '']);
+  const e = results.embedded;
+  if (e?.run)
+    rows.push([
+      'pay over HTTP, PGlite, 8 clients',
+      fmt(e.run.perSecond, '/s'),
+      `p99 ${e.run.p99Ms} ms`,
+      '≥ 1,000/s',
+    ]);
+  const l = results.list;
+  if (l?.firstPage) {
+    rows.push([
+      'orders list, first page (1M orders, 10k orgs)',
+      `p50 ${l.firstPage.p50Ms} ms`,
+      `p99 ${l.firstPage.p99Ms} ms`,
+      'p99 ≤ 20 ms',
+    ]);
+    rows.push([
+      'orders list, filtered page',
+      `p50 ${l.filteredPage.p50Ms} ms`,
+      `p99 ${l.filteredPage.p99Ms} ms`,
+      'p99 ≤ 20 ms',
+    ]);
+    rows.push([
+      'orders list, deep cursor page (90,000 in)',
+      `p50 ${l.deepCursorPage.p50Ms} ms`,
+      `p99 ${l.deepCursorPage.p99Ms} ms`,
+      'p99 ≤ 20 ms',
+    ]);
+  }
+  const s = results.sweep;
+  if (s?.counts)
+    rows.push([
+      `timeout sweep, ${s.orders.toLocaleString('en')} orders`,
+      `${fmt(s.persistSecondsAfterLastDeadline, ' s')} after deadline`,
+      `${fmt(s.ordersPerSecond, '/s')}; worst lateness ≤ ${fmt(s.worstLatenessSecondsUpperBound, ' s')}`,
+      '≤ 60 s',
+    ]);
+  const b = results.external?.bills;
+  rows.push([
+    'bills for 100,000 orgs',
+    b?.available ? fmt(b.results?.seconds ?? b.seconds, ' s') : 'not available',
+    b?.available ? '' : 'bills not built yet',
+    '≤ 60 s',
+  ]);
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 8));
+  console.log('\n== results');
+  for (const r of [['measure', 'figure', 'against', 'goal'], ...rows])
+    console.log(`  ${r.map((c, i) => String(c).padEnd(w[i])).join('  ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------- main
+async function main() {
+  console.log(
+    `Tally benchmarks on ${results.machine.cpu} (${results.machine.cores} cores), PostgreSQL ${results.machine.postgres}, Node ${process.version}`,
+  );
+  if (!argv.includes('--no-build')) {
+    header('build the server');
+    sh('npm', ['run', 'build:server']);
+  }
+  if (!existsSync('dist/server/src/main.js'))
+    throw new Error('dist/server/src/main.js missing: run npm run build:server');
+  const pgbenchWanted = wants('pgbench');
+  if (pgbenchWanted) await pgbenchInit();
+  if (wants('pay')) {
+    results.pay = await payOnPostgres(pgbenchWanted);
+    save();
+  }
+  if (wants('embedded')) {
+    results.embedded = await payEmbedded();
+    save();
+  }
+  if (wants('list')) {
+    results.list = await listBench();
+    save();
+  }
+  if (wants('sweep')) {
+    results.sweep = await sweepBench();
+    save();
+  }
+  if (wants('bills') || wants('external')) {
+    header('benchmarks of other parts (bills, documents, console)');
+    results.external = await externalBenches();
+    save();
+  }
+  if (pgbenchWanted) await dropDb(PGBENCH_DB);
+  save();
+  table();
+  console.log(`\nwrote ${RESULTS} in ${results.totalSeconds} s`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  save();
+  process.exit(1);
+});

@@ -1,0 +1,368 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * The reliability suite drives real server processes (the same entry point as `npm start`, run with tsx) on
+ * a PostgreSQL database of its own, and reads the database directly to check the invariants. No part of the
+ * app runs in the test process.
+ */
+export const PG_URL = process.env.TALLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const OPERATOR_TOKEN = 'reliability-operator-token-0123456789';
+export const OP = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+const OUT_DIR = 'test-output/reliability';
+mkdirSync(OUT_DIR, { recursive: true });
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function urlFor(database: string): string {
+  const u = new URL(PG_URL);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** A database of its own on the test PostgreSQL server (never the `test` database's public schema). */
+export async function createDatabase(
+  label: string,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `tally_rel_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return {
+    name,
+    url: urlFor(name),
+    async drop() {
+      const a = new pg.Client({ connectionString: PG_URL });
+      await a.connect();
+      await a.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [name],
+      );
+      await a.query(`drop database if exists ${name}`);
+      await a.end();
+    },
+  };
+}
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** Ends the process with SIGKILL (a crash) and waits for it. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/** Starts `server/src/main.ts` on an ephemeral port and waits until /healthz answers. */
+export async function startServer(
+  name: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const logPath = join(OUT_DIR, `${name}.log`);
+  writeFileSync(logPath, '');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      TALLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      TALLY_DEMO: '0',
+      TALLY_TEST_CLOCK: '1',
+      TALLY_LOG_LEVEL: 'warn',
+      TALLY_DB_POOL: '6',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start in 60 s: ${out.slice(-2000)}`)),
+      60_000,
+    );
+    const onData = (d: Buffer) => {
+      appendFileSync(logPath, d);
+      out += d.toString();
+      const m = /running at (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1].replace('localhost', '127.0.0.1'));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => appendFileSync(logPath, d));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited during start (${code ?? signal}): ${out.slice(-2000)}`));
+    });
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {}
+    await sleep(50);
+  }
+  const waitExit = () =>
+    exited ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    child,
+    async kill() {
+      if (exited) return;
+      const done = waitExit();
+      child.kill('SIGKILL');
+      await done;
+    },
+    async stop() {
+      if (exited) return;
+      const done = waitExit();
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  json: any;
+  text: string;
+}
+
+/** One HTTP call; a transport failure (the server died) is status 0. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  opts: {
+    auth?: { authorization: string };
+    body?: unknown;
+    raw?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...(opts.auth ?? {}), ...(opts.headers ?? {}) };
+  let body: string | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
+  try {
+    const res = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text };
+  } catch (err) {
+    return { status: 0, json: undefined, text: String(err) };
+  }
+}
+
+export async function ok(a: Promise<Answer>, status: number, what: string): Promise<any> {
+  const r = await a;
+  if (r.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${r.status} ${r.text.slice(0, 500)}`);
+  return r.json;
+}
+
+let seq = 0;
+export const unique = (p: string) => `${p}-${process.pid}-${++seq}-${randomBytes(3).toString('hex')}`;
+
+export interface Org {
+  id: string;
+  remittanceCode: string;
+  projectId: string;
+  admin: { id: string; auth: { authorization: string } };
+}
+
+export async function makeOrg(base: string): Promise<Org> {
+  const org = await ok(
+    call(base, 'POST', '/v1/internal/orgs', { auth: OP, body: { name: unique('org'), certified: true } }),
+    201,
+    'create org',
+  );
+  const project = await ok(
+    call(base, 'POST', `/v1/internal/orgs/${org.id}/projects`, { auth: OP, body: { name: 'p1' } }),
+    201,
+    'create project',
+  );
+  const m = await ok(
+    call(base, 'POST', `/v1/internal/orgs/${org.id}/members`, {
+      auth: OP,
+      body: { email: `${unique('admin')}@example.com`, orgRole: 'org_admin' },
+    }),
+    201,
+    'add member',
+  );
+  return {
+    id: org.id,
+    remittanceCode: org.remittanceCode,
+    projectId: project.id,
+    admin: { id: m.user.id, auth: { authorization: `Bearer ${m.apiKey}` } },
+  };
+}
+
+export const clusterBody = (projectId: string, cuSize = 1, months = 1) => ({
+  projectId,
+  name: unique('c'),
+  region: 'aliyun-cn-hangzhou',
+  cuType: 'performance',
+  cuSize,
+  replicas: 1,
+  term: { unit: 'month', count: months },
+});
+
+export async function topUp(base: string, org: Org, amount: number, ref = unique('REF')) {
+  return ok(
+    call(base, 'POST', '/v1/internal/bank-transfers', {
+      auth: OP,
+      body: { remittanceCode: org.remittanceCode, amount, currency: 'CNY', bankReference: ref },
+    }),
+    201,
+    'bank transfer',
+  );
+}
+
+export async function buy(
+  base: string,
+  org: Org,
+  cuSize = 1,
+): Promise<{ orderId: string; clusterId: string; amount: number }> {
+  const r = await ok(
+    call(base, 'POST', `/v1/orgs/${org.id}/clusters`, {
+      auth: org.admin.auth,
+      body: clusterBody(org.projectId, cuSize),
+    }),
+    201,
+    'create cluster',
+  );
+  return { orderId: r.order.id, clusterId: r.cluster.id, amount: r.order.amount };
+}
+
+/**
+ * The money invariants, read from the database. Returns what is violated (empty when all hold):
+ * no negative balance; balance = sum of the org's cash entries; every paid order has exactly one
+ * order_payment transaction debiting its amount and every such transaction one paid order; every order's
+ * status agrees with its history (at most one final row, matching the status); no order paid at or after
+ * its deadline; every bank reference credited at most once (one top-up, one ledger transaction).
+ */
+export async function checkInvariants(db: pg.Pool): Promise<string[]> {
+  const q = async (label: string, sql: string) => {
+    const r = await db.query(sql);
+    return r.rows.length
+      ? [
+          `${label}: ${JSON.stringify(r.rows.slice(0, 5))}${r.rows.length > 5 ? ` (+${r.rows.length - 5})` : ''}`,
+        ]
+      : [];
+  };
+  const out = await Promise.all([
+    q('negative balance', 'select org_id, cash from balances where cash < 0'),
+    q(
+      'balance differs from the sum of its cash entries',
+      `select b.org_id, b.cash, coalesce(e.s, 0)::bigint as entries from balances b
+       left join (select org_id, sum(amount) s from ledger_entries where account = 'cash' group by org_id) e on e.org_id = b.org_id
+       where b.cash <> coalesce(e.s, 0)`,
+    ),
+    q(
+      'paid order without exactly one debit of its amount',
+      `select o.org_id, o.id, o.amount, count(t.id) as debits, sum(-e.amount) as debited from orders o
+       left join ledger_transactions t on t.org_id = o.org_id and t.kind = 'order_payment' and t.ref_id = o.id
+       left join ledger_entries e on e.org_id = t.org_id and e.txn_id = t.id and e.account = 'cash'
+       where o.status = 'paid' group by o.org_id, o.id, o.amount
+       having count(t.id) <> 1 or coalesce(sum(-e.amount), 0) <> o.amount`,
+    ),
+    q(
+      'debit without a paid order',
+      `select t.org_id, t.ref_id from ledger_transactions t
+       left join orders o on o.org_id = t.org_id and o.id = t.ref_id
+       where t.kind = 'order_payment' and (o.id is null or o.status <> 'paid')`,
+    ),
+    q(
+      'status disagrees with history',
+      `select o.org_id, o.id, o.status, count(h.seq) filter (where h.seq = 2) as finals,
+         max(h.to_status) filter (where h.seq = 2) as final_to
+       from orders o left join order_history h on h.org_id = o.org_id and h.order_id = o.id
+       group by o.org_id, o.id, o.status
+       having count(h.seq) filter (where h.seq = 1) <> 1
+         or (o.status = 'unpaid' and count(h.seq) filter (where h.seq = 2) <> 0)
+         or (o.status <> 'unpaid' and (count(h.seq) filter (where h.seq = 2) <> 1
+             or max(h.to_status) filter (where h.seq = 2) <> o.status))`,
+    ),
+    q('paid at or after its deadline', 'select org_id, id from orders where paid_at >= expires_at'),
+    q(
+      'bank reference credited more than once',
+      `select bank_reference, count(*) from (
+         select bank_reference from topups
+         union all select ref_id from ledger_transactions where kind = 'topup') x
+       group by bank_reference having count(*) <> 2`,
+    ),
+    q(
+      'credited transfer without its top-up',
+      `select b.bank_reference from bank_transfers b left join topups t on t.org_id = b.org_id and t.bank_reference = b.bank_reference
+       where b.status = 'credited' and t.id is null`,
+    ),
+  ]);
+  return out.flat();
+}
+
+/** Final states seen so far: a final state must never change (checked after every step). */
+export async function checkFinalStatesStable(db: pg.Pool, seen: Map<string, string>): Promise<string[]> {
+  const r = await db.query<{ k: string; status: string }>(
+    `select org_id || '/' || id as k, status from orders where status <> 'unpaid'`,
+  );
+  const errors: string[] = [];
+  const now = new Set<string>();
+  for (const row of r.rows) {
+    now.add(row.k);
+    const before = seen.get(row.k);
+    if (before && before !== row.status)
+      errors.push(`order ${row.k} changed from ${before} to ${row.status}`);
+    seen.set(row.k, row.status);
+  }
+  for (const [k, s] of seen) if (!now.has(k)) errors.push(`order ${k} was ${s} and is unpaid again`);
+  return errors;
+}
+
+/** Figures of the suite (steps, races, crashes, inputs), merged into one file the README quotes. */
+export function recordFigures(part: string, figures: Record<string, unknown>): void {
+  const path = join(OUT_DIR, 'figures.json');
+  let all: Record<string, unknown> = {};
+  try {
+    all = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {}
+  all[part] = { ...figures, at: new Date().toISOString() };
+  writeFileSync(path, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+/** The suite's scale: bounded in `npm test`, longer on demand. */
+export const SCALE = {
+  bounded: process.env.TALLY_RELIABILITY_BOUNDED === '1',
+  seed: process.env.TALLY_SIM_SEED ? Number(process.env.TALLY_SIM_SEED) : undefined,
+  steps: Number(process.env.TALLY_SIM_STEPS ?? (process.env.TALLY_RELIABILITY_BOUNDED === '1' ? 12 : 30)),
+  runs: Number(process.env.TALLY_SIM_RUNS ?? (process.env.TALLY_RELIABILITY_BOUNDED === '1' ? 6 : 25)),
+};
+
+export function newPgPool(url: string): pg.Pool {
+  const p = new pg.Pool({ connectionString: url, max: 4, application_name: 'tally-reliability' });
+  p.on('error', () => {});
+  return p;
+}
