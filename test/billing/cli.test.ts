@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issueDueBills } from '../../server/src/billing/issue-bill.js';
 import { bankImport } from '../../server/src/cli/bank-import.js';
 import type { CliContext } from '../../server/src/cli/context.js';
 import { silentProgress } from '../../server/src/cli/progress.js';
@@ -107,5 +108,18 @@ describe('tally seed', () => {
     };
     const bought = await buyCluster(t, org);
     expect(bought.order.status).toBe('unpaid');
+  });
+});
+
+describe('tally bills issue --month', () => {
+  it('issues only the named ended month, once however often it runs', async () => {
+    const org = await createOrg(t);
+    const now = new Date('2027-01-05T00:00:00Z');
+    const first = await issueDueBills(t.deps.db, t.config, now, { month: '2026-11' });
+    expect(first.issued).toBeGreaterThanOrEqual(1);
+    const again = await issueDueBills(t.deps.db, t.config, now, { month: '2026-11' });
+    expect(again.issued).toBe(0);
+    const months = await t.deps.db.selectFrom('bills').select('month').where('org_id', '=', org.id).execute();
+    expect(months.map((m) => m.month)).toEqual(['2026-11']);
   });
 });
