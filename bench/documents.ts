@@ -5,10 +5,10 @@
  *   node --import tsx bench/documents.ts [--orders 100000] [--port 18201]
  *
  * Uses DATABASE_URL (PostgreSQL, a fresh schema dropped afterwards) when set, else an in-memory PGlite.
- * Prints a summary and writes bench/results-documents.json.
+ * Prints the numbers and records them in bench/results-documents.json under the engine's name.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadDocumentsBench } from './documents-lib.js';
@@ -35,7 +35,11 @@ async function main() {
       port: Number(values.port),
     });
     console.log(JSON.stringify(r, null, 2));
-    writeFileSync(new URL('./results-documents.json', import.meta.url), `${JSON.stringify(r, null, 2)}\n`);
+    // One entry per database engine, so that runs on PGlite and on PostgreSQL sit side by side.
+    const file = new URL('./results-documents.json', import.meta.url);
+    const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    all[r.database] = r;
+    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
   } finally {
     if (url && schema) {
       const c = new pg.Client({ connectionString: url });
