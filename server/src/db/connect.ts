@@ -41,6 +41,10 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     });
     // A dropped connection (pg_terminate_backend, a restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // The pool's listener only covers idle clients. A connection dropped while checked out (between two
+    // statements of a transaction) emits 'error' on its client, which would crash the process unheard; the
+    // statement in flight still fails, and the pool discards the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
