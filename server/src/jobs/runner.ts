@@ -37,8 +37,24 @@ export function coreJobs(deps: Deps): Job[] {
     { name: 'provisioning', intervalMs: 1_000, run: (d, now) => completeProvisioning(d.db, now) },
     { name: 'housekeeping', intervalMs: 3_600_000, run: (d, now) => purgeExpiredKeys(d.db, now) },
     // Monthly bills: every ended month without a bill, per org, issued once (unique (org_id, month)).
-    { name: 'bills', intervalMs: 60_000, run: (d, now) => issueDueBills(d.db, d.config, now) },
-    { name: 'bills-overdue', intervalMs: 60_000, run: (d, now) => markOverdue(d.db, now) },
+    {
+      name: 'bills',
+      intervalMs: 60_000,
+      run: async (d, now) => {
+        const r = await issueDueBills(d.db, d.config, now);
+        if (r.issued) d.log.info({ job: 'bills', ...r }, 'bills issued');
+        return r;
+      },
+    },
+    {
+      name: 'bills-overdue',
+      intervalMs: 60_000,
+      run: async (d, now) => {
+        const n = await markOverdue(d.db, now);
+        if (n) d.log.info({ job: 'bills-overdue', overdue: n }, 'bills overdue');
+        return n;
+      },
+    },
   ];
 }
 
