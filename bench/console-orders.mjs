@@ -29,6 +29,7 @@ const POSTGRES = argv.includes('--postgres');
 const BUILD = !argv.includes('--no-build');
 const PORT = Number(opt('port', 18150));
 const VERBOSE = argv.includes('--verbose');
+const PROFILE = argv.includes('--profile');
 const GOAL_MS = 1000;
 const OPERATOR_TOKEN = 'console-bench-operator-token-0123456789';
 const PASSWORD = 'bench-password-1234';
@@ -173,7 +174,7 @@ const FIRST_ROW_PROBE = `
       requestAnimationFrame(() => {
         window.__firstRowPainted = performance.now();
         window.__scriptsAtFirstRow = performance.getEntriesByType('resource')
-          .filter((e) => /.js($|?)/.test(e.name)).map((e) => new URL(e.name).pathname);
+          .filter((e) => e.name.split('?')[0].endsWith('.js')).map((e) => new URL(e.name).pathname);
       });
     }
   };
@@ -181,12 +182,36 @@ const FIRST_ROW_PROBE = `
   obs.observe(document, { childList: true, subtree: true });
 })();`;
 
+/** Where the page's main thread spent its time until the first row (self time by script and function). */
+function printProfile(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const file = f.url
+      ? new URL(f.url, 'http://x').pathname.replace(/-[\w-]{8}\.js$/, '.js')
+      : `(${f.functionName || 'native'})`;
+    self.set(file, (self.get(file) ?? 0) + (dt[i] ?? 0) / 1000);
+    const key = `${file} ${f.functionName || '(anonymous)'}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  });
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  for (const [k, ms] of top) console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${k}`);
+}
+
 async function measure(context, url, cold) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: cold });
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+  if (PROFILE) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const scripts = [];
   const styles = [];
   page.on('response', async (res) => {
@@ -197,7 +222,14 @@ async function measure(context, url, cold) {
     } catch {}
   });
   await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForFunction(() => window.__firstRowPainted !== undefined, null, { timeout: 30_000 });
+  try {
+    await page.waitForFunction(() => window.__firstRowPainted !== undefined, null, { timeout: 30_000 });
+  } catch (err) {
+    const text = await page.evaluate(() => document.body.innerText.slice(0, 2000)).catch(() => '');
+    await page.screenshot({ path: 'bench/tmp-console-timeout.png' }).catch(() => {});
+    throw new Error(`no order row within 30 s at ${page.url()}; the page says:\n${text}\n(${err.message})`);
+  }
+  if (PROFILE) printProfile((await cdp.send('Profiler.stop')).profile);
   // CPU time of the page's main thread up to here: less sensitive than wall time to other load on the machine
   const metrics = Object.fromEntries(
     (await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]),

@@ -1,15 +1,14 @@
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
 import { ErrorState, NotFound, PageLoading, Result } from '../components/states.js';
+import { OrdersPage } from '../features/orders/OrdersPage.js';
 import { useI18n } from '../i18n/i18n.js';
 import { landingPath, OrgProvider } from './org.js';
 import { Shell } from './Shell.js';
 import { useSession } from './session.js';
 
-// Each page is its own chunk; the orders page is fetched at once since nearly every visit starts there.
-const loadOrders = () => import('../features/orders/OrdersPage.js');
-const ordersChunk = loadOrders();
-const OrdersPage = lazy(() => ordersChunk.then((m) => ({ default: m.OrdersPage })));
+// Each page is its own chunk, except the orders page: nearly every visit lands there, so it comes with the
+// entry (fetched in parallel with it) rather than after it has run.
 const LoginPage = lazy(() => import('../features/auth/LoginPage.js').then((m) => ({ default: m.LoginPage })));
 const OrderDetailPage = lazy(() =>
   import('../features/orders/OrderDetailPage.js').then((m) => ({ default: m.OrderDetailPage })),

@@ -1,6 +1,6 @@
 import { DownOutlined } from '@ant-design/icons';
 import { Alert, Button, Dropdown, Empty, Flex, Input, Select, Table, type TableColumnsType } from 'antd';
-import { lazy, Suspense, useCallback, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, type OrderFilters } from '../../api/endpoints.js';
 import type { Order, OrderStatus, OrderType, Page } from '../../api/types.js';
@@ -161,6 +161,11 @@ export function OrdersPage() {
       api.orders(org.id, query, signal),
     [org.id, key],
   );
+  // The date picker's code loads once the first rows are on screen.
+  const [pickerReady, setPickerReady] = useState(false);
+  useEffect(() => {
+    if (page.data || page.error) setPickerReady(true);
+  }, [page.data, page.error]);
   const filtered = Boolean(
     filters.status || filters.type || filters.projectId || filters.from || filters.to || filters.q,
   );
