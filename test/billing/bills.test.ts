@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueBill, issueDueBills } from '../../server/src/billing/issue-bill.js';
@@ -226,6 +230,37 @@ describe('bills', () => {
     expect(dec.status).toBe('open');
     expect(dec.lines.some((l: { metric: string }) => l.metric === 'backup')).toBe(true);
     expectTotalsConsistent(dec);
+  });
+
+  it('renders the issued bill as the same PDF bytes whenever it is downloaded, with its coupons', async () => {
+    const get = async () =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/v1/orgs/${a.id}/bills/2026-11/document`,
+          headers: a.admin.auth,
+        })
+      ).rawPayload;
+    const first = await get();
+    t.clock.advance(3_600_000);
+    const second = await get();
+    expect(Buffer.compare(first, second)).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'tally-bill-'));
+    writeFileSync(join(dir, 'bill.pdf'), first);
+    const text = execFileSync('pdftotext', ['-layout', join(dir, 'bill.pdf'), '-'], { encoding: 'utf8' });
+    for (const label of [
+      '账单',
+      '已结清',
+      '优惠券抵扣',
+      '优惠券抵扣明细',
+      '出账时间',
+      '还款截止时间',
+      '备份',
+      '存储',
+    ])
+      expect(text).toContain(label);
+    expect(text).toContain('-¥30.00'); // coupons applied: ¥30.00
+    expect(text).toContain('¥45.87'); // amount due, paid from the top-up
   });
 
   it('lists bills newest first with the open month on top', async () => {
