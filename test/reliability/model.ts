@@ -9,6 +9,7 @@ import type { Answer, Org } from './support.js';
 export const DAY = 86_400_000;
 export const CU_DAY_FEN = 125 * 24; // performance CU, list price, per day
 export const MONTH_FEN = CU_DAY_FEN * 30;
+export const KEY_WINDOW_MS = 8 * DAY;
 
 export type Status = 'unpaid' | 'paid' | 'cancelled' | 'timed_out';
 
@@ -47,7 +48,7 @@ export interface Model {
   orders: Record<string, MOrder>;
   clusters: Record<string, MCluster>;
   /** `${org}|${key}` → the request it was first used with and the answer then given */
-  keys: Record<string, { path: string; body: string; status: number; json: unknown }>;
+  keys: Record<string, { path: string; body: string; status: number; json: unknown; at: number }>;
   keyed: KeyedRequest[];
   provisionMs: number;
 }
@@ -171,16 +172,22 @@ export function apply(m: Model, op: Op, a: Answer, now: number, orgs: Org[]): Ex
   const key = keyOf(op);
   const req = pathOf(op, orgs);
   if (key) {
-    const stored = m.keys[`${op.org}|${key}`];
+    let stored = m.keys[`${op.org}|${key}`];
+    // A key is remembered for 8 days (SPEC §7.1); after that the same key is a new request.
+    if (stored && now - stored.at >= KEY_WINDOW_MS) {
+      delete m.keys[`${op.org}|${key}`];
+      stored = undefined;
+    }
     if (stored) {
+      const first = stored;
       if (stored.path !== req.path || stored.body !== JSON.stringify(req.body))
         return { status: 422, code: 'IDEMPOTENCY_KEY_REUSED' };
       return {
         status: stored.status,
         check: (x) =>
-          JSON.stringify(x.json) === JSON.stringify(stored.json)
+          JSON.stringify(x.json) === JSON.stringify(first.json)
             ? null
-            : `replayed answer differs from the first: ${x.text.slice(0, 300)} vs ${JSON.stringify(stored.json).slice(0, 300)}`,
+            : `replayed answer differs from the first: ${x.text.slice(0, 300)} vs ${JSON.stringify(first.json).slice(0, 300)}`,
       };
     }
   }
@@ -197,6 +204,7 @@ export function apply(m: Model, op: Op, a: Answer, now: number, orgs: Org[]): Ex
       body: JSON.stringify(req.body),
       status: a.status,
       json: a.json,
+      at: now,
     };
     if (op.k !== 'replay') m.keyed.push({ org: op.org as number, key, path: req.path, body: req.body });
   }

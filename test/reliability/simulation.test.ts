@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -7,6 +8,7 @@ import {
   describe as describeOp,
   emptyModel,
   errCode,
+  KEY_WINDOW_MS,
   type Model,
   type Op,
   pathOf,
@@ -389,7 +391,9 @@ async function runScenario(steps: Step[]): Promise<void> {
     trace: [],
   };
   const fail = (why: string) => {
-    throw new Error(`${why}\n  trace of this run:\n    ${run.trace.join('\n    ')}`);
+    const message = `${why}\n  trace of this run:\n    ${run.trace.join('\n    ')}`;
+    appendFileSync(PROGRESS, `FAILED run ${figures.runs}: ${message}\n`);
+    throw new Error(message);
   };
   for (const step of steps) {
     figures.steps++;
@@ -405,6 +409,7 @@ async function runScenario(steps: Step[]): Promise<void> {
           .filter((o) => o.status === 'unpaid')
           .map((o) => o.expiresAt),
         ...Object.values(run.model.clusters).flatMap((c) => (c.readyAt === null ? [] : [c.readyAt])),
+        ...Object.values(run.model.keys).map((k) => k.at + KEY_WINDOW_MS),
       ];
       const target = () => run.clock.now() + ms;
       while (marks.some((t) => Math.abs(t - target()) < 15 * 60_000)) ms += 30 * 60_000;
@@ -462,7 +467,10 @@ async function runScenario(steps: Step[]): Promise<void> {
     ];
     if (errors.length) fail(`invariants broken after step ${run.trace.length}:\n  ${errors.join('\n  ')}`);
   }
+  appendFileSync(PROGRESS, `run ${figures.runs} ok: ${run.trace.length} steps\n`);
 }
+
+const PROGRESS = 'test-output/reliability/simulation-progress.log';
 
 test(
   'model-based simulation: concurrent clients, the test clock and the sweeper never lose or duplicate money',
