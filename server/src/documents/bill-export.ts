@@ -21,7 +21,7 @@ export async function billSpreadsheet(
     l.orderId,
     l.cluster,
     l.quantity,
-    'unit',
+    l.unit,
     l.unitPrice,
     `${l.amount} (CNY)`,
     `${l.coupon} (CNY)`,

@@ -1,5 +1,5 @@
 import { milliToString } from '../billing/bills.presenter.js';
-import type { BillLineView, BillView } from '../billing/bills.service.js';
+import type { BillLineView } from '../billing/bills.service.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { type Lang, labels, orderTypeLabel, regionLabel, unitPriceLabel } from './labels.js';
 
@@ -18,5 +18,3 @@ export function lineQuantity(l: BillLineView): string {
 }
 
 export const lineUnitPrice = (l: BillLineView) => unitPriceLabel(l.microsPerUnit, l.unit);
-
-export const billHasLines = (b: BillView) => b.lines.length > 0;

@@ -58,6 +58,8 @@ const L = {
     couponsApplied: '优惠券抵扣明细',
     couponId: '优惠券',
     exportedOrders: '订单导出',
+    clusterId: '集群 ID',
+    unit: '单位',
   },
   en: {
     order: 'Order',
@@ -113,6 +115,8 @@ const L = {
     couponsApplied: 'Coupons applied',
     couponId: 'Coupon',
     exportedOrders: 'Orders',
+    clusterId: 'Cluster ID',
+    unit: 'Unit',
   },
 } as const;
 

@@ -82,7 +82,7 @@ export function ordersExport(
     l.status,
     l.project,
     l.cluster,
-    'cluster_id',
+    l.clusterId,
     l.config,
     l.configBefore,
     l.term,
