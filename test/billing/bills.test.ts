@@ -341,6 +341,24 @@ describe('bills', () => {
   });
 });
 
+describe('the bill list', () => {
+  it('pages through every month since the org began, newest first, by cursor', async () => {
+    t.clock.set('2027-01-20T00:00:00Z');
+    const o = await createOrg(t);
+    t.clock.set('2027-05-03T00:00:00Z');
+    const months: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `&cursor=${cursor}` : '';
+      const r = await api(t, 'GET', `/v1/orgs/${o.id}/bills?limit=2${q}`, { auth: o.admin.auth });
+      expect(r.status).toBe(200);
+      months.push(...r.json.items.map((b: { month: string }) => b.month));
+      cursor = r.json.nextCursor;
+    } while (cursor);
+    expect(months).toEqual(['2027-05', '2027-04', '2027-03', '2027-02', '2027-01']);
+  });
+});
+
 describe('issuing is idempotent', () => {
   it('issuing twice, and from many workers at once, makes one bill and one payment', async () => {
     t.clock.set('2027-02-10T00:00:00Z');
