@@ -73,6 +73,52 @@ function StatusCell({ order, onPay }: { order: Order; onPay(o: Order): void }) {
   );
 }
 
+/**
+ * The 操作 dropdown (取消订单). The antd Dropdown is mounted on the first click only: twenty of them on the
+ * first screen cost more than the table itself.
+ */
+function MoreMenu({ onCancel }: { onCancel(): void }) {
+  const { t } = useI18n();
+  const [armed, setArmed] = useState(false);
+  const [open, setOpen] = useState(false);
+  const button = (
+    <Button
+      type="link"
+      size="small"
+      data-testid="more"
+      onClick={() => {
+        setArmed(true);
+        setOpen(true);
+      }}
+    >
+      {t('orders.more')} <DownOutlined />
+    </Button>
+  );
+  if (!armed) return button;
+  return (
+    <Dropdown
+      trigger={['click']}
+      open={open}
+      onOpenChange={setOpen}
+      menu={{
+        items: [
+          {
+            key: 'cancel',
+            label: <span data-testid="cancel-order">{t('orders.cancel')}</span>,
+            danger: true,
+          },
+        ],
+        onClick: () => {
+          setOpen(false);
+          onCancel();
+        },
+      }}
+    >
+      {button}
+    </Dropdown>
+  );
+}
+
 function ActionsCell({
   order,
   downloading,
@@ -101,25 +147,7 @@ function ActionsCell({
           {t('orders.download')}
         </Button>
       )}
-      {actions.includes('cancel') && (
-        <Dropdown
-          trigger={['click']}
-          menu={{
-            items: [
-              {
-                key: 'cancel',
-                label: <span data-testid="cancel-order">{t('orders.cancel')}</span>,
-                danger: true,
-              },
-            ],
-            onClick: () => onCancel(order),
-          }}
-        >
-          <Button type="link" size="small" data-testid="more">
-            {t('orders.more')} <DownOutlined />
-          </Button>
-        </Dropdown>
-      )}
+      {actions.includes('cancel') && <MoreMenu onCancel={() => onCancel(order)} />}
     </Flex>
   );
 }
