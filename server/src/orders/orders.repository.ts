@@ -188,14 +188,15 @@ export async function timeOutDue(
   const scope = only ? sql`and org_id = ${only.orgId} and cluster_id = ${only.clusterId}` : sql``;
   const r = await sql<{ n: number; worst_ms: number | null }>`
     with due as (
-      select org_id, id from orders
+      select ctid from orders
       where status = 'unpaid' and expires_at <= ${now}::timestamptz ${scope}
       order by expires_at
       limit ${limit}
       for update skip locked
     ), upd as (
+      -- By row address: a TID scan of the claimed rows, not a join against the whole table.
       update orders o set status = 'timed_out', timed_out_at = o.expires_at
-      from due where o.org_id = due.org_id and o.id = due.id and o.status = 'unpaid'
+      where o.ctid = any (array(select ctid from due)) and o.status = 'unpaid'
       returning o.org_id, o.id, o.type, o.cluster_id, o.project_id, o.expires_at
     ), hist as (
       insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
