@@ -57,6 +57,17 @@ export default defineConfig(async () => {
     hookTimeout: 180_000,
     env: { TZ: 'UTC' },
   };
+  // The reliability suite's bounded run (test/reliability: real server processes, crashes, three instances,
+  // hostile input) on PostgreSQL only, last, so that its timing does not compete with the other projects.
+  const reliability = {
+    name: 'reliability',
+    include: ['test/reliability/**/*.test.ts'],
+    fileParallelism: false,
+    sequence: { groupOrder: 2 },
+    testTimeout: 600_000,
+    hookTimeout: 180_000,
+    env: { TZ: 'UTC', TALLY_RELIABILITY_BOUNDED: '1', TALLY_TEST_DATABASE_URL: PG_URL },
+  };
   return {
     test: {
       env: { TZ: 'UTC' },
@@ -75,6 +86,7 @@ export default defineConfig(async () => {
           : []),
         { test: consoleUnit },
         ...(chromium ? [{ test: e2e }] : []),
+        ...(pgUp ? [{ test: reliability }] : []),
       ],
     },
   };
