@@ -35,6 +35,7 @@ async function freePort(): Promise<number> {
 
 export interface ApiAnswer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read fields of JSON answers they know
   json: any;
 }
 
@@ -121,6 +122,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read fields of JSON answers they know
 async function ok(r: Promise<ApiAnswer>, status: number, what: string): Promise<any> {
   const a = await r;
   if (a.status !== status)

@@ -55,8 +55,8 @@ describe('费用中心 as the Org Admin', () => {
     await signIn(page, server.url, f.admin);
     await page.waitForURL(`**/orgs/${f.org.id}/orders`);
     await page.getByTestId('orders-empty').waitFor();
-    expect(await page.getByTestId('orders-page').innerText()).toContain('订单状态');
-    expect(await page.getByTestId('orders-empty').innerText()).toContain('暂无订单');
+    expect(await page.getByTestId('orders-page').textContent()).toContain('订单状态');
+    expect(await page.getByTestId('orders-empty').textContent()).toContain('暂无订单');
     await screenshot(page, 'orders-empty');
   });
 
@@ -69,40 +69,40 @@ describe('费用中心 as the Org Admin', () => {
     await pickOption(page, 'create-project', '智能检索');
     await page.getByTestId('create-name').fill('e2e-search');
     // 1 CU × 1 replica × 1 month at ¥1.25 per CU-hour = ¥900.00
-    await expect.poll(() => page.getByTestId('quote-amount').innerText()).toBe('¥900.00');
+    await expect.poll(() => page.getByTestId('quote-amount').textContent()).toBe('¥900.00');
     // The 1-year term is 7折: the quote follows the form.
     await page.getByTestId('create-term').locator('label', { hasText: /^1年/ }).click();
-    await expect.poll(() => page.getByTestId('quote-amount').innerText()).toBe('¥7,560.00');
-    expect(await page.getByTestId('create-term').innerText()).toContain('5折');
+    await expect.poll(() => page.getByTestId('quote-amount').textContent()).toBe('¥7,560.00');
+    expect(await page.getByTestId('create-term').textContent()).toContain('5折');
     await screenshot(page, 'create-cluster');
     await page
       .getByTestId('create-term')
       .locator('label', { hasText: /^1个月$/ })
       .click();
-    await expect.poll(() => page.getByTestId('quote-amount').innerText()).toBe('¥900.00');
+    await expect.poll(() => page.getByTestId('quote-amount').textContent()).toBe('¥900.00');
     await page.getByTestId('create-submit').click();
     await page.waitForURL(/\/orders\/ord_[A-Z0-9]+$/);
     firstOrderId = page.url().split('/').pop()!;
     await page.getByTestId('order-detail').waitFor();
-    expect(await page.getByTestId('order-status').first().innerText()).toBe('未支付');
-    expect(await page.getByTestId('detail-amount').innerText()).toBe('¥900.00');
-    expect(await page.getByTestId('pay').innerText()).toBe('支付');
+    expect(await page.getByTestId('order-status').first().textContent()).toBe('未支付');
+    expect(await page.getByTestId('detail-amount').textContent()).toBe('¥900.00');
+    expect(await page.getByTestId('pay').textContent()).toBe('支付');
     await screenshot(page, 'new-order-detail');
   });
 
   test('支付 with an empty balance shows the shortfall and a link to 充值', async () => {
     await nav(page, '订单').click();
     await row(firstOrderId).waitFor();
-    expect(await row(firstOrderId).getByTestId('order-status').innerText()).toBe('未支付');
-    expect(await row(firstOrderId).getByTestId('time-left').innerText()).toMatch(/^剩余 6天23小时5\d分$/);
-    expect(await row(firstOrderId).getByTestId('order-amount').innerText()).toBe('¥900.00');
+    expect(await row(firstOrderId).getByTestId('order-status').textContent()).toBe('未支付');
+    expect(await row(firstOrderId).getByTestId('time-left').textContent()).toMatch(/^剩余 6天23小时5\d分$/);
+    expect(await row(firstOrderId).getByTestId('order-amount').textContent()).toBe('¥900.00');
     await screenshot(page, 'orders-unpaid');
     await row(firstOrderId).getByTestId('pay').click();
     await page.getByTestId('pay-shortfall').waitFor();
-    expect(await page.getByTestId('pay-cash').innerText()).toBe('¥0.00');
-    expect(await page.getByTestId('pay-shortfall').innerText()).toBe('¥900.00');
+    expect(await page.getByTestId('pay-cash').textContent()).toBe('¥0.00');
+    expect(await page.getByTestId('pay-shortfall').textContent()).toBe('¥900.00');
     expect(await page.getByTestId('pay-confirm').isDisabled()).toBe(true);
-    expect(await page.getByTestId('pay-topup-link').innerText()).toBe('去充值');
+    expect(await page.getByTestId('pay-topup-link').textContent()).toBe('去充值');
     await screenshot(page, 'pay-shortfall');
     await page.getByRole('button', { name: '暂不支付' }).click();
     await page.getByTestId('pay-dialog').waitFor({ state: 'detached' });
@@ -111,13 +111,13 @@ describe('费用中心 as the Org Admin', () => {
   test('after a top-up through the internal API, 支付 succeeds once and the row says 已支付', async () => {
     await topUp(server, f.org.remittanceCode, 100_000);
     await row(firstOrderId).getByTestId('pay').click();
-    await expect.poll(() => page.getByTestId('pay-cash').innerText()).toBe('¥1,000.00');
+    await expect.poll(() => page.getByTestId('pay-cash').textContent()).toBe('¥1,000.00');
     expect(await page.getByTestId('pay-shortfall').count()).toBe(0);
     await screenshot(page, 'pay-dialog');
     // A double click must never pay twice.
     await page.getByTestId('pay-confirm').dblclick();
     await page.getByTestId('pay-dialog').waitFor({ state: 'detached' });
-    await expect.poll(() => row(firstOrderId).getByTestId('order-status').innerText()).toBe('已支付');
+    await expect.poll(() => row(firstOrderId).getByTestId('order-status').textContent()).toBe('已支付');
     expect(await row(firstOrderId).getByTestId('pay').count()).toBe(0);
     const balance = await server.call('GET', `/v1/orgs/${f.org.id}/balance`, undefined, f.admin.apiKey);
     expect(balance.json.cash).toBe(10_000);
@@ -131,13 +131,13 @@ describe('费用中心 as the Org Admin', () => {
     await row(order.id).getByTestId('more').click();
     await page.getByTestId('cancel-order').click();
     await page.getByTestId('cancel-dialog').waitFor();
-    expect(await page.getByTestId('cancel-dialog').innerText()).toContain(
+    expect(await page.getByTestId('cancel-dialog').textContent()).toContain(
       '订单取消后将无法恢复，也无法再支付',
     );
     await screenshot(page, 'cancel-dialog');
     await page.getByTestId('cancel-confirm').click();
     await page.getByTestId('cancel-dialog').waitFor({ state: 'detached' });
-    await expect.poll(() => row(order.id).getByTestId('order-status').innerText()).toBe('已取消');
+    await expect.poll(() => row(order.id).getByTestId('order-status').textContent()).toBe('已取消');
     expect(await row(order.id).getByTestId('more').count()).toBe(0);
     const o = await server.call('GET', `/v1/orgs/${f.org.id}/orders/${order.id}`, undefined, f.admin.apiKey);
     expect(o.json.status).toBe('cancelled');
@@ -154,7 +154,7 @@ describe('费用中心 as the Org Admin', () => {
     await page.getByTestId('filter-search').locator('input').fill('nothing-like-this');
     await page.getByTestId('filter-search').locator('input').press('Enter');
     await page.getByTestId('orders-empty').waitFor();
-    expect(await page.getByTestId('orders-empty').innerText()).toContain('没有符合条件的订单');
+    expect(await page.getByTestId('orders-empty').textContent()).toContain('没有符合条件的订单');
     await screenshot(page, 'orders-filtered-empty');
     await page.getByRole('button', { name: '重置' }).click();
     await row(firstOrderId).waitFor();
@@ -174,7 +174,7 @@ describe('费用中心 as the Org Admin', () => {
   test('the order id opens its detail: configuration, prices, deadline and history', async () => {
     await row(firstOrderId).getByTestId('order-link').click();
     await page.getByTestId('order-detail').waitFor();
-    const text = await page.getByTestId('order-detail').innerText();
+    const text = await page.getByTestId('order-detail').textContent();
     expect(text).toContain(firstOrderId);
     expect(text).toContain('已支付');
     expect(text).toContain('阿里云 华东1（杭州）');
@@ -188,15 +188,15 @@ describe('费用中心 as the Org Admin', () => {
   test('balance and top-up pages show the balances, the remittance account and the history', async () => {
     await nav(page, '余额').click();
     await page.getByTestId('balance-page').waitFor();
-    expect(await page.getByTestId('balance-cash').innerText()).toContain('¥100.00');
-    expect(await page.getByTestId('balance-page').innerText()).toContain('不能用于支付包年包月订单');
+    expect(await page.getByTestId('balance-cash').textContent()).toContain('¥100.00');
+    expect(await page.getByTestId('balance-page').textContent()).toContain('不能用于支付包年包月订单');
     await screenshot(page, 'balance');
     await nav(page, '充值').click();
     await page.getByTestId('topup-page').waitFor();
-    expect(await page.getByTestId('account-number').innerText()).toMatch(
+    expect(await page.getByTestId('account-number').textContent()).toMatch(
       new RegExp(`${f.org.remittanceCode}$`),
     );
-    expect(await page.getByTestId('topup-note').innerText()).toContain('充值不会支付订单');
+    expect(await page.getByTestId('topup-note').textContent()).toContain('充值不会支付订单');
     await page.getByTestId('topup-history').getByText('¥1,000.00').waitFor();
     await screenshot(page, 'topup');
   });
@@ -226,12 +226,12 @@ describe('费用中心 as the Org Admin', () => {
     await page.getByTestId('upgrade').click();
     await page.getByTestId('upgrade-dialog').waitFor();
     await pickOption(page, 'upgrade-cusize', '2 CU');
-    await expect.poll(() => page.getByTestId('quote-amount').innerText()).toMatch(/^¥\d[\d,]*\.\d\d$/);
+    await expect.poll(() => page.getByTestId('quote-amount').textContent()).toMatch(/^¥\d[\d,]*\.\d\d$/);
     await screenshot(page, 'upgrade-dialog');
     await page.getByTestId('upgrade-confirm').click();
     await page.waitForURL(/\/orders\/ord_[A-Z0-9]+$/);
     await page.getByTestId('order-detail').waitFor();
-    const text = await page.getByTestId('order-detail').innerText();
+    const text = await page.getByTestId('order-detail').textContent();
     expect(text).toContain('升配');
     expect(text).toContain('升配前');
     expect(text).toContain('未支付');
@@ -243,7 +243,7 @@ describe('费用中心 as the Org Admin', () => {
     await row(firstOrderId).waitFor();
     await page.getByTestId('lang-switch').click();
     await page.getByRole('columnheader', { name: 'Order ID' }).waitFor();
-    const text = await page.getByTestId('orders-page').innerText();
+    const text = await page.getByTestId('orders-page').textContent();
     expect(text).toContain('Status');
     expect(text).toContain('Paid');
     expect(text).toContain('Cancelled');

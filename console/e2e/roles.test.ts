@@ -65,7 +65,7 @@ describe('roles in the console', () => {
     expect(await page.locator('tr[data-row-key]').count()).toBe(1);
     expect(await page.locator(`tr[data-row-key="${orders.beta}"]`).count()).toBe(0);
     const row = page.locator(`tr[data-row-key="${orders.alpha}"]`);
-    expect(await row.innerText()).toContain('alpha');
+    expect(await row.textContent()).toContain('alpha');
     expect(await row.getByTestId('pay').count()).toBe(1);
     await screenshot(page, 'project-admin-orders');
     // Another project's order by its id: not found, not forbidden.
@@ -79,7 +79,7 @@ describe('roles in the console', () => {
     await signIn(page, server.url, member);
     await page.waitForURL(`**/orgs/${f.org.id}/orders`);
     await page.getByTestId('forbidden').waitFor();
-    expect(await page.getByTestId('forbidden').innerText()).toContain('无权限');
+    expect(await page.getByTestId('forbidden').textContent()).toContain('无权限');
     expect(await page.locator('.ant-table').count()).toBe(0);
     await screenshot(page, 'org-member-forbidden');
     await nav(page, '余额').click();
@@ -101,7 +101,7 @@ describe('roles in the console', () => {
     await signIn(page, server.url, f.admin);
     await page.goto(`${server.url}/orgs/${other.org.id}/orders`);
     await page.getByTestId('not-found').waitFor();
-    expect(await page.getByTestId('not-found').innerText()).toContain('未找到');
+    expect(await page.getByTestId('not-found').textContent()).toContain('未找到');
     await screenshot(page, 'foreign-org');
     await page.goto(`${server.url}/orgs/${f.org.id}/orders/${orders.gamma}`);
     await page.getByTestId('not-found').waitFor();
@@ -132,7 +132,7 @@ describe('roles in the console', () => {
     await page.getByTestId('login-password').fill('not-the-password');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').waitFor();
-    expect(await page.getByTestId('login-error').innerText()).toContain('邮箱或密码错误');
+    expect(await page.getByTestId('login-error').textContent()).toContain('邮箱或密码错误');
     await screenshot(page, 'login-error');
   });
 });

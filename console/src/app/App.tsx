@@ -1,5 +1,6 @@
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
+import { ErrorBoundary } from '../components/ErrorBoundary.js';
 import { ErrorState, NotFound, PageLoading, Result } from '../components/states.js';
 import { OrdersPage } from '../features/orders/OrdersPage.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -58,6 +59,7 @@ function Home() {
 /** /orgs/:orgId/*: an org the caller does not belong to is not found (never "forbidden"). */
 function OrgRoutes() {
   const { orgId } = useParams();
+  const location = useLocation();
   const { state } = useSession();
   if (state.status !== 'ready') return null;
   const org = state.me.orgs.find((o) => o.id === orgId);
@@ -70,61 +72,66 @@ function OrgRoutes() {
   return (
     <OrgProvider org={org}>
       <Shell org={org}>
-        <Suspense fallback={<PageLoading />}>
-          <Routes>
-            <Route index element={<Navigate to={landingPath(org)} replace />} />
-            <Route path="orders" element={<OrdersPage />} />
-            <Route path="orders/:orderId" element={<OrderDetailPage />} />
-            <Route path="clusters" element={<ClustersPage />} />
-            <Route path="clusters/new" element={<CreateClusterPage />} />
-            <Route path="balance" element={<BalancePage />} />
-            <Route path="topup" element={<TopupPage />} />
-            <Route path="bills" element={<BillsPage />} />
-            <Route path="*" element={<NotFound />} />
-          </Routes>
-        </Suspense>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<PageLoading />}>
+            <Routes>
+              <Route index element={<Navigate to={landingPath(org)} replace />} />
+              <Route path="orders" element={<OrdersPage />} />
+              <Route path="orders/:orderId" element={<OrderDetailPage />} />
+              <Route path="clusters" element={<ClustersPage />} />
+              <Route path="clusters/new" element={<CreateClusterPage />} />
+              <Route path="balance" element={<BalancePage />} />
+              <Route path="topup" element={<TopupPage />} />
+              <Route path="bills" element={<BillsPage />} />
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+          </Suspense>
+        </ErrorBoundary>
       </Shell>
     </OrgProvider>
   );
 }
 
 export function App() {
+  const location = useLocation();
   return (
-    <Routes>
-      <Route
-        path="/login"
-        element={
-          <Suspense fallback={<PageLoading />}>
-            <LoginPage />
-          </Suspense>
-        }
-      />
-      <Route
-        path="/"
-        element={
-          <RequireSession>
-            <Home />
-          </RequireSession>
-        }
-      />
-      <Route
-        path="/orgs/:orgId/*"
-        element={
-          <RequireSession>
-            <OrgRoutes />
-          </RequireSession>
-        }
-      />
-      <Route
-        path="*"
-        element={
-          <RequireSession>
-            <Shell org={undefined}>
-              <NotFound />
-            </Shell>
-          </RequireSession>
-        }
-      />
-    </Routes>
+    <ErrorBoundary resetKey={location.pathname}>
+      <Routes>
+        <Route
+          path="/login"
+          element={
+            <Suspense fallback={<PageLoading />}>
+              <LoginPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="/"
+          element={
+            <RequireSession>
+              <Home />
+            </RequireSession>
+          }
+        />
+        <Route
+          path="/orgs/:orgId/*"
+          element={
+            <RequireSession>
+              <OrgRoutes />
+            </RequireSession>
+          }
+        />
+        <Route
+          path="*"
+          element={
+            <RequireSession>
+              <Shell org={undefined}>
+                <NotFound />
+              </Shell>
+            </RequireSession>
+          }
+        />
+      </Routes>
+    </ErrorBoundary>
   );
 }

@@ -1,5 +1,5 @@
 import { CopyOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Descriptions, Empty, Flex, Table, Typography } from 'antd';
+import { Alert, Button, Card, Descriptions, Empty, Flex, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';

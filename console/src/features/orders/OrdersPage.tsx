@@ -302,13 +302,19 @@ export function OrdersPage() {
           onChange={(v?: string) => setFilter({ projectId: v ?? '' })}
           data-testid="filter-project"
         />
-        <Suspense fallback={<Input disabled style={{ width: 260 }} placeholder={t('orders.filter.from')} />}>
-          <DateRangeFilter
-            from={filters.from}
-            to={filters.to}
-            onChange={(from, to) => setFilter({ from, to })}
-          />
-        </Suspense>
+        {pickerReady ? (
+          <Suspense
+            fallback={<Input readOnly style={{ width: 260 }} placeholder={t('orders.filter.from')} />}
+          >
+            <DateRangeFilter
+              from={filters.from}
+              to={filters.to}
+              onChange={(from, to) => setFilter({ from, to })}
+            />
+          </Suspense>
+        ) : (
+          <Input readOnly style={{ width: 260 }} placeholder={t('orders.filter.from')} />
+        )}
         <Input.Search
           allowClear
           style={{ width: 260 }}
