@@ -5,10 +5,12 @@ import { defineConfig } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** The console is built into dist/console, which the API server serves at / (SPA fallback to index.html). */
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root,
   base: '/',
   plugins: [react()],
+  // React's and antd's production code whatever NODE_ENV the caller has (vitest sets it to "test").
+  ...(command === 'build' ? { define: { 'process.env.NODE_ENV': JSON.stringify('production') } } : {}),
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,
@@ -21,4 +23,4 @@ export default defineConfig({
     // `npx vite --config console/vite.config.ts` proxies the API of a server started with `npm run dev`.
     proxy: { '/v1': 'http://127.0.0.1:8080' },
   },
-});
+}));
