@@ -6,7 +6,7 @@
 //   --only=a,b     run only these parts: pgbench,pay,embedded,list,sweep,bills,external
 //   --no-build     use the existing dist/
 //   --profile      CPU-profile the server during the pay load and print where the time goes
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -506,21 +506,102 @@ async function sweepBench() {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------- bills
+/**
+ * Bills for 100,000 orgs: the data set comes from the operator CLI (`tally seed`, set-based SQL), the bills
+ * from the CLI's `bills issue --month` (the same code as the monthly job). Capped in time: when the cap is
+ * reached the run is stopped and the rate measured so far is reported, with the projected total marked as such.
+ */
+async function billsBench() {
+  header('bills: issue a month for 100,000 orgs');
+  const cli = 'dist/server/src/cli/main.js';
+  if (!existsSync(cli)) return { available: false, note: `not available: ${cli} missing` };
+  const DB = 'tally_bench_bills';
+  await freshDb(DB);
+  const ORGS = Number(process.env.BENCH_BILLS_ORGS ?? 100_000);
+  const CAP_S = Number(process.env.BENCH_BILLS_SECONDS ?? 120);
+  const env = { ...process.env, DATABASE_URL: pgUrl(DB), TALLY_LOG_LEVEL: 'warn' };
+  const out = { database: 'PostgreSQL', orgs: ORGS, capSeconds: CAP_S };
+  const t0 = Date.now();
+  const seedOut = join(WORK_DIR, 'bills-seed.json');
+  const bar = progress('tally seed');
+  await shAsync(
+    process.execPath,
+    [cli, 'seed', '--orgs', String(ORGS), '--orders', String(ORGS), '--days', '60', '--out', seedOut],
+    {
+      env,
+      onStderr: (x) =>
+        bar.update(
+          x
+            .trim()
+            .split(/[\r\n]/)
+            .pop() ?? '',
+        ),
+    },
+  );
+  out.seedSeconds = round((Date.now() - t0) / 1000, 1);
+  bar.done(`${ORGS} orgs, ${ORGS} orders in ${out.seedSeconds} s`);
+  const d = new Date();
+  const month = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  out.month = month;
+  const issueBar = progress(`tally bills issue --month ${month}`);
+  const t1 = Date.now();
+  const child = spawn(process.execPath, [cli, 'bills', 'issue', '--month', month], { env, stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  let capped = false;
+  const count = () =>
+    withClient(DB, async (c) => (await c.query('select count(*)::int as n from bills')).rows[0].n);
+  for (;;) {
+    const done = await Promise.race([exited.then(() => true), sleep(2000).then(() => false)]);
+    const n = await count();
+    issueBar.update(`${n}/${ORGS} bills, ${round(n / ((Date.now() - t1) / 1000), 0)}/s`);
+    if (done) break;
+    if (Date.now() - t1 > CAP_S * 1000) {
+      capped = true;
+      child.kill('SIGTERM');
+      await exited;
+      break;
+    }
+  }
+  const seconds = (Date.now() - t1) / 1000;
+  const issued = await count();
+  Object.assign(out, {
+    available: true,
+    completed: !capped && issued >= ORGS,
+    billsIssued: issued,
+    seconds: round(seconds, 1),
+    billsPerSecond: round(issued / seconds, 1),
+    projectedSecondsFor100k: capped ? round(100_000 / (issued / seconds), 0) : null,
+  });
+  issueBar.done(
+    capped
+      ? `stopped at the ${CAP_S} s cap: ${issued} bills, ${out.billsPerSecond}/s → 100,000 would take ~${out.projectedSecondsFor100k} s (projected)`
+      : `${issued} bills in ${out.seconds} s (${out.billsPerSecond}/s)`,
+  );
+  await dropDb(DB);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------- others' benches
 /** Benchmarks other parts of the project own: run them if they exist and merge what they write. */
 async function externalBenches() {
   const out = {};
   const candidates = [
-    { name: 'bills', scripts: ['bench/bills.mjs', 'bench/bills.ts'], results: 'bench/results-bills.json' },
     {
       name: 'documents',
       scripts: ['bench/documents.mjs', 'bench/documents.ts'],
       results: 'bench/results-documents.json',
+      database: 'tally_bench_documents',
+      args: [],
+      port: PORT_BASE + 10,
     },
     {
       name: 'consoleOrders',
       scripts: ['bench/console-orders.mjs', 'bench/console-orders.ts'],
       results: 'bench/results-console.json',
+      database: null,
+      args: ['--no-build', `--port=${PORT_BASE + 20}`],
+      port: PORT_BASE + 20,
     },
   ];
   for (const c of candidates) {
@@ -533,11 +614,16 @@ async function externalBenches() {
     header(`${c.name}: ${script}`);
     const t0 = Date.now();
     try {
-      const runner = script.endsWith('.ts') ? ['npx', ['tsx', script]] : [process.execPath, [script]];
-      await shAsync(runner[0], runner[1], {
-        env: { ...process.env, BENCH_PG_URL: pgUrl('postgres'), BENCH_PORT_BASE: String(PORT_BASE + 10) },
-        onStderr: (s) => process.stdout.write(s),
-      });
+      const runner = script.endsWith('.ts')
+        ? [process.execPath, ['--import', 'tsx', script, ...c.args]]
+        : [process.execPath, [script, ...c.args]];
+      const env = { ...process.env, BENCH_PORT_BASE: String(c.port) };
+      if (c.database) {
+        await freshDb(c.database);
+        env.BENCH_PG_URL = pgUrl(c.database);
+      }
+      await shAsync(runner[0], runner[1], { env, onStderr: (s) => process.stdout.write(s) });
+      if (c.database) await dropDb(c.database);
       out[c.name] = {
         available: true,
         script,
@@ -609,11 +695,19 @@ function table() {
       `${fmt(s.ordersPerSecond, '/s')}; worst lateness ≤ ${fmt(s.worstLatenessSecondsUpperBound, ' s')}`,
       '≤ 60 s',
     ]);
-  const b = results.external?.bills;
+  const b = results.bills;
   rows.push([
-    'bills for 100,000 orgs',
-    b?.available ? fmt(b.results?.seconds ?? b.seconds, ' s') : 'not available',
-    b?.available ? '' : 'bills not built yet',
+    'bills for 100,000 orgs (CLI bills issue)',
+    !b?.available
+      ? 'not available'
+      : b.completed
+        ? fmt(b.seconds, ' s')
+        : `${b.billsIssued} in ${b.seconds} s`,
+    !b?.available
+      ? ''
+      : b.completed
+        ? `${fmt(b.billsPerSecond, '/s')}`
+        : `${fmt(b.billsPerSecond, '/s')} → ~${b.projectedSecondsFor100k} s projected`,
     '≤ 60 s',
   ]);
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), 8));
@@ -651,8 +745,12 @@ async function main() {
     results.sweep = await sweepBench();
     save();
   }
-  if (wants('bills') || wants('external')) {
-    header('benchmarks of other parts (bills, documents, console)');
+  if (wants('bills')) {
+    results.bills = await billsBench();
+    save();
+  }
+  if (wants('external')) {
+    header('benchmarks of other parts (documents, console)');
     results.external = await externalBenches();
     save();
   }
