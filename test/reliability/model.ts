@@ -191,7 +191,9 @@ export function apply(m: Model, op: Op, a: Answer, now: number, orgs: Org[]): Ex
       };
     }
   }
-  const e = applyFresh(m, op, a, now);
+  // A replayed key past its window is a new request: the pay or cancel it names runs again.
+  const fresh = op.k === 'replay' ? replayAsNew(op) : op;
+  const e = applyFresh(m, fresh, a, now);
   if (
     key &&
     a.status >= 200 &&
@@ -209,6 +211,15 @@ export function apply(m: Model, op: Op, a: Answer, now: number, orgs: Org[]): Ex
     if (op.k !== 'replay') m.keyed.push({ org: op.org as number, key, path: req.path, body: req.body });
   }
   return e;
+}
+
+function replayAsNew(op: Extract<Op, { k: 'replay' }>): Op {
+  const hit = /\/orders\/([^/]+)\/(pay|cancel)$/.exec(op.req.path);
+  if (!hit) throw new Error(`cannot replay ${op.req.path}`);
+  const couponId = (op.req.body as { couponId?: string } | undefined)?.couponId;
+  return hit[2] === 'pay'
+    ? { k: 'pay', org: op.org, orderId: hit[1]!, key: op.req.key, ...(couponId ? { couponId } : {}) }
+    : { k: 'cancel', org: op.org, orderId: hit[1]!, key: op.req.key };
 }
 
 function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
