@@ -158,6 +158,16 @@ describe('费用中心 as the Org Admin', () => {
     await screenshot(page, 'orders-filtered-empty');
     await page.getByRole('button', { name: '重置' }).click();
     await row(firstOrderId).waitFor();
+    // The created-time range is read as calendar days in the org's time zone (Asia/Shanghai here).
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    await page.goto(`${server.url}/orgs/${f.org.id}/orders?from=${today}&to=${today}&type=new_purchase`);
+    await expect.poll(() => page.locator('tr[data-row-key]').count()).toBe(2);
+    await page.locator('.ant-picker-range').waitFor();
+    await screenshot(page, 'orders-date-filter');
+    await page.goto(`${server.url}/orgs/${f.org.id}/orders?from=2020-01-01&to=2020-01-31`);
+    await page.getByTestId('orders-empty').waitFor();
+    await page.goto(`${server.url}/orgs/${f.org.id}/orders`);
+    await row(firstOrderId).waitFor();
   });
 
   test('下载 delivers the order document as a file', async () => {

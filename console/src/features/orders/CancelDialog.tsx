@@ -1,6 +1,6 @@
 import { Alert, Modal, Typography } from 'antd';
 import { useRef, useState } from 'react';
-import { newIdempotencyKey } from '../../api/client.js';
+import { ApiError, newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Order } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
@@ -11,10 +11,12 @@ export function CancelDialog({
   order,
   onClose,
   onCancelled,
+  onStale,
 }: {
   order: Order;
   onClose(): void;
   onCancelled(order: Order): void;
+  onStale(order: Order): void;
 }) {
   const { t, errorText } = useI18n();
   const { org } = useOrg();
@@ -33,6 +35,7 @@ export function CancelDialog({
       onCancelled(r.order);
     } catch (e) {
       setError(e);
+      if (e instanceof ApiError && e.status === 409) onStale(order);
       key.current = newIdempotencyKey();
     } finally {
       inFlight.current = false;

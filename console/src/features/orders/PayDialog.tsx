@@ -13,6 +13,8 @@ interface Props {
   order: Order;
   onClose(): void;
   onPaid(order: Order): void;
+  /** The order is no longer what the dialog shows (409): re-read it. */
+  onStale(order: Order): void;
 }
 
 /**
@@ -20,7 +22,7 @@ interface Props {
  * Idempotency-Key per opening of the dialog, and the button is disabled while the request is in flight, so
  * a double click (or a retry after a lost answer) can never pay twice.
  */
-export function PayDialog({ order, onClose, onPaid }: Props) {
+export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
   const { t, errorText } = useI18n();
   const { org } = useOrg();
   const [balance, setBalance] = useState<Balance | undefined>();
@@ -63,6 +65,7 @@ export function PayDialog({ order, onClose, onPaid }: Props) {
       onPaid(r.order);
     } catch (e) {
       setPayError(e);
+      if (e instanceof ApiError && e.status === 409) onStale(order);
       // A refused payment changed nothing: the next attempt is a new request with a new key.
       key.current = newIdempotencyKey();
     } finally {

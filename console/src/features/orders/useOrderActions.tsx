@@ -26,6 +26,13 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
   const [dialog, setDialog] = useState<{ kind: 'pay' | 'cancel'; order: Order } | undefined>();
   const [downloading, setDownloading] = useState<string | undefined>();
   const close = useCallback(() => setDialog(undefined), []);
+  // Pay or cancel refused because the order moved on (paid elsewhere, timed out): show it as it is now.
+  const refresh = useCallback(
+    (o: Order) => {
+      api.order(org.id, o.id).then(onUpdated, () => {});
+    },
+    [org.id, onUpdated],
+  );
   useEffect(() => {
     const preload = () => {
       void loadPay();
@@ -55,6 +62,7 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
       {dialog?.kind === 'pay' ? (
         <PayDialog
           order={dialog.order}
+          onStale={refresh}
           onClose={close}
           onPaid={(o) => {
             onUpdated(o);
@@ -65,6 +73,7 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
       ) : dialog?.kind === 'cancel' ? (
         <CancelDialog
           order={dialog.order}
+          onStale={refresh}
           onClose={close}
           onCancelled={(o) => {
             onUpdated(o);
