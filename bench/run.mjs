@@ -213,14 +213,28 @@ async function payOnPostgres(pgbenchWanted) {
     out.runs = [];
     for (const clients of [8, 32]) {
       const pgb = pgbenchWanted ? await pgbenchRun(clients) : null;
-      const run = await closedLoop({
-        label: `pay spread, ${clients} clients`,
-        clients,
-        seconds: DURATION,
-        jobs: spread.slice(si),
-        send,
-        sample: mem,
-      });
+      const cpu0 = cpuSeconds(server.pid);
+      const m0 = machineTicks();
+      const { result: run, waits } = await sampleWaits(DB, () =>
+        closedLoop({
+          label: `pay spread, ${clients} clients`,
+          clients,
+          seconds: DURATION,
+          jobs: spread.slice(si),
+          send,
+          sample: mem,
+        }),
+      );
+      run.postgresBackendsBy = summarizeWaits(waits);
+      const m1 = machineTicks();
+      run.serverCpuMsPerPay = round(((cpuSeconds(server.pid) - cpu0) * 1000) / Math.max(run.ok, 1), 2);
+      run.machineCpuBusyPercent = round((100 * (m1.busy - m0.busy)) / Math.max(m1.total - m0.total, 1), 0);
+      console.log(
+        `  server CPU ${run.serverCpuMsPerPay} ms per pay; whole machine ${run.machineCpuBusyPercent}% busy during the run`,
+      );
+      console.log(
+        `  PostgreSQL backends (average count) by state / wait: ${JSON.stringify(run.postgresBackendsBy)}`,
+      );
       si += run.requests;
       const hotRun = await closedLoop({
         label: `pay hot org, ${clients} clients`,
@@ -258,6 +272,64 @@ async function payOnPostgres(pgbenchWanted) {
   if (PROFILE) out.profile = summarizeProfile(profDir);
   await dropDb(DB);
   return out;
+}
+
+/**
+ * Where PostgreSQL's side of the time goes: samples pg_stat_activity of the database every 50 ms while `fn`
+ * runs and returns the share of backends per state / wait event (e.g. 'idle in transaction' = waiting for
+ * the app's next statement; WALSync = commit flushing).
+ */
+async function sampleWaits(db, fn) {
+  const c = new pg.Client({ connectionString: pgUrl('postgres'), application_name: 'bench-sampler' });
+  await c.connect();
+  const counts = new Map();
+  let samples = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const r = await c.query(
+        `select state, coalesce(wait_event_type || ':' || wait_event, 'cpu') as w from pg_stat_activity
+         where datname = $1 and backend_type = 'client backend' and state <> 'idle'`,
+        [db],
+      );
+      samples++;
+      for (const row of r.rows) {
+        const k = `${row.state} / ${row.w}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      await sleep(50);
+    }
+  })();
+  try {
+    return { result: await fn(), waits: { samples, counts } };
+  } finally {
+    stop = true;
+    await loop;
+    await c.end();
+  }
+}
+
+/** CPU seconds used so far by a process (utime + stime, at 100 ticks/s). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total CPU ticks of the whole machine (from /proc/stat). */
+function machineTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+function summarizeWaits({ samples, counts }) {
+  const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return Object.fromEntries(rows.map(([k, n]) => [k, round(n / Math.max(samples, 1), 2)]));
 }
 
 /** Self time by function from the V8 CPU profile(s) in `dir`: where the server's time goes. */
@@ -714,6 +786,13 @@ function table() {
   console.log('\n== results');
   for (const r of [['measure', 'figure', 'against', 'goal'], ...rows])
     console.log(`  ${r.map((c, i) => String(c).padEnd(w[i])).join('  ')}`);
+  // The same table in Markdown, for bench/README.md.
+  const md = [
+    '| measure | figure | against | goal |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.map((c) => String(c).replaceAll('|', '/')).join(' | ')} |`),
+  ];
+  writeFileSync('bench/results.md', `${md.join('\n')}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------- main
