@@ -71,7 +71,7 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
         </Flex>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={200} theme="light" style={{ borderRight: '1px solid #f0f0f0' }}>
+        <Layout.Sider width={176} theme="light" style={{ borderRight: '1px solid #f0f0f0' }}>
           {org && (
             <nav className="tally-nav" aria-label={t('nav.billingCenter')}>
               {GROUPS.map((g) => (

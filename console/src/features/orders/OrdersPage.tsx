@@ -213,7 +213,7 @@ export function OrdersPage() {
     {
       title: t('orders.col.id'),
       dataIndex: 'id',
-      width: 240,
+      width: 232,
       render: (id: string) => (
         <Link to={`/orgs/${org.id}/orders/${id}`} data-testid="order-link">
           <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{id}</span>
@@ -226,7 +226,7 @@ export function OrdersPage() {
       width: 110,
       render: (v: OrderType) => t(`order.type.${v}`),
     },
-    { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: true },
+    { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: { showTitle: true } },
     {
       title: t('orders.col.project'),
       dataIndex: 'projectId',
