@@ -90,6 +90,29 @@ describe('tally seed', () => {
       expect(s.ledger).toBe(s.status === 'paid' ? s.n : 0);
     }
     expect(shape.rows.map((s) => s.status).sort()).toEqual(['cancelled', 'paid', 'timed_out', 'unpaid']);
+    // One usage batch of 1,000 events over hundreds of distinct clusters (a long tuple IN-list once stalled PGlite).
+    const paidClusters = await t.deps.db
+      .selectFrom('orders')
+      .select(['org_id', 'cluster_id'])
+      .where('org_id', 'like', like)
+      .where('status', '=', 'paid')
+      .execute();
+    expect(paidClusters.length).toBeGreaterThan(250);
+    const events = Array.from({ length: 1000 }, (_, i) => {
+      const c = paidClusters[i % paidClusters.length]!;
+      return {
+        id: `seed-usage-${i}`,
+        orgId: c.org_id,
+        clusterId: c.cluster_id,
+        metric: i % 2 ? 'backup' : 'storage',
+        quantity: 10,
+        start: '2026-11-01T00:00:00Z',
+        end: '2026-11-01T02:00:00Z',
+      };
+    });
+    const ingested = await api(t, 'POST', '/v1/internal/usage', { auth: t.op, body: { events } });
+    expect(ingested.status, ingested.body.slice(0, 300)).toBe(200);
+    expect(ingested.json).toMatchObject({ accepted: 1000, duplicates: 0 });
     // The seeded Org Admin's API key works; unpaid seeded orders are payable from the seeded cash.
     const o = r.orgs[0]!;
     const auth = { authorization: `Bearer ${o.apiKey}` };

@@ -46,12 +46,14 @@ export async function ingestUsage(
   const keys = [...new Set(events.map((e) => `${e.orgId}\u0000${e.clusterId}`))].map((k) =>
     k.split('\u0000'),
   );
-  const clusters = await tx
-    .selectFrom('clusters as c')
-    .innerJoin('orgs as o', 'o.id', 'c.org_id')
-    .select(['c.org_id', 'c.id', 'c.region', 'o.created_at as org_created_at'])
-    .where(sql<boolean>`(c.org_id, c.id) in (${sql.join(keys.map(([o, c]) => sql`(${o}, ${c})`))})`)
-    .execute();
+  // Two array parameters, not a list of row tuples (a long tuple IN-list stalls PGlite).
+  const clusters = (
+    await sql<{ org_id: string; id: string; region: string; org_created_at: Date }>`
+      select c.org_id, c.id, c.region, o.created_at as org_created_at
+      from unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[]) as k(org_id, id)
+      join clusters c on c.org_id = k.org_id and c.id = k.id
+      join orgs o on o.id = c.org_id`.execute(tx)
+  ).rows;
   const byKey = new Map(clusters.map((c) => [`${c.org_id}\u0000${c.id}`, c]));
   events.forEach((e, i) => {
     const c = byKey.get(`${e.orgId}\u0000${e.clusterId}`);
