@@ -2,9 +2,11 @@
  * Documents benchmark: PDF generation time and size (an order, a bill) and the time to export 100,000 orders
  * as CSV and as XLSX through the real HTTP endpoint (a listening server, the response consumed as a stream).
  *
- *   node --import tsx bench/documents.ts [--orders 100000] [--port 18201]
+ *   node --import tsx bench/documents.ts [--orders 100000] [--port 18201] [--engines pglite,postgres]
  *
- * Uses DATABASE_URL (PostgreSQL, a fresh schema dropped afterwards) when set, else an in-memory PGlite.
+ * PostgreSQL (a fresh schema, dropped afterwards) at DATABASE_URL or BENCH_PG_URL (npm run bench sets it),
+ * and/or the embedded PGlite in memory: by default PostgreSQL when a URL is given, else PGlite.
+ * The port defaults to BENCH_PORT_BASE when set.
  * Prints the numbers and records them in bench/results-documents.json under the engine's name.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,11 +16,23 @@ import pg from 'pg';
 import { loadDocumentsBench } from './documents-lib.js';
 
 const { values } = parseArgs({
-  options: { orders: { type: 'string', default: '100000' }, port: { type: 'string', default: '18201' } },
+  options: {
+    orders: { type: 'string', default: '100000' },
+    port: { type: 'string', default: process.env.BENCH_PORT_BASE ?? '18201' },
+    engines: { type: 'string' },
+  },
 });
+const pgUrl = process.env.DATABASE_URL || process.env.BENCH_PG_URL || undefined;
+const engines = (values.engines ?? (pgUrl ? 'postgres' : 'pglite')).split(',');
 
 async function main() {
-  const url = process.env.DATABASE_URL;
+  for (const engine of engines) {
+    if (engine === 'postgres' && !pgUrl) throw new Error('postgres: set DATABASE_URL or BENCH_PG_URL');
+    await runOne(engine === 'postgres' ? pgUrl : undefined);
+  }
+}
+
+async function runOne(url: string | undefined) {
   let schema: string | undefined;
   if (url) {
     schema = `bench_docs_${randomBytes(4).toString('hex')}`;
