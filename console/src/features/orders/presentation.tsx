@@ -1,6 +1,5 @@
 import { Tag } from 'antd';
-import type { ClusterConfig, Order, OrderAction, OrderStatus, TermRef } from '../../api/types.js';
-import { useOrg } from '../../app/org.js';
+import type { Order, OrderAction, OrderStatus, TermRef } from '../../api/types.js';
 import type { T } from '../../i18n/i18n.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { remaining } from '../../lib/time.js';
@@ -61,26 +60,4 @@ export function termLabel(t: T, term: TermRef | undefined): string {
 export function discountLabel(t: T, percent: number | undefined): string {
   if (percent === undefined || percent >= 100) return t('discount.none');
   return t('discount.zhe', { zhe: percent / 10, off: 100 - percent });
-}
-
-export function useCatalogNames() {
-  const { locale } = useI18n();
-  return {
-    region: (id: string, names?: Record<string, { 'zh-CN': string; 'en-US': string }>) =>
-      names?.[id]?.[locale] ?? id,
-    locale,
-  };
-}
-
-export function ConfigSummary({ config }: { config: ClusterConfig }) {
-  const { t } = useI18n();
-  return (
-    <span>
-      {t('config.cuSizeValue', { n: config.cuSize })} × {config.replicas}
-    </span>
-  );
-}
-
-export function useProjectName() {
-  return useOrg().projectName;
 }
