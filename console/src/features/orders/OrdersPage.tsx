@@ -213,10 +213,10 @@ export function OrdersPage() {
     {
       title: t('orders.col.id'),
       dataIndex: 'id',
-      width: 232,
+      width: 244,
       render: (id: string) => (
         <Link to={`/orgs/${org.id}/orders/${id}`} data-testid="order-link">
-          <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{id}</span>
+          <span style={{ fontFamily: 'monospace', fontSize: 12, whiteSpace: 'nowrap' }}>{id}</span>
         </Link>
       ),
     },
