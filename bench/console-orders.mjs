@@ -11,7 +11,7 @@
 //   node bench/console-orders.mjs [--runs=7] [--orders=10000] [--postgres] [--no-build] [--port=18150]
 // Writes bench/results-console.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -226,7 +226,8 @@ async function measure(context, url, cold) {
     await page.waitForFunction(() => window.__firstRowPainted !== undefined, null, { timeout: 30_000 });
   } catch (err) {
     const text = await page.evaluate(() => (document.body.textContent ?? '').slice(0, 2000)).catch(() => '');
-    await page.screenshot({ path: 'bench/tmp-console-timeout.png' }).catch(() => {});
+    mkdirSync('bench/tmp', { recursive: true });
+    await page.screenshot({ path: 'bench/tmp/console-timeout.png' }).catch(() => {});
     throw new Error(`no order row within 30 s at ${page.url()}; the page says:\n${text}\n(${err.message})`);
   }
   if (PROFILE) printProfile((await cdp.send('Profiler.stop')).profile);
