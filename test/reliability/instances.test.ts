@@ -35,6 +35,7 @@ const figures = {
   provisioningSteps: 0,
   clockJumps: 0,
   bills: 'not available' as string | number,
+  deadlineRaces: null as unknown,
 };
 
 let database: { url: string; name: string; drop(): Promise<void> };
@@ -223,3 +224,91 @@ test('three instances, one database: every timeout, provisioning step and bill h
   }
   expect(await checkInvariants(db)).toEqual([]);
 }, 900_000);
+
+test('pay racing the deadline and three sweepers: paid before it or timed out at it, never both, never after', async () => {
+  const orgs: Org[] = await Promise.all(Array.from({ length: 3 }, () => makeOrg(any())));
+  for (const o of orgs) await topUp(any(), o, 90_000 * 100);
+  const n = SCALE.bounded ? 45 : 150;
+  const made = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const org = orgs[i % orgs.length]!;
+      const r = await ok(
+        call(any(), 'POST', `/v1/orgs/${org.id}/clusters`, {
+          auth: org.admin.auth,
+          body: clusterBody(org.projectId),
+        }),
+        201,
+        'create cluster',
+      );
+      return { org, orderId: r.order.id as string, expiresAt: Date.parse(r.order.expiresAt) };
+    }),
+  );
+  // Move the shared clock to 1.5 s before the earliest deadline: the storm below crosses every deadline.
+  const earliest = Math.min(...made.map((m) => m.expiresAt));
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', {
+      auth: OP,
+      body: { now: new Date(earliest - 1500).toISOString() },
+    }),
+    200,
+    'clock',
+  );
+  let storming = true;
+  const sweepers = (async () => {
+    while (storming) {
+      await Promise.all(
+        servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })),
+      );
+    }
+  })();
+  const answers = await Promise.all(
+    made.map(async (m, i) => {
+      // Spread the payments over ~3 s so that some land before and some after their deadline.
+      await sleep(Math.floor((i / made.length) * 3000));
+      const path = `/v1/orgs/${m.org.id}/orders/${m.orderId}/pay`;
+      const [x, y] = await Promise.all([
+        call(servers[i % 3]!.url, 'POST', path, { auth: m.org.admin.auth, body: {} }),
+        call(servers[(i + 1) % 3]!.url, 'POST', path, { auth: m.org.admin.auth, body: {} }),
+      ]);
+      return { m, x, y };
+    }),
+  );
+  storming = false;
+  await sweepers;
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', { auth: OP, body: { advanceSeconds: 60 } }),
+    200,
+    'clock',
+  );
+  await Promise.all(servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })));
+  await waitQuiet();
+  const rows = await db.query(
+    `select id, status, paid_at, expires_at, timed_out_at from orders where id = any($1)`,
+    [made.map((m) => m.orderId)],
+  );
+  const byId = new Map<string, { status: string; paid_at: Date | null; expires_at: Date }>(
+    rows.rows.map((r) => [r.id, r]),
+  );
+  let paid = 0;
+  let timedOut = 0;
+  for (const { m, x, y } of answers) {
+    const row = byId.get(m.orderId)!;
+    const oks = [x, y].filter((a) => a.status === 200);
+    expect(
+      [x.status, y.status].every((s) => s === 200 || s === 409),
+      `${x.text} / ${y.text}`,
+    ).toBe(true);
+    expect(oks.length, `${m.orderId}: ${x.text} / ${y.text}`).toBeLessThanOrEqual(1);
+    if (oks.length === 1) {
+      expect(row.status).toBe('paid');
+      expect(row.paid_at!.getTime()).toBeLessThan(row.expires_at.getTime());
+      paid++;
+    } else {
+      expect(row.status, `${m.orderId} was refused twice (${x.text}) but is ${row.status}`).toBe('timed_out');
+      for (const a of [x, y]) expect(['paid', 'timed_out']).toContain(a.json?.error?.details?.status);
+      timedOut++;
+    }
+  }
+  figures.deadlineRaces = { orders: made.length, paidBeforeDeadline: paid, timedOut };
+  expect(await checkInvariants(db)).toEqual([]);
+}, 300_000);
