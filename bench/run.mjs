@@ -210,6 +210,15 @@ async function payOnPostgres(pgbenchWanted) {
     // Warm up the JIT and the pools (not counted).
     const warm = await closedLoop({ label: 'warm-up', clients: 8, seconds: 3, jobs: spread.slice(si), send });
     si += warm.requests;
+    // The HTTP floor: an authenticated read (the balance) at 8 clients — what the stack does without the pay.
+    const reads = Array.from({ length: 200_000 }, (_, i) => orgs[i % orgs.length]);
+    out.readFloor = await closedLoop({
+      label: 'GET balance (HTTP floor), 8 clients',
+      clients: 8,
+      seconds: Math.min(DURATION, 6),
+      jobs: reads,
+      send: (o) => request(server.port, 'GET', `/v1/orgs/${o.orgId}/balance`, { auth: o.apiKey }),
+    });
     out.runs = [];
     for (const clients of [8, 32]) {
       const pgb = pgbenchWanted ? await pgbenchRun(clients) : null;
@@ -730,6 +739,13 @@ function table() {
     ]);
   }
   if (p?.memory) rows.push(['server peak RSS under pay load', fmt(p.memory.peakRssMb, ' MB'), '', '']);
+  if (p?.readFloor)
+    rows.push([
+      'GET balance over HTTP, 8 clients (the HTTP floor)',
+      fmt(p.readFloor.perSecond, '/s'),
+      `p99 ${p.readFloor.p99Ms} ms`,
+      '',
+    ]);
   const e = results.embedded;
   if (e?.run)
     rows.push([
