@@ -23,6 +23,25 @@ export async function lockBillMonth(
   return r.rows[0]?.ok === true;
 }
 
+/**
+ * The shared side of lockBillMonth for many (org, month) pairs in one statement, in a fixed order, then which
+ * of them already have a bill (one round trip each, whatever the batch).
+ */
+export async function lockBillMonthsShared(
+  tx: Tx,
+  pairs: { orgId: string; month: string }[],
+): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const keys = [...new Set(pairs.map((p) => `bill:${p.orgId}:${p.month}`))].sort();
+  await sql`select pg_advisory_xact_lock_shared(hashtextextended(k, 0))
+    from unnest(${keys}::text[]) with ordinality as u(k, n) order by n`.execute(tx);
+  const r = await sql<{ org_id: string; month: string }>`
+    select b.org_id, b.month from bills b
+    join unnest(${pairs.map((p) => p.orgId)}::text[], ${pairs.map((p) => p.month)}::text[]) as q(org_id, month)
+      on b.org_id = q.org_id and b.month = q.month`.execute(tx);
+  return new Set(r.rows.map((x) => `${x.org_id}\u0000${x.month}`));
+}
+
 export async function billExists(db: Queryable, orgId: string, month: string): Promise<boolean> {
   const r = await db
     .selectFrom('bills')

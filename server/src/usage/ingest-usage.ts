@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { UsageEvent } from '../../../contract/api.js';
 import { addMonths, currentMonth } from '../billing/bill-period.js';
-import { billExists, lockBillMonth } from '../billing/billing.repository.js';
+import { lockBillMonthsShared } from '../billing/billing.repository.js';
 import type { Tx } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { monthOf } from '../platform/time.js';
@@ -69,20 +69,29 @@ export async function ingestUsage(
   }
 
   // Which month each event lands in: decided under the (org, month) lock that bill issue takes exclusively.
-  const target = new Map<string, string>();
-  const monthFor = async (orgId: string, orgCreated: Date, month: string): Promise<string> => {
-    const key = `${orgId}\u0000${month}`;
-    const known = target.get(key);
-    if (known) return known;
-    let m = month < monthOf(orgCreated, ctx.billingTimeZone) ? open : month;
-    for (;;) {
-      await lockBillMonth(tx, orgId, m, 'shared');
-      if (!(await billExists(tx, orgId, m))) break;
-      m = m < open ? open : addMonths(m, 1);
-    }
-    target.set(key, m);
-    return m;
+  // All the batch's (org, month) pairs are locked and checked at once; a month already issued (rare: late
+  // usage) sends its events to the open month, checked the same way.
+  const wantedMonth = (e: Event) => {
+    const c = byKey.get(`${e.orgId}\u0000${e.clusterId}`)!;
+    const m = monthOf(e.start, ctx.billingTimeZone);
+    return m < monthOf(c.org_created_at, ctx.billingTimeZone) ? open : m;
   };
+  const pairKey = (orgId: string, month: string) => `${orgId}\u0000${month}`;
+  const target = new Map<string, string>();
+  let pending = [...new Map(events.map((e) => [pairKey(e.orgId, wantedMonth(e)), e])).values()].map((e) => ({
+    orgId: e.orgId,
+    month: wantedMonth(e),
+    from: pairKey(e.orgId, wantedMonth(e)),
+  }));
+  while (pending.length) {
+    const issued = await lockBillMonthsShared(tx, pending);
+    const next = [];
+    for (const p of pending) {
+      if (!issued.has(pairKey(p.orgId, p.month))) target.set(p.from, p.month);
+      else next.push({ ...p, month: p.month < open ? open : addMonths(p.month, 1) });
+    }
+    pending = next;
+  }
 
   const seen = new Set<string>();
   const rows = [];
@@ -102,7 +111,7 @@ export async function ingestUsage(
       end_at: e.end,
       units: billableUnits(e.metric, e.start, e.end),
       micros_per_unit: region.usagePrices[e.metric].microsPerUnit,
-      bill_month: await monthFor(e.orgId, c.org_created_at, monthOf(e.start, ctx.billingTimeZone)),
+      bill_month: target.get(pairKey(e.orgId, wantedMonth(e)))!,
       received_at: now,
     });
   }
