@@ -677,6 +677,14 @@ async function externalBenches() {
       port: PORT_BASE + 10,
     },
     {
+      name: 'billsAndUsage',
+      scripts: ['bench/bills.ts'],
+      results: 'bench/results-bills.json',
+      database: 'tally_bench_bills_usage',
+      args: [],
+      port: PORT_BASE + 30,
+    },
+    {
       name: 'consoleOrders',
       scripts: ['bench/console-orders.mjs', 'bench/console-orders.ts'],
       results: 'bench/results-console.json',
