@@ -4,7 +4,6 @@ import { requireOrg } from '../orgs/orgs.service.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
   billExists,
-  getBill,
   insertBillIfAbsent,
   insertBillLines,
   insertCouponApplications,
@@ -104,9 +103,13 @@ export async function issueBill(
       amount: a.amount,
     })),
   );
-  const bill = (await getBill(tx, orgId, month))!;
-  const paid = await payBillFromCash(tx, bill, now);
-  return { outcome: 'issued', orgId, month, status: paid ? 'paid' : 'unpaid', amountDue: bill.amount_due };
+  const amountDue = draft.totals.amountDue;
+  const paid = await payBillFromCash(
+    tx,
+    { org_id: orgId, month, amount_due: amountDue, currency: org.currency },
+    now,
+  );
+  return { outcome: 'issued', orgId, month, status: paid ? 'paid' : 'unpaid', amountDue };
 }
 
 /** The last month whose bill may be issued at `now` (ended, plus the grace period). */
