@@ -59,9 +59,16 @@ export function xlsxStream(
   (async () => {
     let n = 0;
     for await (const r of rows) {
+      // The client went away: stop reading the database (the row source is closed by the loop's exit).
+      if (out.destroyed) return;
       ws.addRow(r).commit();
       // Let the stream drain now and then, so a slow client slows the producer instead of memory growing.
-      if (++n % 1000 === 0 && out.writableNeedDrain) await new Promise((res) => out.once('drain', res));
+      if (++n % 1000 === 0 && out.writableNeedDrain) {
+        await new Promise((res) => {
+          out.once('drain', res);
+          out.once('close', res);
+        });
+      }
     }
     ws.commit();
     await wb.commit();
