@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
         orders: { type: 'string' },
         days: { type: 'string', default: '30' },
         'cash-fen': { type: 'string', default: '100000000' },
-        chunk: { type: 'string', default: '200' },
+        chunk: { type: 'string', default: '500' },
         'no-bills': { type: 'boolean', default: false },
         out: { type: 'string' },
       },

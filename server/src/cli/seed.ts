@@ -145,10 +145,10 @@ export async function seed(ctx: CliContext, o: SeedOptions, progress: Progress):
       // Money: one bank top-up per org funds its paid orders plus the cash left for benchmarks.
       await sql`
         create temp table seed_money on commit drop as
-        select s.org_id, s.i, s.remittance_code,
-          coalesce((select sum(amount) from seed_orders o where o.org_id = s.org_id and o.status = 'paid'), 0)::bigint
-            + ${o.cashFen}::bigint as topup
-        from seed_orgs s`.execute(tx);
+        select s.org_id, s.i, s.remittance_code, coalesce(p.paid, 0)::bigint + ${o.cashFen}::bigint as topup
+        from seed_orgs s
+        left join (select org_id, sum(amount) as paid from seed_orders where status = 'paid' group by org_id) p
+          on p.org_id = s.org_id`.execute(tx);
       await sql`
         insert into bank_transfers (bank_reference, remittance_code, amount, currency, status, reason, org_id, topup_id,
           report_count, first_reported_at, last_reported_at)
