@@ -417,6 +417,7 @@ async function payEmbedded() {
     const jobs = payJobs(orgs, perOrg, 'b');
     const send = payer(server.port);
     const warm = await closedLoop({ label: 'warm-up', clients: 8, seconds: 2, jobs, send });
+    const cpu0 = cpuSeconds(server.pid);
     out.run = await closedLoop({
       label: 'pay, 8 clients',
       clients: 8,
@@ -425,6 +426,10 @@ async function payEmbedded() {
       send,
       sample: () => server.memory().rssMb,
     });
+    out.run.serverCpuMsPerPay = round(((cpuSeconds(server.pid) - cpu0) * 1000) / Math.max(out.run.ok, 1), 2);
+    console.log(
+      `  server CPU ${out.run.serverCpuMsPerPay} ms per pay (PGlite runs inside the server process)`,
+    );
     out.memory = { peakRssMb: round(server.memory().peakMb, 1) };
   } finally {
     await server.stop();
@@ -661,22 +666,31 @@ async function billsBench() {
   const child = spawn(process.execPath, [cli, 'bills', 'issue', '--month', month], { env, stdio: 'ignore' });
   const exited = new Promise((r) => child.once('exit', (code) => r(code)));
   let capped = false;
+  let cliCpu = 0;
   const count = () =>
     withClient(DB, async (c) => (await c.query('select count(*)::int as n from bills')).rows[0].n);
-  for (;;) {
-    const done = await Promise.race([exited.then(() => true), sleep(2000).then(() => false)]);
-    const n = await count();
-    issueBar.update(`${n}/${ORGS} bills, ${round(n / ((Date.now() - t1) / 1000), 0)}/s`);
-    if (done) break;
-    if (Date.now() - t1 > CAP_S * 1000) {
-      capped = true;
-      child.kill('SIGTERM');
-      await exited;
-      break;
+  const m0 = machineTicks();
+  const { waits } = await sampleWaits(DB, async () => {
+    for (;;) {
+      const done = await Promise.race([exited.then(() => true), sleep(2000).then(() => false)]);
+      if (!done) cliCpu = cpuSeconds(child.pid);
+      const n = await count();
+      issueBar.update(`${n}/${ORGS} bills, ${round(n / ((Date.now() - t1) / 1000), 0)}/s`);
+      if (done) break;
+      if (Date.now() - t1 > CAP_S * 1000) {
+        capped = true;
+        child.kill('SIGTERM');
+        await exited;
+        break;
+      }
     }
-  }
+  });
+  const m1 = machineTicks();
+  out.postgresBackendsBy = summarizeWaits(waits);
+  out.machineCpuBusyPercent = round((100 * (m1.busy - m0.busy)) / Math.max(m1.total - m0.total, 1), 0);
   const seconds = (Date.now() - t1) / 1000;
   const issued = await count();
+  out.cliCpuMsPerBill = round((cliCpu * 1000) / Math.max(issued, 1), 2);
   out.billsWithLines = await withClient(
     DB,
     async (c) => (await c.query('select count(*)::int as n from bills where total_amount > 0')).rows[0].n,
