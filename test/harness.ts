@@ -4,6 +4,7 @@ import { afterAll } from 'vitest';
 import { type Config, testConfig } from '../server/src/config.js';
 import { connect, type Database$ } from '../server/src/db/connect.js';
 import { ManualClock } from '../server/src/platform/clock.js';
+import { type Catalog, defaultCatalog } from '../server/src/pricing/catalog.js';
 import { createTally, type Tally } from '../server/src/server.js';
 
 /** Which database this run of the suite uses: the same tests run once on each (see vitest.config.ts). */
@@ -44,15 +45,31 @@ export interface TestTally extends Tally {
 
 /** The whole app in-process on a fresh database, with a hand-moved clock; closed after the file. */
 export async function startTestTally(
-  opts: { config?: Partial<Config>; poolSize?: number } = {},
+  opts: { config?: Partial<Config>; poolSize?: number; catalog?: Catalog } = {},
 ): Promise<TestTally> {
   const clock = new ManualClock('2026-11-02T08:00:00Z');
   const config = testConfig({ provisionSeconds: 10, ...opts.config });
   const database = await freshDatabase(opts.poolSize);
-  const tally = await createTally({ config, database, clock });
+  const tally = await createTally({ config, database, clock, catalog: opts.catalog });
   afterAll(async () => {
     await tally.close();
     await database.close();
   });
   return { ...tally, clock, config, op: { authorization: `Bearer ${config.operatorToken}` } };
 }
+
+/**
+ * The catalog with fixed pay-as-you-go prices for tests of bill arithmetic: storage 417 millionths of a fen
+ * per GB-hour and backup 3,000 per GB-day, the prices those tests state in their comments. The tests check
+ * the arithmetic, not the list price, so they pin the prices they were written against.
+ */
+export const BILLING_TEST_CATALOG: Catalog = {
+  ...defaultCatalog,
+  regions: defaultCatalog.regions.map((r) => ({
+    ...r,
+    usagePrices: {
+      storage: { ...r.usagePrices.storage, microsPerUnit: 417 },
+      backup: { ...r.usagePrices.backup, microsPerUnit: 3000 },
+    },
+  })),
+};

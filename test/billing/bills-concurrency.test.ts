@@ -4,7 +4,7 @@ import { testConfig } from '../../server/src/config.js';
 import { connect } from '../../server/src/db/connect.js';
 import { createTally, type Tally } from '../../server/src/server.js';
 import { api, createOrg, type OrgFixture, runningCluster, topUp } from '../factories.js';
-import { onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
+import { BILLING_TEST_CATALOG, onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
 import { checkInvariants } from '../invariants.js';
 
 /**
@@ -16,7 +16,7 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
   let second: Tally;
 
   beforeAll(async () => {
-    t = await startTestTally({ poolSize: 30 });
+    t = await startTestTally({ poolSize: 30, catalog: BILLING_TEST_CATALOG });
     const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.deps.db)).rows[0]!.s;
     const db2 = await connect({ databaseUrl: PG_URL, schema, poolSize: 30 });
     second = await createTally({ config: testConfig(), database: db2, clock: t.clock });

@@ -16,12 +16,12 @@ import {
   runningCluster,
   topUp,
 } from '../factories.js';
-import { onPostgres, startTestTally, type TestTally } from '../harness.js';
+import { BILLING_TEST_CATALOG, onPostgres, startTestTally, type TestTally } from '../harness.js';
 
 let t: TestTally;
 
 beforeAll(async () => {
-  t = await startTestTally();
+  t = await startTestTally({ catalog: BILLING_TEST_CATALOG });
 });
 
 async function usage(events: object[]) {

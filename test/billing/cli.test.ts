@@ -8,21 +8,20 @@ import { bankImport } from '../../server/src/cli/bank-import.js';
 import type { CliContext } from '../../server/src/cli/context.js';
 import { silentProgress } from '../../server/src/cli/progress.js';
 import { seed } from '../../server/src/cli/seed.js';
-import { defaultCatalog } from '../../server/src/pricing/catalog.js';
 import { api, buyCluster, createOrg } from '../factories.js';
-import { startTestTally, type TestTally } from '../harness.js';
+import { BILLING_TEST_CATALOG, startTestTally, type TestTally } from '../harness.js';
 
 let t: TestTally;
 let ctx: CliContext;
 const dir = mkdtempSync(join(tmpdir(), 'tally-cli-'));
 
 beforeAll(async () => {
-  t = await startTestTally();
+  t = await startTestTally({ catalog: BILLING_TEST_CATALOG });
   // The CLI's commands, in-process on the test database (the binary only adds argument parsing).
   ctx = {
     config: t.config,
     database: { db: t.deps.db, engine: t.deps.engine, close: async () => {} },
-    catalog: defaultCatalog,
+    catalog: BILLING_TEST_CATALOG,
     now: () => t.clock.now(),
   };
 });

@@ -14,7 +14,7 @@ import {
   runningCluster,
   topUp,
 } from '../factories.js';
-import { startTestTally, type TestTally } from '../harness.js';
+import { BILLING_TEST_CATALOG, startTestTally, type TestTally } from '../harness.js';
 
 let t: TestTally;
 let org: OrgFixture;
@@ -35,7 +35,7 @@ async function download(url: string, auth = org.admin.auth) {
 }
 
 beforeAll(async () => {
-  t = await startTestTally();
+  t = await startTestTally({ catalog: BILLING_TEST_CATALOG });
   org = await createOrg(t, { timeZone: 'Asia/Shanghai' });
   const c = await runningCluster(t, org);
   const up = await api(t, 'POST', `/v1/orgs/${org.id}/clusters/${c.id}/upgrade`, {
