@@ -297,13 +297,14 @@ async function sampleWaits(db, fn) {
   const loop = (async () => {
     while (!stop) {
       const r = await c.query(
-        `select state, coalesce(wait_event_type || ':' || wait_event, 'cpu') as w from pg_stat_activity
+        `select state, coalesce(wait_event_type || ':' || wait_event, 'cpu') as w, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as q from pg_stat_activity
          where datname = $1 and backend_type = 'client backend' and state <> 'idle'`,
         [db],
       );
       samples++;
       for (const row of r.rows) {
-        const k = `${row.state} / ${row.w}`;
+        // BENCH_SAMPLE_QUERIES=1 also splits by statement (to find the expensive one).
+        const k = `${row.state} / ${row.w}${process.env.BENCH_SAMPLE_QUERIES ? ` / ${row.q}` : ''}`;
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       await sleep(50);
