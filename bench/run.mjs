@@ -739,7 +739,7 @@ async function externalBenches() {
       scripts: ['bench/console-orders.mjs', 'bench/console-orders.ts'],
       results: 'bench/results-console.json',
       database: null,
-      args: ['--no-build', `--port=${PORT_BASE + 20}`],
+      args: [`--port=${PORT_BASE + 20}`],
       port: PORT_BASE + 20,
     },
   ];
