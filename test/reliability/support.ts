@@ -358,7 +358,7 @@ export const SCALE = {
   bounded: process.env.TALLY_RELIABILITY_BOUNDED === '1',
   seed: process.env.TALLY_SIM_SEED ? Number(process.env.TALLY_SIM_SEED) : undefined,
   steps: Number(process.env.TALLY_SIM_STEPS ?? (process.env.TALLY_RELIABILITY_BOUNDED === '1' ? 25 : 40)),
-  runs: Number(process.env.TALLY_SIM_RUNS ?? (process.env.TALLY_RELIABILITY_BOUNDED === '1' ? 15 : 100)),
+  runs: Number(process.env.TALLY_SIM_RUNS ?? (process.env.TALLY_RELIABILITY_BOUNDED === '1' ? 30 : 100)),
 };
 
 export function newPgPool(url: string): pg.Pool {
