@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { CreateClusterBody, QuoteBody } from '../../../contract/api.js';
 import { get, post, qs } from './client.js';
 import type {
   Balance,
@@ -12,9 +14,12 @@ import type {
   Project,
   Quote,
   RemittanceAccount,
-  TermRef,
   Topup,
 } from './types.js';
+
+/** Request bodies are the contract's own types (contract/api.ts): the server validates with the same schemas. */
+type PurchaseQuoteRequest = Extract<z.input<typeof QuoteBody>, { type: 'new_purchase' }>;
+type CreateClusterRequest = z.input<typeof CreateClusterBody>;
 
 /** Every API path the console uses, in one place. */
 const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
@@ -55,25 +60,12 @@ export const api = {
     get<Page<Cluster>>(`${org(orgId)}/clusters${qs({ limit: 50, cursor })}`),
   cluster: (orgId: string, clusterId: string) =>
     get<Cluster>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}`),
-  quotePurchase: (
-    orgId: string,
-    b: { region: string; cuType: string; cuSize: number; replicas: number; term: TermRef },
-  ) => post<Quote>(`${org(orgId)}/quotes`, { type: 'new_purchase', ...b }),
+  quotePurchase: (orgId: string, b: Omit<PurchaseQuoteRequest, 'type'>) =>
+    post<Quote>(`${org(orgId)}/quotes`, { type: 'new_purchase', ...b }),
   quoteUpgrade: (orgId: string, b: { clusterId: string; cuSize: number; replicas: number }) =>
     post<Quote>(`${org(orgId)}/quotes`, { type: 'upgrade', ...b }),
-  createCluster: (
-    orgId: string,
-    b: {
-      projectId: string;
-      name: string;
-      region: string;
-      cuType: string;
-      cuSize: number;
-      replicas: number;
-      term: TermRef;
-    },
-    key: string,
-  ) => post<{ cluster: Cluster; order: Order }>(`${org(orgId)}/clusters`, b, key),
+  createCluster: (orgId: string, b: CreateClusterRequest, key: string) =>
+    post<{ cluster: Cluster; order: Order }>(`${org(orgId)}/clusters`, b, key),
   upgradeCluster: (
     orgId: string,
     clusterId: string,

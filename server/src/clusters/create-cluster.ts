@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { CreateClusterBody } from '../../../contract/api.js';
 import { authorizeProject } from '../access/policy.js';
 import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
@@ -13,15 +15,8 @@ import { quotePurchase } from '../pricing/price.js';
 import { presentCluster } from './clusters.presenter.js';
 import { getCluster, insertCluster } from './clusters.repository.js';
 
-export interface CreateClusterInput {
-  projectId: string;
-  name: string;
-  region: string;
-  cuType: string;
-  cuSize: number;
-  replicas: number;
-  term: { unit: 'month' | 'year'; count: number };
-}
+/** The validated body of POST /v1/orgs/{orgId}/clusters (contract/api.ts). */
+export type CreateClusterInput = z.infer<typeof CreateClusterBody>;
 
 /**
  * Creating a subscription cluster creates its unpaid new-purchase order. Every check runs before the first
