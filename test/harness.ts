@@ -13,10 +13,13 @@ export const PG_URL = process.env.TALLY_TEST_DATABASE_URL ?? 'postgres://postgre
 export const onPostgres = ENGINE === 'postgres';
 
 /**
+ * Test files run in parallel against one PostgreSQL whose max_connections is 100, so pools are small: 10 by
+ * default, 24 per instance in the race tests (see test/api/concurrency.test.ts).
+ *
  * A fresh, migrated database for one test file: an in-memory PGlite, or a new schema on the PostgreSQL
  * server (dropped at the end of the file). No mocks: the code under test is the production code.
  */
-export async function freshDatabase(poolSize = 20): Promise<Database$> {
+export async function freshDatabase(poolSize = 10): Promise<Database$> {
   if (ENGINE === 'pglite') return connect({ dataDir: 'memory://' });
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });

@@ -17,9 +17,9 @@ describe.runIf(onPostgres)('concurrency on PostgreSQL', () => {
   let second: Tally;
 
   beforeAll(async () => {
-    t = await startTestTally({ poolSize: 40 });
+    t = await startTestTally({ poolSize: 24 });
     const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.deps.db)).rows[0]!.s;
-    const db2 = await connect({ databaseUrl: PG_URL, schema, poolSize: 40 });
+    const db2 = await connect({ databaseUrl: PG_URL, schema, poolSize: 24 });
     second = await createTally({ config: testConfig(), database: db2, clock: t.clock });
     afterAll(async () => {
       await second.close();

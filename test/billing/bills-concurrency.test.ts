@@ -16,9 +16,9 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
   let second: Tally;
 
   beforeAll(async () => {
-    t = await startTestTally({ poolSize: 30, catalog: BILLING_TEST_CATALOG });
+    t = await startTestTally({ poolSize: 12, catalog: BILLING_TEST_CATALOG });
     const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.deps.db)).rows[0]!.s;
-    const db2 = await connect({ databaseUrl: PG_URL, schema, poolSize: 30 });
+    const db2 = await connect({ databaseUrl: PG_URL, schema, poolSize: 12 });
     second = await createTally({ config: testConfig(), database: db2, clock: t.clock });
     afterAll(async () => {
       await second.close();
