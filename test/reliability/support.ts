@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { invariantViolations } from '../invariants.js';
 
 /**
  * The reliability suite drives real server processes (the same entry point as `npm start`, run with tsx) on
@@ -266,62 +267,7 @@ export async function buy(
  * its deadline; every bank reference credited at most once (one top-up, one ledger transaction).
  */
 export async function checkInvariants(db: pg.Pool): Promise<string[]> {
-  const q = async (label: string, sql: string) => {
-    const r = await db.query(sql);
-    return r.rows.length
-      ? [
-          `${label}: ${JSON.stringify(r.rows.slice(0, 5))}${r.rows.length > 5 ? ` (+${r.rows.length - 5})` : ''}`,
-        ]
-      : [];
-  };
-  const out = await Promise.all([
-    q('negative balance', 'select org_id, cash from balances where cash < 0'),
-    q(
-      'balance differs from the sum of its cash entries',
-      `select b.org_id, b.cash, coalesce(e.s, 0)::bigint as entries from balances b
-       left join (select org_id, sum(amount) s from ledger_entries where account = 'cash' group by org_id) e on e.org_id = b.org_id
-       where b.cash <> coalesce(e.s, 0)`,
-    ),
-    q(
-      'paid order without exactly one debit of its amount',
-      `select o.org_id, o.id, o.amount, count(t.id) as debits, sum(-e.amount) as debited from orders o
-       left join ledger_transactions t on t.org_id = o.org_id and t.kind = 'order_payment' and t.ref_id = o.id
-       left join ledger_entries e on e.org_id = t.org_id and e.txn_id = t.id and e.account = 'cash'
-       where o.status = 'paid' group by o.org_id, o.id, o.amount
-       having count(t.id) <> 1 or coalesce(sum(-e.amount), 0) <> o.amount`,
-    ),
-    q(
-      'debit without a paid order',
-      `select t.org_id, t.ref_id from ledger_transactions t
-       left join orders o on o.org_id = t.org_id and o.id = t.ref_id
-       where t.kind = 'order_payment' and (o.id is null or o.status <> 'paid')`,
-    ),
-    q(
-      'status disagrees with history',
-      `select o.org_id, o.id, o.status, count(h.seq) filter (where h.seq = 2) as finals,
-         max(h.to_status) filter (where h.seq = 2) as final_to
-       from orders o left join order_history h on h.org_id = o.org_id and h.order_id = o.id
-       group by o.org_id, o.id, o.status
-       having count(h.seq) filter (where h.seq = 1) <> 1
-         or (o.status = 'unpaid' and count(h.seq) filter (where h.seq = 2) <> 0)
-         or (o.status <> 'unpaid' and (count(h.seq) filter (where h.seq = 2) <> 1
-             or max(h.to_status) filter (where h.seq = 2) <> o.status))`,
-    ),
-    q('paid at or after its deadline', 'select org_id, id from orders where paid_at >= expires_at'),
-    q(
-      'bank reference credited more than once',
-      `select bank_reference, count(*) from (
-         select bank_reference from topups
-         union all select ref_id from ledger_transactions where kind = 'topup') x
-       group by bank_reference having count(*) <> 2`,
-    ),
-    q(
-      'credited transfer without its top-up',
-      `select b.bank_reference from bank_transfers b left join topups t on t.org_id = b.org_id and t.bank_reference = b.bank_reference
-       where b.status = 'credited' and t.id is null`,
-    ),
-  ]);
-  return out.flat();
+  return invariantViolations(async (text) => (await db.query(text)).rows);
 }
 
 /** Final states seen so far: a final state must never change (checked after every step). */
