@@ -652,7 +652,19 @@ async function billsBench() {
     const bar = progress('tally seed');
     await shAsync(
       process.execPath,
-      [cli, 'seed', '--orgs', String(ORGS), '--orders', String(ORGS), '--days', '60', '--out', seedOut],
+      [
+        cli,
+        'seed',
+        '--orgs',
+        String(ORGS),
+        '--orders',
+        String(ORGS),
+        '--days',
+        '60',
+        '--no-bills',
+        '--out',
+        seedOut,
+      ],
       { env: { ...process.env, DATABASE_URL: pgUrl(DB), TALLY_LOG_LEVEL: 'warn' } },
     );
     out.seedSeconds = round((Date.now() - t0) / 1000, 1);

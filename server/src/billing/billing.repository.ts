@@ -6,25 +6,21 @@ import type { BillCouponApplicationsTable, BillLinesTable, BillsTable, Queryable
  * while it decides which month an event belongs to, issue holds it exclusively while it reads the month.
  * So a usage event is either in the issued bill or in a later, open month; never lost between the two.
  */
-export async function lockBillMonth(
-  tx: Tx,
-  orgId: string,
-  month: string,
-  mode: 'shared' | 'exclusive-try',
-): Promise<boolean> {
-  const key = `bill:${orgId}:${month}`;
-  if (mode === 'shared') {
-    await sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`.execute(tx);
-    return true;
-  }
-  const r = await sql<{
-    ok: boolean;
-  }>`select pg_try_advisory_xact_lock(hashtextextended(${key}, 0)) as ok`.execute(tx);
-  return r.rows[0]?.ok === true;
+const billLockKey = (orgId: string, month: string) => `bill:${orgId}:${month}`;
+
+/** The exclusive side, tried (never waited for) for many orgs of one month: answers the orgs now held. */
+export async function tryLockBillMonths(tx: Tx, month: string, orgIds: string[]): Promise<Set<string>> {
+  if (orgIds.length === 0) return new Set();
+  const r = await sql<{ org_id: string; ok: boolean }>`
+    select q.org_id, pg_try_advisory_xact_lock(hashtextextended(q.k, 0)) as ok
+    from unnest(${orgIds}::text[], ${orgIds.map((o) => billLockKey(o, month))}::text[]) as q(org_id, k)`.execute(
+    tx,
+  );
+  return new Set(r.rows.filter((x) => x.ok === true).map((x) => x.org_id));
 }
 
 /**
- * The shared side of lockBillMonth for many (org, month) pairs in one statement, in a fixed order, then which
+ * The shared side of tryLockBillMonths for many (org, month) pairs in one statement, in a fixed order, then which
  * of them already have a bill (one round trip each, whatever the batch).
  */
 export async function lockBillMonthsShared(
@@ -32,7 +28,7 @@ export async function lockBillMonthsShared(
   pairs: { orgId: string; month: string }[],
 ): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
-  const keys = [...new Set(pairs.map((p) => `bill:${p.orgId}:${p.month}`))].sort();
+  const keys = [...new Set(pairs.map((p) => billLockKey(p.orgId, p.month)))].sort();
   await sql`select pg_advisory_xact_lock_shared(hashtextextended(k, 0))
     from unnest(${keys}::text[]) with ordinality as u(k, n) order by n`.execute(tx);
   const r = await sql<{ org_id: string; month: string }>`
@@ -42,14 +38,16 @@ export async function lockBillMonthsShared(
   return new Set(r.rows.map((x) => `${x.org_id}\u0000${x.month}`));
 }
 
-export async function billExists(db: Queryable, orgId: string, month: string): Promise<boolean> {
+/** Which of these orgs already have a bill for the month. */
+export async function billsExisting(db: Queryable, month: string, orgIds: string[]): Promise<Set<string>> {
+  if (orgIds.length === 0) return new Set();
   const r = await db
     .selectFrom('bills')
-    .select('month')
-    .where('org_id', '=', orgId)
+    .select('org_id')
     .where('month', '=', month)
-    .executeTakeFirst();
-  return !!r;
+    .where('org_id', '=', sql<string>`any(${orgIds}::text[])`)
+    .execute();
+  return new Set(r.map((x) => x.org_id));
 }
 
 export async function getBill(db: Queryable, orgId: string, month: string) {
@@ -94,22 +92,24 @@ export async function getCouponApplications(db: Queryable, orgId: string, month:
     .execute();
 }
 
-/** Subscription orders paid in the month, in the order they were paid. */
-export async function paidOrdersOfMonth(db: Queryable, orgId: string, month: string) {
+/** Subscription orders paid in the month, per org in the order they were paid. */
+export async function paidOrdersOfMonth(db: Queryable, orgIds: string[], month: string) {
   return db
     .selectFrom('orders')
-    .select(['id', 'type', 'cluster_id', 'cluster_name', 'amount', 'paid_at', 'config'])
-    .where('org_id', '=', orgId)
+    .select(['org_id', 'id', 'type', 'cluster_id', 'cluster_name', 'amount', 'paid_at', 'config'])
+    .where('org_id', '=', sql<string>`any(${orgIds}::text[])`)
     .where('bill_month', '=', month)
     .where('status', '=', 'paid')
+    .orderBy('org_id')
     .orderBy('paid_at')
     .orderBy('id')
     .execute();
 }
 
-/** Usage of the month per cluster, metric and unit price, as exact sums (billionths of a fen). */
-export async function usageOfMonth(db: Queryable, orgId: string, month: string) {
+/** Usage of the month per org, cluster, metric and unit price, as exact sums (billionths of a fen). */
+export async function usageOfMonth(db: Queryable, orgIds: string[], month: string) {
   const r = await sql<{
+    org_id: string;
     cluster_id: string;
     cluster_name: string;
     region: string;
@@ -118,14 +118,14 @@ export async function usageOfMonth(db: Queryable, orgId: string, month: string) 
     quantity_milli: string;
     nanos: string;
   }>`
-    select u.cluster_id, c.name as cluster_name, c.region, u.metric, u.micros_per_unit,
+    select u.org_id, u.cluster_id, c.name as cluster_name, c.region, u.metric, u.micros_per_unit,
       sum(u.quantity_milli * u.units)::text as quantity_milli,
       sum(u.quantity_milli::numeric * u.units * u.micros_per_unit)::text as nanos
     from usage_events u
     join clusters c on c.org_id = u.org_id and c.id = u.cluster_id
-    where u.org_id = ${orgId} and u.bill_month = ${month}
-    group by u.cluster_id, c.name, c.region, u.metric, u.micros_per_unit
-    order by c.name, u.cluster_id, u.metric, u.micros_per_unit`.execute(db);
+    where u.org_id = any(${orgIds}::text[]) and u.bill_month = ${month}
+    group by u.org_id, u.cluster_id, c.name, c.region, u.metric, u.micros_per_unit
+    order by u.org_id, c.name, u.cluster_id, u.metric, u.micros_per_unit`.execute(db);
   return r.rows;
 }
 
@@ -133,14 +133,15 @@ export async function usageOfMonth(db: Queryable, orgId: string, month: string) 
  * Coupons that may pay a month's bill: granted before the month ended and still valid at its end (so the
  * result does not depend on when the issuing job happens to run). Locked when issuing.
  */
-export async function couponsForPeriod(db: Queryable, orgId: string, periodEnd: Date, lock: boolean) {
+export async function couponsForPeriod(db: Queryable, orgIds: string[], periodEnd: Date, lock: boolean) {
   let q = db
     .selectFrom('coupons')
-    .select(['id', 'remaining', 'expires_at'])
-    .where('org_id', '=', orgId)
+    .select(['org_id', 'id', 'remaining', 'expires_at'])
+    .where('org_id', '=', sql<string>`any(${orgIds}::text[])`)
     .where('created_at', '<', periodEnd)
     .where('expires_at', '>', periodEnd)
     .where('remaining', '>', 0)
+    .orderBy('org_id')
     .orderBy('expires_at')
     .orderBy('id');
   if (lock) q = q.forUpdate();
@@ -148,14 +149,18 @@ export async function couponsForPeriod(db: Queryable, orgId: string, periodEnd: 
 }
 
 /** The unique key (org_id, month) decides which instance issues a bill: the loser inserts nothing. */
-export async function insertBillIfAbsent(tx: Tx, row: Insertable<BillsTable>): Promise<boolean> {
-  const r = await tx
-    .insertInto('bills')
-    .values(row)
-    .onConflict((oc) => oc.columns(['org_id', 'month']).doNothing())
-    .returning('month')
-    .executeTakeFirst();
-  return !!r;
+export async function insertBillsIfAbsent(tx: Tx, rows: Insertable<BillsTable>[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (let i = 0; i < rows.length; i += 1000) {
+    const r = await tx
+      .insertInto('bills')
+      .values(rows.slice(i, i + 1000))
+      .onConflict((oc) => oc.columns(['org_id', 'month']).doNothing())
+      .returning(['org_id', 'month'])
+      .execute();
+    for (const x of r) inserted.add(`${x.org_id}\u0000${x.month}`);
+  }
+  return inserted;
 }
 
 export async function insertBillLines(tx: Tx, rows: Insertable<BillLinesTable>[]) {
@@ -168,19 +173,26 @@ export async function insertBillLines(tx: Tx, rows: Insertable<BillLinesTable>[]
 }
 
 export async function insertCouponApplications(tx: Tx, rows: Insertable<BillCouponApplicationsTable>[]) {
-  if (rows.length) await tx.insertInto('bill_coupon_applications').values(rows).execute();
+  for (let i = 0; i < rows.length; i += 1000) {
+    await tx
+      .insertInto('bill_coupon_applications')
+      .values(rows.slice(i, i + 1000))
+      .execute();
+  }
 }
 
-/** Takes `amount` from a coupon only if it is still there (compare-and-set). */
-export async function spendCoupon(tx: Tx, orgId: string, couponId: string, amount: number): Promise<boolean> {
-  const r = await tx
-    .updateTable('coupons')
-    .set({ remaining: sql`remaining - ${amount}` })
-    .where('org_id', '=', orgId)
-    .where('id', '=', couponId)
-    .where('remaining', '>=', amount)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+/** Takes each amount from its coupon only if it is still there (compare-and-set); answers how many were. */
+export async function spendCoupons(
+  tx: Tx,
+  spends: { orgId: string; couponId: string; amount: number }[],
+): Promise<number> {
+  if (spends.length === 0) return 0;
+  const r = await sql`
+    update coupons c set remaining = c.remaining - q.amount
+    from unnest(${spends.map((x) => x.orgId)}::text[], ${spends.map((x) => x.couponId)}::text[],
+      ${spends.map((x) => x.amount)}::bigint[]) as q(org_id, id, amount)
+    where c.org_id = q.org_id and c.id = q.id and c.remaining >= q.amount`.execute(tx);
+  return Number(r.numAffectedRows ?? 0);
 }
 
 /** Unpaid (or overdue) bills of an org, oldest first, locked: the next top-up pays them. */
@@ -195,27 +207,20 @@ export async function lockOutstandingBills(tx: Tx, orgId: string) {
     .execute();
 }
 
-export async function markBillPaid(
+/** Compare-and-set of many bills to paid (each with its ledger transaction, or none when nothing was due). */
+export async function markBillsPaid(
   tx: Tx,
-  orgId: string,
-  month: string,
+  bills: { orgId: string; month: string; ledgerTxnId: string | null }[],
   now: Date,
-  ledgerTxnId: string | null,
-): Promise<boolean> {
-  const r = await tx
-    .updateTable('bills')
-    .set({
-      status: 'paid',
-      paid_at: now,
-      paid_amount: sql`amount_due`,
-      overdue_at: null,
-      ledger_txn_id: ledgerTxnId,
-    })
-    .where('org_id', '=', orgId)
-    .where('month', '=', month)
-    .where('status', 'in', ['unpaid', 'overdue'])
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+): Promise<number> {
+  if (bills.length === 0) return 0;
+  const r = await sql`
+    update bills b set status = 'paid', paid_at = ${now}, paid_amount = b.amount_due, overdue_at = null,
+      ledger_txn_id = q.txn
+    from unnest(${bills.map((x) => x.orgId)}::text[], ${bills.map((x) => x.month)}::text[],
+      ${bills.map((x) => x.ledgerTxnId)}::text[]) as q(org_id, month, txn)
+    where b.org_id = q.org_id and b.month = q.month and b.status in ('unpaid', 'overdue')`.execute(tx);
+  return Number(r.numAffectedRows ?? 0);
 }
 
 /** One statement, safe from any number of instances: unpaid bills past their due time become overdue. */
@@ -230,29 +235,39 @@ export async function markOverdue(db: Queryable, now: Date): Promise<number> {
 }
 
 /**
- * (org, month) pairs whose month has ended (before `lastEndedMonth` inclusive) and that have no bill yet:
- * one per month from the org's first month. Bounded.
+ * Orgs that existed before the month ended (`periodEnd`) and have no bill for it yet, by id after `afterOrgId`.
+ * Bounded; the primary key walks the orgs, one index probe each into bills.
  */
-export async function monthsToIssue(
+export async function orgsToBill(
   db: Queryable,
-  timeZone: string,
-  lastEndedMonth: string,
-  limit: number,
-  only: { orgId?: string | undefined; month?: string | undefined } = {},
-) {
-  const scope = sql`${only.orgId ? sql`and o.id = ${only.orgId}` : sql``} ${
-    only.month ? sql`and to_char(m, 'YYYY-MM') = ${only.month}` : sql``
-  }`;
-  const r = await sql<{ org_id: string; month: string }>`
-    select o.id as org_id, to_char(m, 'YYYY-MM') as month
-    from orgs o
-    cross join lateral generate_series(
-      date_trunc('month', o.created_at at time zone ${timeZone}),
-      to_date(${lastEndedMonth}, 'YYYY-MM')::timestamp,
-      interval '1 month') as m
-    where not exists (
-      select 1 from bills b where b.org_id = o.id and b.month = to_char(m, 'YYYY-MM')) ${scope}
-    order by m, o.id
-    limit ${limit}`.execute(db);
-  return r.rows;
+  month: string,
+  periodEnd: Date,
+  opts: { afterOrgId: string; limit: number; orgId?: string | undefined },
+): Promise<string[]> {
+  let q = db
+    .selectFrom('orgs as o')
+    .select('o.id')
+    .where('o.created_at', '<', periodEnd)
+    .where('o.id', '>', opts.afterOrgId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('bills as b')
+            .select('b.month')
+            .whereRef('b.org_id', '=', 'o.id')
+            .where('b.month', '=', month),
+        ),
+      ),
+    )
+    .orderBy('o.id')
+    .limit(opts.limit);
+  if (opts.orgId) q = q.where('o.id', '=', opts.orgId);
+  return (await q.execute()).map((r) => r.id);
+}
+
+/** The month of the earliest org, in the billing time zone: where issuing starts. */
+export async function firstOrgMonth(db: Queryable, timeZone: string): Promise<string | null> {
+  const r = await sql<{ month: string | null }>`
+    select to_char(min(created_at) at time zone ${timeZone}, 'YYYY-MM') as month from orgs`.execute(db);
+  return r.rows[0]?.month ?? null;
 }

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/schema.js';
 import {
   type BillTotals,
   type ChargeLine,
+  type CouponFunds,
   nanosToFen,
   type SettledLine,
   settleLines,
@@ -41,45 +42,57 @@ export async function draftBill(
   periodEnd: Date,
   opts: { lockCoupons: boolean },
 ): Promise<Draft> {
-  const orders = await paidOrdersOfMonth(db, orgId, month);
-  const usage = await usageOfMonth(db, orgId, month);
-  const lines: DraftLine[] = [
-    ...orders.map(
-      (o): DraftLine => ({
-        kind: 'subscription',
-        amount: o.amount,
-        orderId: o.id,
-        orderType: o.type,
-        clusterId: o.cluster_id,
-        clusterName: o.cluster_name,
-        region: (o.config as { region?: string } | null)?.region ?? null,
-        metric: null,
-        quantityMilli: null,
-        unit: null,
-        microsPerUnit: null,
-        at: o.paid_at,
-      }),
-    ),
-    ...usage.map(
-      (u): DraftLine => ({
-        kind: 'usage',
-        amount: nanosToFen(BigInt(u.nanos)),
-        orderId: null,
-        orderType: null,
-        clusterId: u.cluster_id,
-        clusterName: u.cluster_name,
-        region: u.region,
-        metric: u.metric,
-        quantityMilli: Number(u.quantity_milli),
-        unit: USAGE_UNITS[u.metric],
-        microsPerUnit: u.micros_per_unit,
-        at: null,
-      }),
-    ),
-  ];
-  const coupons = await couponsForPeriod(db, orgId, periodEnd, opts.lockCoupons);
-  return settleLines(
-    lines,
-    coupons.map((c) => ({ id: c.id, remaining: c.remaining, expiresAt: c.expires_at })),
-  );
+  const drafts = await draftBills(db, [orgId], month, periodEnd, opts);
+  return drafts.get(orgId)!;
+}
+
+/** draftBill for many orgs of one month: three queries whatever the count. */
+export async function draftBills(
+  db: Queryable,
+  orgIds: string[],
+  month: string,
+  periodEnd: Date,
+  opts: { lockCoupons: boolean },
+): Promise<Map<string, Draft>> {
+  const lines = new Map<string, DraftLine[]>(orgIds.map((id) => [id, []]));
+  const coupons = new Map<string, CouponFunds[]>(orgIds.map((id) => [id, []]));
+  if (orgIds.length === 0) return new Map();
+  for (const o of await paidOrdersOfMonth(db, orgIds, month)) {
+    lines.get(o.org_id)?.push({
+      kind: 'subscription',
+      amount: o.amount,
+      orderId: o.id,
+      orderType: o.type,
+      clusterId: o.cluster_id,
+      clusterName: o.cluster_name,
+      region: (o.config as { region?: string } | null)?.region ?? null,
+      metric: null,
+      quantityMilli: null,
+      unit: null,
+      microsPerUnit: null,
+      at: o.paid_at,
+    });
+  }
+  for (const u of await usageOfMonth(db, orgIds, month)) {
+    lines.get(u.org_id)?.push({
+      kind: 'usage',
+      amount: nanosToFen(BigInt(u.nanos)),
+      orderId: null,
+      orderType: null,
+      clusterId: u.cluster_id,
+      clusterName: u.cluster_name,
+      region: u.region,
+      metric: u.metric,
+      quantityMilli: Number(u.quantity_milli),
+      unit: USAGE_UNITS[u.metric],
+      microsPerUnit: u.micros_per_unit,
+      at: null,
+    });
+  }
+  for (const c of await couponsForPeriod(db, orgIds, periodEnd, opts.lockCoupons)) {
+    coupons.get(c.org_id)?.push({ id: c.id, remaining: c.remaining, expiresAt: c.expires_at });
+  }
+  const drafts = new Map<string, Draft>();
+  for (const id of orgIds) drafts.set(id, settleLines(lines.get(id) ?? [], coupons.get(id) ?? []));
+  return drafts;
 }

@@ -1,18 +1,18 @@
 import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/schema.js';
-import { requireOrg } from '../orgs/orgs.service.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
-  billExists,
-  insertBillIfAbsent,
+  billsExisting,
+  firstOrgMonth,
   insertBillLines,
+  insertBillsIfAbsent,
   insertCouponApplications,
-  lockBillMonth,
-  monthsToIssue,
-  spendCoupon,
+  orgsToBill,
+  spendCoupons,
+  tryLockBillMonths,
 } from './billing.repository.js';
-import { draftBill } from './draft-bill.js';
-import { payBillFromCash } from './pay-bill.js';
+import { draftBills } from './draft-bill.js';
+import { payBillsFromCash } from './pay-bill.js';
 
 /** A bill unpaid this long after issue is overdue. */
 export const BILL_DUE_DAYS = 14;
@@ -39,77 +39,127 @@ export async function issueBill(
   month: string,
   now: Date,
 ): Promise<IssueOutcome> {
+  const [r] = await issueBills(tx, config, month, [orgId], now);
+  return r!;
+}
+
+/**
+ * issueBill for many orgs of one month in one transaction, with the same rules and a fixed number of
+ * statements whatever the number of orgs (each step is one set-based statement per thousand rows). Orgs
+ * another instance holds are answered `busy` and left alone. The outcomes come in the order of `orgIds`.
+ */
+export async function issueBills(
+  tx: Tx,
+  config: Pick<Config, 'billingTimeZone'>,
+  month: string,
+  orgIds: string[],
+  now: Date,
+): Promise<IssueOutcome[]> {
+  if (new Set(orgIds).size !== orgIds.length) throw new Error('issueBills: an org twice');
   const period = monthPeriod(month, config.billingTimeZone);
-  if (now.getTime() < period.end.getTime()) return { outcome: 'not_ended', orgId, month };
-  if (!(await lockBillMonth(tx, orgId, month, 'exclusive-try'))) return { outcome: 'busy', orgId, month };
-  if (await billExists(tx, orgId, month)) return { outcome: 'exists', orgId, month };
-  const org = await requireOrg(tx, orgId);
-  const draft = await draftBill(tx, orgId, month, period.end, { lockCoupons: true });
-  const inserted = await insertBillIfAbsent(tx, {
-    org_id: orgId,
-    month,
-    currency: org.currency,
-    status: 'unpaid',
-    total_amount: draft.totals.totalAmount,
-    prepaid_amount: draft.totals.prepaidAmount,
-    usage_amount: draft.totals.usageAmount,
-    coupon_amount: draft.totals.couponAmount,
-    amount_due: draft.totals.amountDue,
-    period_start: period.start,
-    period_end: period.end,
-    issued_at: now,
-    due_at: new Date(now.getTime() + BILL_DUE_DAYS * 86_400_000),
-    paid_at: null,
-    overdue_at: null,
-    ledger_txn_id: null,
-  });
-  if (!inserted) return { outcome: 'exists', orgId, month };
+  if (now.getTime() < period.end.getTime())
+    return orgIds.map((orgId) => ({ outcome: 'not_ended', orgId, month }));
+  const held = await tryLockBillMonths(tx, month, orgIds);
+  const existing = await billsExisting(tx, month, [...held]);
+  const mine = orgIds.filter((id) => held.has(id) && !existing.has(id));
+  const currencies = new Map<string, string>();
+  if (mine.length > 0) {
+    for (const o of await tx.selectFrom('orgs').select(['id', 'currency']).where('id', 'in', mine).execute())
+      currencies.set(o.id, o.currency);
+  }
+  const drafts = await draftBills(tx, mine, month, period.end, { lockCoupons: true });
+  const currencyOf = (orgId: string) => {
+    const c = currencies.get(orgId);
+    if (!c) throw new Error(`org ${orgId} not found`);
+    return c;
+  };
+  const inserted = await insertBillsIfAbsent(
+    tx,
+    mine.map((orgId) => {
+      const totals = drafts.get(orgId)!.totals;
+      return {
+        org_id: orgId,
+        month,
+        currency: currencyOf(orgId),
+        status: 'unpaid',
+        total_amount: totals.totalAmount,
+        prepaid_amount: totals.prepaidAmount,
+        usage_amount: totals.usageAmount,
+        coupon_amount: totals.couponAmount,
+        amount_due: totals.amountDue,
+        period_start: period.start,
+        period_end: period.end,
+        issued_at: now,
+        due_at: new Date(now.getTime() + BILL_DUE_DAYS * 86_400_000),
+        paid_at: null,
+        overdue_at: null,
+        ledger_txn_id: null,
+      };
+    }),
+  );
+  const issued = mine.filter((orgId) => inserted.has(`${orgId}\u0000${month}`));
   await insertBillLines(
     tx,
-    draft.lines.map((s) => ({
-      org_id: orgId,
-      month,
-      line_no: s.lineNo,
-      kind: s.line.kind,
-      order_id: s.line.orderId,
-      order_type: s.line.orderType,
-      cluster_id: s.line.clusterId,
-      cluster_name: s.line.clusterName,
-      region: s.line.region,
-      metric: s.line.metric,
-      quantity_milli: s.line.quantityMilli,
-      unit: s.line.unit,
-      micros_per_unit: s.line.microsPerUnit,
-      at: s.line.at,
-      amount: s.line.amount,
-      coupon_amount: s.couponAmount,
-      due_amount: s.dueAmount,
-    })),
+    issued.flatMap((orgId) =>
+      drafts.get(orgId)!.lines.map((s) => ({
+        org_id: orgId,
+        month,
+        line_no: s.lineNo,
+        kind: s.line.kind,
+        order_id: s.line.orderId,
+        order_type: s.line.orderType,
+        cluster_id: s.line.clusterId,
+        cluster_name: s.line.clusterName,
+        region: s.line.region,
+        metric: s.line.metric,
+        quantity_milli: s.line.quantityMilli,
+        unit: s.line.unit,
+        micros_per_unit: s.line.microsPerUnit,
+        at: s.line.at,
+        amount: s.line.amount,
+        coupon_amount: s.couponAmount,
+        due_amount: s.dueAmount,
+      })),
+    ),
   );
-  const perCoupon = new Map<string, number>();
-  for (const a of draft.applications) perCoupon.set(a.couponId, (perCoupon.get(a.couponId) ?? 0) + a.amount);
-  for (const [couponId, amount] of perCoupon) {
-    // The coupons are locked: a failed compare-and-set here is a bug, and rolls the whole bill back.
-    if (!(await spendCoupon(tx, orgId, couponId, amount)))
-      throw new Error(`coupon ${couponId} changed under its lock`);
+  const spends: { orgId: string; couponId: string; amount: number }[] = [];
+  for (const orgId of issued) {
+    const perCoupon = new Map<string, number>();
+    for (const a of drafts.get(orgId)!.applications)
+      perCoupon.set(a.couponId, (perCoupon.get(a.couponId) ?? 0) + a.amount);
+    for (const [couponId, amount] of perCoupon) spends.push({ orgId, couponId, amount });
   }
+  // The coupons are locked: a failed compare-and-set here is a bug, and rolls all the bills back.
+  if ((await spendCoupons(tx, spends)) !== spends.length) throw new Error('a coupon changed under its lock');
   await insertCouponApplications(
     tx,
-    draft.applications.map((a) => ({
+    issued.flatMap((orgId) =>
+      drafts.get(orgId)!.applications.map((a) => ({
+        org_id: orgId,
+        month,
+        coupon_id: a.couponId,
+        line_no: a.lineNo,
+        amount: a.amount,
+      })),
+    ),
+  );
+  const paid = await payBillsFromCash(
+    tx,
+    issued.map((orgId) => ({
       org_id: orgId,
       month,
-      coupon_id: a.couponId,
-      line_no: a.lineNo,
-      amount: a.amount,
+      amount_due: drafts.get(orgId)!.totals.amountDue,
+      currency: currencyOf(orgId),
     })),
-  );
-  const amountDue = draft.totals.amountDue;
-  const paid = await payBillFromCash(
-    tx,
-    { org_id: orgId, month, amount_due: amountDue, currency: org.currency },
     now,
   );
-  return { outcome: 'issued', orgId, month, status: paid ? 'paid' : 'unpaid', amountDue };
+  const issuedSet = new Set(issued);
+  return orgIds.map((orgId): IssueOutcome => {
+    if (!held.has(orgId)) return { outcome: 'busy', orgId, month };
+    if (!issuedSet.has(orgId)) return { outcome: 'exists', orgId, month };
+    const amountDue = drafts.get(orgId)!.totals.amountDue;
+    return { outcome: 'issued', orgId, month, status: paid.has(orgId) ? 'paid' : 'unpaid', amountDue };
+  });
 }
 
 /** The last month whose bill may be issued at `now` (ended, plus the grace period). */
@@ -118,8 +168,9 @@ export function lastIssuableMonth(now: Date, timeZone: string): string {
 }
 
 /**
- * The monthly job: every ended month of every org that has no bill yet, each in its own transaction.
- * Bounded per run; months another instance is issuing right now are skipped and picked up next time.
+ * The monthly job: every ended month of every org that has no bill yet, oldest month first, `batch` orgs per
+ * transaction and `workers` transactions at a time. Bounded per run (`maxBatches` transactions); orgs another
+ * instance is issuing right now are skipped and picked up by a later run.
  */
 export async function issueDueBills(
   db: Db,
@@ -127,6 +178,7 @@ export async function issueDueBills(
   now: Date,
   opts: {
     batch?: number;
+    workers?: number;
     maxBatches?: number;
     orgId?: string;
     month?: string;
@@ -134,22 +186,40 @@ export async function issueDueBills(
   } = {},
 ): Promise<{ issued: number; paid: number; unpaid: number; skipped: number }> {
   const totals = { issued: 0, paid: 0, unpaid: 0, skipped: 0 };
-  const last = opts.month ?? lastIssuableMonth(now, config.billingTimeZone);
-  const batch = opts.batch ?? 500;
-  for (let i = 0; i < (opts.maxBatches ?? 100); i++) {
-    const due = await monthsToIssue(db, config.billingTimeZone, last, batch, opts);
-    let progressed = 0;
-    for (const d of due) {
-      const r = await db.transaction().execute((tx) => issueBill(tx, config, d.org_id, d.month, now));
-      opts.onIssued?.(r);
-      if (r.outcome === 'issued') {
-        progressed++;
-        totals.issued++;
-        if (r.status === 'paid') totals.paid++;
-        else totals.unpaid++;
-      } else totals.skipped++;
+  const last = lastIssuableMonth(now, config.billingTimeZone);
+  const batch = opts.batch ?? 250;
+  const workers = opts.workers ?? 2;
+  let budget = opts.maxBatches ?? 100;
+  const first = opts.month ?? (await firstOrgMonth(db, config.billingTimeZone));
+  if (first === null) return totals;
+  const lastMonth = opts.month ?? last;
+  for (let month = first; month <= lastMonth && budget > 0; month = addMonths(month, 1)) {
+    const periodEnd = monthPeriod(month, config.billingTimeZone).end;
+    let after = '';
+    while (budget > 0) {
+      const page = await orgsToBill(db, month, periodEnd, {
+        afterOrgId: after,
+        limit: batch * Math.min(workers, budget),
+        orgId: opts.orgId,
+      });
+      if (page.length === 0) break;
+      after = page[page.length - 1]!;
+      const chunks: string[][] = [];
+      for (let i = 0; i < page.length; i += batch) chunks.push(page.slice(i, i + batch));
+      budget -= chunks.length;
+      const results = await Promise.all(
+        chunks.map((orgIds) => db.transaction().execute((tx) => issueBills(tx, config, month, orgIds, now))),
+      );
+      for (const r of results.flat()) {
+        opts.onIssued?.(r);
+        if (r.outcome === 'issued') {
+          totals.issued++;
+          if (r.status === 'paid') totals.paid++;
+          else totals.unpaid++;
+        } else totals.skipped++;
+      }
+      if (page.length < batch * workers) break;
     }
-    if (due.length < batch || progressed === 0) break;
   }
   return totals;
 }

@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       let notEnded = false;
       const r = await issueDueBills(ctx.database.db, ctx.config, ctx.now(), {
         month,
+        maxBatches: Number.POSITIVE_INFINITY,
+        workers: 4,
         onIssued: (x) => {
           if (x.outcome === 'not_ended') notEnded = true;
           bar.tick();
@@ -127,7 +129,8 @@ async function main(argv: string[]): Promise<number> {
         bar.start(r.orgs.length);
         const t0 = performance.now();
         const b = await issueDueBills(ctx.database.db, ctx.config, ctx.now(), {
-          maxBatches: 100_000,
+          maxBatches: Number.POSITIVE_INFINITY,
+          workers: 4,
           onIssued: () => bar.tick(),
         });
         bar.stop();

@@ -11,51 +11,65 @@ export interface EntryInput {
   orderId?: string | null;
 }
 
+export interface TransactionInput {
+  orgId: string;
+  id: string;
+  kind: TxnKind;
+  refId: string;
+  memo?: string;
+  currency: string;
+  now: Date;
+  entries: EntryInput[];
+}
+
 /**
  * Appends one balanced ledger transaction. The entries must sum to zero (double entry); the database
  * refuses a second transaction of the same kind for the same reference (one debit per order, one credit
  * per bank reference) and any update or delete of an entry.
  */
-export async function postTransaction(
-  tx: Tx,
-  t: {
-    orgId: string;
-    id: string;
-    kind: TxnKind;
-    refId: string;
-    memo?: string;
-    currency: string;
-    now: Date;
-    entries: EntryInput[];
-  },
-): Promise<void> {
-  const sum = t.entries.reduce((s, e) => s + e.amount, 0);
-  if (sum !== 0 || t.entries.length < 2) throw new Error(`unbalanced ledger transaction ${t.id}: sum ${sum}`);
-  await tx
-    .insertInto('ledger_transactions')
-    .values({
-      org_id: t.orgId,
-      id: t.id,
-      kind: t.kind,
-      ref_id: t.refId,
-      memo: t.memo ?? null,
-      created_at: t.now,
-    })
-    .execute();
-  await tx
-    .insertInto('ledger_entries')
-    .values(
-      t.entries.map((e) => ({
-        org_id: t.orgId,
-        txn_id: t.id,
-        account: e.account,
-        amount: e.amount,
-        currency: t.currency,
-        order_id: e.orderId ?? null,
-        created_at: t.now,
-      })),
-    )
-    .execute();
+export async function postTransaction(tx: Tx, t: TransactionInput): Promise<void> {
+  await postTransactions(tx, [t]);
+}
+
+/** postTransaction for many transactions at once: two statements per thousand, whatever the count. */
+export async function postTransactions(tx: Tx, ts: TransactionInput[]): Promise<void> {
+  for (const t of ts) {
+    const sum = t.entries.reduce((s, e) => s + e.amount, 0);
+    if (sum !== 0 || t.entries.length < 2)
+      throw new Error(`unbalanced ledger transaction ${t.id}: sum ${sum}`);
+  }
+  for (let i = 0; i < ts.length; i += 1000) {
+    const chunk = ts.slice(i, i + 1000);
+    await tx
+      .insertInto('ledger_transactions')
+      .values(
+        chunk.map((t) => ({
+          org_id: t.orgId,
+          id: t.id,
+          kind: t.kind,
+          ref_id: t.refId,
+          memo: t.memo ?? null,
+          created_at: t.now,
+        })),
+      )
+      .execute();
+    await tx
+      .insertInto('ledger_entries')
+      .values(
+        chunk.flatMap((t) =>
+          t.entries.map((e) => ({
+            org_id: t.orgId,
+            txn_id: t.id,
+            account: e.account,
+            amount: e.amount,
+            currency: t.currency,
+            order_id: e.orderId ?? null,
+            created_at: t.now,
+          })),
+        ),
+      )
+      .execute();
+  }
 }
 
 /**
@@ -76,6 +90,25 @@ export async function debitCash(
     .returning('cash')
     .executeTakeFirst();
   return row?.cash;
+}
+
+/**
+ * debitCash for many orgs in one statement (each org at most once): each org's debit happens if and only if
+ * its balance covers it. Returns the orgs debited.
+ */
+export async function debitCashMany(
+  tx: Tx,
+  debits: { orgId: string; amount: number }[],
+  now: Date,
+): Promise<Set<string>> {
+  if (debits.length === 0) return new Set();
+  if (new Set(debits.map((d) => d.orgId)).size !== debits.length) throw new Error('one debit per org');
+  const r = await sql<{ org_id: string }>`
+    update balances b set cash = b.cash - q.amount, updated_at = ${now}
+    from unnest(${debits.map((d) => d.orgId)}::text[], ${debits.map((d) => d.amount)}::bigint[]) as q(org_id, amount)
+    where b.org_id = q.org_id and b.cash >= q.amount
+    returning b.org_id`.execute(tx);
+  return new Set(r.rows.map((x) => x.org_id));
 }
 
 export async function creditCash(tx: Tx, orgId: string, amount: number, now: Date): Promise<number> {
