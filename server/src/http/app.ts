@@ -6,6 +6,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { z } from 'zod';
+import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
 import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from '../platform/idempotency.js';
@@ -157,6 +158,13 @@ async function run(
 
   for (let attempt = 1; ; attempt++) {
     try {
+      if (spec.oneStatement && !key) {
+        // One statement needs no BEGIN/COMMIT around it (see RouteSpec.oneStatement); the handler's queries
+        // are the same on a Kysely instance as on a transaction.
+        const answer = await spec.handler(ctx, deps.db as unknown as Tx);
+        logCtx.outcome = (answer.status ?? okStatus) < 400 ? 'ok' : `status ${answer.status}`;
+        return send(reply, answer, okStatus);
+      }
       const result = await deps.db.transaction().execute(async (tx) => {
         if (key) {
           const stored = await claimKey(tx, scope, key, hash, now);

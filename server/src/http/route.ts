@@ -55,6 +55,12 @@ export interface RouteSpec<
   successStatus?: number;
   /** A POST that manages its own database access (runs jobs): no wrapping transaction, no idempotency. */
   noTransaction?: boolean;
+  /**
+   * The handler changes the database in at most one statement (and reads nothing it must lock first): a
+   * statement is atomic by itself, so without an Idempotency-Key the handler runs on `deps.db` and saves the
+   * BEGIN and COMMIT round trips. With a key it runs in the key's transaction like any POST.
+   */
+  oneStatement?: boolean;
   /** The answer media type when not JSON (documents, exports). */
   produces?: string;
   /**
