@@ -412,7 +412,14 @@ async function payEmbedded() {
     await pglite.close();
     bar.done(`${orgs.length * perOrg} unpaid orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
-  server = await startServer({ name: 'pay-pglite', port: PORT_BASE + 1, env });
+  const profDir = join(WORK_DIR, 'prof-pglite');
+  if (PROFILE) rmSync(profDir, { recursive: true, force: true });
+  server = await startServer({
+    name: 'pay-pglite',
+    port: PORT_BASE + 1,
+    env,
+    nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
   const out = { database: 'PGlite (embedded)', orgs: orgs.length };
   try {
     const jobs = payJobs(orgs, perOrg, 'b');
@@ -435,6 +442,7 @@ async function payEmbedded() {
   } finally {
     await server.stop();
   }
+  if (PROFILE) out.profile = summarizeProfile(profDir);
   rmSync(dir, { recursive: true, force: true });
   return out;
 }
