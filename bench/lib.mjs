@@ -19,21 +19,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Drops and creates a database on the benchmark's PostgreSQL server (never the tests' `test` database). */
 export async function freshDb(name) {
   if (name === 'test' || name === 'postgres') throw new Error(`refusing to recreate ${name}`);
-  const c = new pg.Client({ connectionString: pgUrl('postgres') });
-  await c.connect();
-  try {
-    await c.query(
-      `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`,
-      [name],
-    );
-    await c.query(`drop database if exists ${name}`);
-    await c.query(`create database ${name}`);
-  } finally {
-    await c.end();
-  }
+  await dropDb(name, { andCreate: true });
 }
 
-export async function dropDb(name) {
+export async function dropDb(name, { andCreate = false } = {}) {
   const c = new pg.Client({ connectionString: pgUrl('postgres') });
   await c.connect();
   try {
@@ -42,6 +31,7 @@ export async function dropDb(name) {
       [name],
     );
     await c.query(`drop database if exists ${name}`);
+    if (andCreate) await c.query(`create database ${name}`);
   } finally {
     await c.end();
   }

@@ -29,7 +29,7 @@ import {
   WORK_DIR,
   withClient,
 } from './lib.mjs';
-import { cloneUnpaidOrders, makeOrgs, seedListDataSet, seedSweepDataSet } from './seed.mjs';
+import { cloneOrgRows, cloneUnpaidOrders, makeOrgs, seedListDataSet, seedSweepDataSet } from './seed.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
@@ -632,20 +632,12 @@ async function billsBench() {
       const have = (await c.query('select count(*)::int as n from orgs')).rows[0].n;
       const more = Math.max(0, ORGS - have);
       await c.query('begin');
-      await c.query(
-        `insert into orgs select r.* from orgs o cross join generate_series(1, $2::int) k
-         cross join lateral jsonb_populate_record(null::orgs, to_jsonb(o) || jsonb_build_object(
-           'id', 'orgbill' || lpad(k::text, 7, '0'), 'name', 'bill org ' || k, 'remittance_code', (300000000 + k)::text)) r
-         where o.id = $1`,
-        [listData.typical.orgId, more],
-      );
-      await c.query(
-        `insert into balances select r.* from balances b cross join generate_series(1, $2::int) k
-         cross join lateral jsonb_populate_record(null::balances, to_jsonb(b) || jsonb_build_object(
-           'org_id', 'orgbill' || lpad(k::text, 7, '0'))) r
-         where b.org_id = $1`,
-        [listData.typical.orgId, more],
-      );
+      const clone = { templateOrgId: listData.typical.orgId, count: more, idPrefix: 'orgbill', idWidth: 7 };
+      await cloneOrgRows(c, 'orgs', {
+        ...clone,
+        set: `'name', 'bill org ' || k, 'remittance_code', (300000000 + k)::text`,
+      });
+      await cloneOrgRows(c, 'balances', clone);
       await c.query(`update orgs set created_at = now() - interval '120 days'`);
       await c.query('commit');
       await c.query('analyze');

@@ -124,6 +124,28 @@ export async function cloneUnpaidOrders(c, orgs, perOrg, prefix) {
 }
 
 /**
+ * Copies the template org's rows of `table` to `count` new orgs in one statement: copy k belongs to org
+ * `idPrefix` + k (zero-padded to `idWidth`); `set` adds more `'column', expression` pairs (k is the copy's
+ * number), `where` narrows the template rows (parameters from $3, in `params`). For `orgs` the org column is `id`.
+ */
+export async function cloneOrgRows(
+  c,
+  table,
+  { templateOrgId, count, idPrefix, idWidth, set, where, params = [] },
+) {
+  const orgColumn = table === 'orgs' ? 'id' : 'org_id';
+  await c.query(
+    `insert into ${table}
+     select r.*
+     from ${table} t cross join generate_series(1, $2::int) k
+     cross join lateral jsonb_populate_record(null::${table}, to_jsonb(t) || jsonb_build_object(
+       '${orgColumn}', '${idPrefix}' || lpad(k::text, ${idWidth}, '0')${set ? `, ${set}` : ''})) r
+     where t.${orgColumn} = $1${where ? ` and ${where}` : ''}`,
+    [templateOrgId, count, ...params],
+  );
+}
+
+/**
  * The list data set: 1,000,000 orders across 10,000 orgs. `big` (an org made over HTTP) holds `bigCount`
  * orders; `typical` (also over HTTP) is cloned into 9,998 more orgs; the rest of the million is spread
  * evenly over those 9,999 orgs. Statuses mix like a real console: the last 6 days unpaid, older ones
@@ -137,40 +159,14 @@ export async function seedListDataSet(
   const others = orgs - 1;
   const perOther = Math.floor((total - bigCount) / others);
   await c.query('begin');
-  await c.query(
-    `insert into orgs
-     select r.*
-     from orgs o cross join generate_series(1, $2::int) k
-     cross join lateral jsonb_populate_record(null::orgs, to_jsonb(o) || jsonb_build_object(
-       'id', 'orgbench' || lpad(k::text, 6, '0'), 'name', 'bench org ' || k,
-       'remittance_code', (200000000 + k)::text)) r
-     where o.id = $1`,
-    [typical.orgId, others - 1],
-  );
-  await c.query(
-    `insert into balances
-     select r.*
-     from balances b cross join generate_series(1, $2::int) k
-     cross join lateral jsonb_populate_record(null::balances, to_jsonb(b) || jsonb_build_object('org_id', 'orgbench' || lpad(k::text, 6, '0'))) r
-     where b.org_id = $1`,
-    [typical.orgId, others - 1],
-  );
-  await c.query(
-    `insert into projects
-     select r.*
-     from projects p cross join generate_series(1, $2::int) k
-     cross join lateral jsonb_populate_record(null::projects, to_jsonb(p) || jsonb_build_object('org_id', 'orgbench' || lpad(k::text, 6, '0'))) r
-     where p.org_id = $1`,
-    [typical.orgId, others - 1],
-  );
-  await c.query(
-    `insert into clusters
-     select r.*
-     from clusters c cross join generate_series(1, $2::int) k
-     cross join lateral jsonb_populate_record(null::clusters, to_jsonb(c) || jsonb_build_object('org_id', 'orgbench' || lpad(k::text, 6, '0'))) r
-     where c.org_id = $1 and c.id = $3`,
-    [typical.orgId, others - 1, typical.templateClusterId],
-  );
+  const clone = { templateOrgId: typical.orgId, count: others - 1, idPrefix: 'orgbench', idWidth: 6 };
+  await cloneOrgRows(c, 'orgs', {
+    ...clone,
+    set: `'name', 'bench org ' || k, 'remittance_code', (200000000 + k)::text`,
+  });
+  await cloneOrgRows(c, 'balances', clone);
+  await cloneOrgRows(c, 'projects', clone);
+  await cloneOrgRows(c, 'clusters', { ...clone, where: 't.id = $3', params: [typical.templateClusterId] });
   await c.query('commit');
   // Orders: (org, n) with n = 1 the newest, created every 5 minutes (big org) or every day (others).
   const orderSql = (orgExpr, seriesFrom, seriesTo, stepMinutes, tmplOrg, tmplOrder) => `

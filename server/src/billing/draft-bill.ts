@@ -54,9 +54,9 @@ export async function draftBills(
   periodEnd: Date,
   opts: { lockCoupons: boolean },
 ): Promise<Map<string, Draft>> {
+  if (orgIds.length === 0) return new Map();
   const lines = new Map<string, DraftLine[]>(orgIds.map((id) => [id, []]));
   const coupons = new Map<string, CouponFunds[]>(orgIds.map((id) => [id, []]));
-  if (orgIds.length === 0) return new Map();
   for (const o of await paidOrdersOfMonth(db, orgIds, month)) {
     lines.get(o.org_id)?.push({
       kind: 'subscription',
