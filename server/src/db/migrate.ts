@@ -1,12 +1,20 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_billing.js';
+import * as m0003 from './migrations/0003_job_isolation.js';
+import * as m0004 from './migrations/0004_identity.js';
+import * as m0005 from './migrations/0005_sign_in.js';
+import * as m0006 from './migrations/0006_ledger_ids.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
 const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_billing': m0002,
+  '0003_job_isolation': m0003,
+  '0004_identity': m0004,
+  '0005_sign_in': m0005,
+  '0006_ledger_ids': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
