@@ -217,9 +217,3 @@ describe.runIf(onPostgres)('concurrency on PostgreSQL', () => {
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });
 });
-
-describe.skipIf(onPostgres)('concurrency (embedded database)', () => {
-  it('is tested on PostgreSQL only: PGlite runs one transaction at a time', () => {
-    expect(onPostgres).toBe(false);
-  });
-});

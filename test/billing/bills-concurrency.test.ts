@@ -107,9 +107,3 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });
 });
-
-describe.skipIf(onPostgres)('bills on two instances (embedded database)', () => {
-  it('runs on PostgreSQL only: PGlite serves one connection, so there is no race to show', () => {
-    expect(onPostgres).toBe(false);
-  });
-});
