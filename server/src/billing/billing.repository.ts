@@ -1,5 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import type { BillCouponApplicationsTable, BillLinesTable, BillsTable, Queryable, Tx } from '../db/schema.js';
+import { MAX_EVENT_SPAN_MS, MAX_QUANTITY_MILLI, MAX_UNITS } from '../usage/usage-units.js';
 
 /**
  * One advisory lock per (org, month) orders usage ingestion against bill issue: ingestion holds it shared
@@ -106,7 +107,12 @@ export async function paidOrdersOfMonth(db: Queryable, orgIds: string[], month: 
     .execute();
 }
 
-/** Usage of the month per org, cluster, metric and unit price, as exact sums (billionths of a fen). */
+/**
+ * Usage of the month per org, cluster, metric and unit price, as exact sums (billionths of a fen), in numeric so
+ * that no sum can overflow. Only events within the ingest bounds (usage-units.ts) count: a row outside them can
+ * only predate those bounds (written before they were enforced); it is left out of every bill, open or issued,
+ * rather than letting one absurd event fail a whole month's bills.
+ */
 export async function usageOfMonth(db: Queryable, orgIds: string[], month: string) {
   const r = await sql<{
     org_id: string;
@@ -119,11 +125,14 @@ export async function usageOfMonth(db: Queryable, orgIds: string[], month: strin
     nanos: string;
   }>`
     select u.org_id, u.cluster_id, c.name as cluster_name, c.region, u.metric, u.micros_per_unit,
-      sum(u.quantity_milli * u.units)::text as quantity_milli,
+      sum(u.quantity_milli::numeric * u.units)::text as quantity_milli,
       sum(u.quantity_milli::numeric * u.units * u.micros_per_unit)::text as nanos
     from usage_events u
     join clusters c on c.org_id = u.org_id and c.id = u.cluster_id
     where u.org_id = any(${orgIds}::text[]) and u.bill_month = ${month}
+      and u.quantity_milli <= ${MAX_QUANTITY_MILLI}
+      and u.units <= ${MAX_UNITS.storage}
+      and u.end_at - u.start_at <= make_interval(secs => ${MAX_EVENT_SPAN_MS / 1000})
     group by u.org_id, u.cluster_id, c.name, c.region, u.metric, u.micros_per_unit
     order by u.org_id, c.name, u.cluster_id, u.metric, u.micros_per_unit`.execute(db);
   return r.rows;

@@ -7,13 +7,22 @@ import type { Tx } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { monthOf } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
-import { billableUnits, toMilli } from './usage-units.js';
+import {
+  billableUnits,
+  MAX_EVENT_SPAN_MS,
+  MAX_FUTURE_END_MS,
+  MAX_PAST_START_MS,
+  MAX_QUANTITY_GB,
+  toMilli,
+} from './usage-units.js';
 
 type Event = z.infer<typeof UsageEvent>;
 
 interface Issue {
   field: string;
   message: string;
+  eventId?: string;
+  rule?: string;
 }
 
 /**
@@ -21,7 +30,8 @@ interface Issue {
  * The price per unit comes from the catalog (the cluster's region) and is frozen on the event. An event
  * belongs to the bill of the month its period starts in (billing time zone), unless that bill is already
  * issued (or the month precedes the org): then it lands in the current, open month. The batch is all or
- * nothing: an event naming an unknown cluster fails it.
+ * nothing: an event naming an unknown cluster, or outside the bounds of usage-units.ts (span, quantity, how far
+ * in the future or the past), fails it with VALIDATION_FAILED naming the event and the rule, and nothing is stored.
  */
 export async function ingestUsage(
   tx: Tx,
@@ -36,12 +46,27 @@ export async function ingestUsage(
   const issues: Issue[] = [];
   const open = currentMonth(now, ctx.billingTimeZone);
   events.forEach((e, i) => {
-    if (e.end.getTime() <= e.start.getTime())
-      issues.push({ field: `events.${i}.end`, message: 'must be after start' });
-    if (toMilli(e.quantity) === undefined)
-      issues.push({ field: `events.${i}.quantity`, message: 'at most 3 decimals (GB)' });
+    // The bounds of SPEC §11: a sum of bounded events cannot overflow, and one absurd event cannot poison a bill.
+    const refuse = (field: string, rule: string, message: string) =>
+      issues.push({
+        field: `events.${i}.${field}`,
+        message: `event ${e.id}: ${message}`,
+        eventId: e.id,
+        rule,
+      });
+    const span = e.end.getTime() - e.start.getTime();
+    if (span <= 0) refuse('end', 'end_after_start', 'end must be after start');
+    else if (span > MAX_EVENT_SPAN_MS) refuse('end', 'max_span', 'an event spans at most 31 days');
+    if (e.end.getTime() > now.getTime() + MAX_FUTURE_END_MS)
+      refuse('end', 'max_future_end', 'end may be at most 1 hour after now');
+    if (e.start.getTime() < now.getTime() - MAX_PAST_START_MS)
+      refuse('start', 'max_past_start', 'start may be at most 366 days before now');
+    if (e.quantity > MAX_QUANTITY_GB)
+      refuse('quantity', 'max_quantity', `quantity is at most ${MAX_QUANTITY_GB} GB`);
+    else if (toMilli(e.quantity) === undefined)
+      refuse('quantity', 'quantity_decimals', 'quantity has at most 3 decimals (GB)');
     if (monthOf(e.start, ctx.billingTimeZone) > open)
-      issues.push({ field: `events.${i}.start`, message: 'is in a month that has not begun' });
+      refuse('start', 'month_not_begun', 'start is in a month that has not begun');
   });
   const keys = [...new Set(events.map((e) => `${e.orgId}\u0000${e.clusterId}`))].map((k) =>
     k.split('\u0000'),
