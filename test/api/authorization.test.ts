@@ -9,6 +9,7 @@ import {
   type Member,
   type OrgFixture,
   runningCluster,
+  topUp,
 } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 
@@ -64,7 +65,24 @@ beforeAll(async () => {
   // The foreign org has its own data, which must never show up in org's answers and vice versa.
   const f = await buyCluster(t, other);
   Object.assign(ids, { foreignOrder: f.order.id, foreignCluster: f.cluster.id });
+  // One unpaid order per role and project to pay, and the money for all of them: an allowed payment
+  // succeeds, so a wrongly allowed one would succeed too and show as 200 (not as a 402 that hides it).
+  let due = 0;
+  for (const [project, orders] of [
+    [p1!, payable.p1],
+    [p2!, payable.p2],
+  ] as const) {
+    for (const role of ROLES) {
+      const { order } = await buyCluster(t, org, org.admin, { projectId: project.id });
+      orders[role] = order.id;
+      due += order.amount;
+    }
+  }
+  await topUp(t, org, due);
 });
+
+/** The unpaid orders each role tries to pay, by project. */
+const payable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
 
 type Expect = Record<Role, number>;
 const all = (n: number): Expect => Object.fromEntries(ROLES.map((r) => [r, n])) as Expect;
@@ -89,14 +107,15 @@ const row = (
 interface Case {
   name: string;
   method: 'GET' | 'POST';
-  url: () => string;
+  url: (role?: Role) => string;
   body?: () => unknown;
   expect: Expect;
 }
 
 const O = () => `/v1/orgs/${ids.org}`;
 // Allowed callers of a state-changing endpoint get a business refusal (so the table can be replayed
-// against the same data): paying with no money, cancelling a cancelled order, a no-op upgrade.
+// against the same data): cancelling a cancelled order, a no-op upgrade. Payments are real: each role pays
+// its own order of a funded org, so that a wrongly allowed payment succeeds and fails its row.
 const CASES: Case[] = [
   { name: 'GET /me', method: 'GET', url: () => '/v1/me', expect: all(200) },
   { name: 'GET /catalog', method: 'GET', url: () => '/v1/catalog', expect: all(200) },
@@ -221,16 +240,16 @@ const CASES: Case[] = [
     expect: row(404, 404, 404, 404, 404, 404),
   },
   {
-    name: 'POST pay (p1, no money)',
+    name: 'POST pay (p1)',
     method: 'POST',
-    url: () => `${O()}/orders/${ids.o1}/pay`,
-    expect: row(402, 403, 404, 402, 403, 403),
+    url: (role = 'orgAdmin') => `${O()}/orders/${payable.p1[role]}/pay`,
+    expect: row(200, 403, 404, 200, 403, 403),
   },
   {
-    name: 'POST pay (p2, no money)',
+    name: 'POST pay (p2)',
     method: 'POST',
-    url: () => `${O()}/orders/${ids.o2}/pay`,
-    expect: row(402, 403, 404, 404, 404, 404),
+    url: (role = 'orgAdmin') => `${O()}/orders/${payable.p2[role]}/pay`,
+    expect: row(200, 403, 404, 404, 404, 404),
   },
   {
     name: 'POST pay with a coupon',
@@ -349,14 +368,26 @@ const CASES: Case[] = [
   },
 ];
 
+const cash = async (): Promise<number> =>
+  (await api(t, 'GET', `${O()}/balance`, { auth: org.admin.auth })).json.cash;
+
 describe('authorization: endpoint × role', () => {
   describe.each(CASES)('$name', (c) => {
     it.each(ROLES)('as %s', async (role) => {
-      const r = await api(t, c.method, c.url(), {
+      const paying = c.url(role).endsWith('/pay');
+      const balanceBefore = paying ? await cash() : 0;
+      const r = await api(t, c.method, c.url(role), {
         auth: who[role].auth,
         ...(c.body ? { body: c.body() } : {}),
       });
       expect(r.status, r.body).toBe(c.expect[role]);
+      if (paying && r.status >= 400) {
+        // A refused payment moved no money and left the order unpaid.
+        expect(await cash()).toBe(balanceBefore);
+        const orderUrl = c.url(role).replace(/\/pay$/, '');
+        const order = await api(t, 'GET', orderUrl, { auth: org.admin.auth });
+        expect(order.json.status).toBe('unpaid');
+      }
       if (r.status >= 400) expect(r.json.error.code).toMatch(/^[A-Z_]+$/);
       // Nothing of another org in any answer.
       const foreignIds =
