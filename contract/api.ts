@@ -90,6 +90,8 @@ export const LoginBody = z.strictObject({
   email: z.string().trim().max(254),
   password: z.string().min(1).max(200),
 });
+export const CreateApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(64) });
+export const AcceptInvitationBody = z.strictObject({ password: z.string().min(8).max(200) });
 
 // Internal API
 export const CreateOrgBody = z.strictObject({

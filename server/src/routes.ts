@@ -1,4 +1,6 @@
 import { accessRoutes } from './access/access.routes.js';
+import { apiKeyRoutes } from './access/api-keys.routes.js';
+import { invitationRoutes } from './access/invitations.routes.js';
 import { billRoutes } from './billing/bills.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
 import { documentRoutes } from './documents/documents.routes.js';
@@ -12,6 +14,8 @@ import { usageRoutes } from './usage/usage.routes.js';
 /** Every route of the API, in one list: the server registers them and the OpenAPI document lists them. */
 export const routes: RouteSpec[] = [
   ...accessRoutes,
+  ...apiKeyRoutes,
+  ...invitationRoutes,
   ...pricingRoutes,
   ...clusterRoutes,
   ...documentRoutes,

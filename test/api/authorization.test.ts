@@ -346,6 +346,27 @@ const CASES: Case[] = [
     expect: all(403),
   },
   {
+    name: 'GET api-keys (own)',
+    method: 'GET',
+    url: () => `${O()}/api-keys`,
+    expect: row(200, 200, 200, 200, 200, 200),
+  },
+  {
+    name: 'POST api-keys',
+    method: 'POST',
+    url: () => `${O()}/api-keys`,
+    body: () => ({ name: 'authorization table' }),
+    expect: row(201, 201, 201, 201, 201, 201),
+  },
+  {
+    // Only one's own keys can be revoked: an id that is not the caller's is not found.
+    name: 'POST api-keys/{id}/revoke (not the caller’s)',
+    method: 'POST',
+    url: () => `${O()}/api-keys/key_0000000000NOTAKEY00000000/revoke`,
+    body: () => ({}),
+    expect: all(404),
+  },
+  {
     name: 'POST internal members',
     method: 'POST',
     url: () => `/v1/internal/orgs/${ids.org}/members`,
@@ -410,7 +431,7 @@ describe('authorization: endpoint × role', () => {
     const covered = new Set(
       CASES.map((c) =>
         `${c.method} ${c.url().replace(/\?.*$/, '')}`.replace(
-          /(org|proj|cls|ord)_[0-9A-Z]+|\d{4}-\d{2}/g,
+          /(org|proj|cls|ord|key)_[0-9A-Z]+|\d{4}-\d{2}/g,
           ':id',
         ),
       ),

@@ -34,34 +34,71 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
 }
 
 /**
- * The caller behind an API key, with every org and project role, in one round trip (the hot path of every
- * request). Undefined when no key has this hash.
+ * The caller behind an API key, with their role in the key's one org and their project roles there, in one
+ * round trip (the hot path of every request). Undefined when no key has this hash.
  */
 export async function findPrincipalByApiKeyHash(
   db: Queryable,
   keyHash: string,
-): Promise<{ id: string; email: string; orgs: Map<string, OrgAccess> } | undefined> {
+): Promise<
+  | {
+      id: string;
+      email: string;
+      key: { id: string; orgId: string; lastUsedAt: Date | null; revokedAt: Date | null };
+      orgs: Map<string, OrgAccess>;
+    }
+  | undefined
+> {
   const rows = await db
     .selectFrom('api_keys as k')
     .innerJoin('users as u', 'u.id', 'k.user_id')
-    .leftJoin('memberships as m', 'm.user_id', 'u.id')
+    .innerJoin('memberships as m', (j) =>
+      j.onRef('m.org_id', '=', 'k.org_id').onRef('m.user_id', '=', 'k.user_id'),
+    )
     .leftJoin('project_roles as pr', (j) =>
       j.onRef('pr.org_id', '=', 'm.org_id').onRef('pr.user_id', '=', 'm.user_id'),
     )
-    .select(['u.id', 'u.email', 'm.org_id', 'm.org_role', 'pr.project_id', 'pr.role'])
+    .select([
+      'u.id',
+      'u.email',
+      'k.id as key_id',
+      'k.last_used_at',
+      'k.revoked_at',
+      'm.org_id',
+      'm.org_role',
+      'pr.project_id',
+      'pr.role',
+    ])
     .where('k.key_hash', '=', keyHash)
     .execute();
   const first = rows[0];
   if (!first) return undefined;
-  const orgs = new Map<string, OrgAccess>();
-  for (const r of rows) {
-    if (!r.org_id || !r.org_role) continue;
-    let access = orgs.get(r.org_id);
-    if (!access) {
-      access = { orgRole: r.org_role as OrgRole, projects: new Map() };
-      orgs.set(r.org_id, access);
-    }
-    if (r.project_id && r.role) access.projects.set(r.project_id, r.role as ProjectRole);
-  }
-  return { id: first.id, email: first.email, orgs };
+  const access: OrgAccess = { orgRole: first.org_role as OrgRole, projects: new Map() };
+  for (const r of rows) if (r.project_id && r.role) access.projects.set(r.project_id, r.role as ProjectRole);
+  return {
+    id: first.id,
+    email: first.email,
+    key: {
+      id: first.key_id,
+      orgId: first.org_id,
+      lastUsedAt: first.last_used_at,
+      revokedAt: first.revoked_at,
+    },
+    orgs: new Map([[first.org_id, access]]),
+  };
+}
+
+/**
+ * Records that a key was used, at most once per `intervalMs`: a conditional UPDATE that changes nothing when
+ * another request (or instance) already recorded a recent use.
+ */
+export async function touchApiKey(db: Queryable, keyHash: string, now: Date, intervalMs: number) {
+  await db
+    .updateTable('api_keys')
+    .set({ last_used_at: now })
+    .where('key_hash', '=', keyHash)
+    .where((eb) =>
+      eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', new Date(now.getTime() - intervalMs))]),
+    )
+    .execute();
 }

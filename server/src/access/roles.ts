@@ -15,6 +15,8 @@ export type Principal =
       id: string;
       email: string;
       via: 'api_key' | 'session';
+      /** A key acts in one org: `orgs` then holds that org alone. */
+      apiKeyId?: string;
       orgs: Map<string, OrgAccess>;
       csrfToken?: string;
     };

@@ -73,8 +73,9 @@ export async function seed(ctx: CliContext, o: SeedOptions, progress: Progress):
         insert into memberships (org_id, user_id, org_role, created_at)
         select org_id, user_id, 'org_admin', ${ws}::timestamptz from seed_orgs`.execute(tx);
       await sql`
-        insert into api_keys (key_hash, user_id, prefix, created_at)
-        select encode(sha256(convert_to(api_key, 'UTF8')), 'hex'), user_id, left(api_key, 8), ${ws}::timestamptz
+        insert into api_keys (key_hash, id, org_id, user_id, name, prefix, created_at)
+        select encode(sha256(convert_to(api_key, 'UTF8')), 'hex'), 'key_S' || ${run} || 'x' || i, org_id, user_id,
+          'seed', left(api_key, 8), ${ws}::timestamptz
         from seed_orgs`.execute(tx);
       // The orders, computed once: status, size and times follow from (org, order) indexes.
       await sql`

@@ -20,9 +20,22 @@ export interface UsersTable {
 }
 export interface ApiKeysTable {
   key_hash: string;
+  id: string;
+  org_id: string;
   user_id: string;
+  name: string;
   prefix: string;
   created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+export interface InvitationsTable {
+  token_hash: string;
+  org_id: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
 }
 export interface SessionsTable {
   token_hash: string;
@@ -247,6 +260,7 @@ export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
+  invitations: InvitationsTable;
   sessions: SessionsTable;
   memberships: MembershipsTable;
   projects: ProjectsTable;

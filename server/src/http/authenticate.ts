@@ -1,5 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { findPrincipalByApiKeyHash, findSession, loadOrgAccess } from '../access/access.repository.js';
+import {
+  findPrincipalByApiKeyHash,
+  findSession,
+  loadOrgAccess,
+  touchApiKey,
+} from '../access/access.repository.js';
 import type { Principal } from '../access/roles.js';
 import { hashToken, safeEqual } from '../access/secrets.js';
 import type { Deps } from '../deps.js';
@@ -7,6 +12,8 @@ import { AppError } from '../platform/errors.js';
 import type { AuthMode } from './route.js';
 
 export const SESSION_COOKIE = 'tally_session';
+/** `last_used_at` is exact to a minute: a key used continuously costs one UPDATE a minute, not one a request. */
+export const KEY_USE_RECORD_INTERVAL_MS = 60_000;
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -21,13 +28,20 @@ function cookie(req: FastifyRequest, name: string): string | undefined {
   if (!raw || raw.length > 8192) return undefined;
   for (const part of raw.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        // Not valid percent-encoding: no token this server issued, so the caller is not signed in.
+        throw new AppError('UNAUTHENTICATED', 'malformed session cookie: sign in again');
+      }
+    }
   }
   return undefined;
 }
 
 /**
- * API keys (Bearer) for the public API, the operator token for the internal API, and the console's session
+ * API keys (Bearer) for the public API, each acting in its one org, the operator token for the internal API, and the console's session
  * cookie. A cookie-authenticated change must carry the session's CSRF token in X-CSRF-Token.
  */
 export async function authenticate(
@@ -43,14 +57,23 @@ export async function authenticate(
     throw new AppError('FORBIDDEN', 'the operator token is for the internal API only');
   }
   if (token !== undefined) {
-    const user = await findPrincipalByApiKeyHash(deps.db, hashToken(token));
+    const keyHash = hashToken(token);
+    const user = await findPrincipalByApiKeyHash(deps.db, keyHash);
     if (!user) throw new AppError('UNAUTHENTICATED', 'unknown API key');
+    if (user.key.revokedAt) throw new AppError('UNAUTHENTICATED', 'this API key was revoked');
     if (mode === 'operator') throw new AppError('FORBIDDEN', 'the internal API needs the operator token');
+    // Authentication runs before a POST's transaction opens, on deps.db: the rare write (once a minute per
+    // key) never waits for, or holds, the handler's connection (PGlite has one).
+    const last = user.key.lastUsedAt;
+    if (!last || now.getTime() - last.getTime() >= KEY_USE_RECORD_INTERVAL_MS) {
+      await touchApiKey(deps.db, keyHash, now, KEY_USE_RECORD_INTERVAL_MS);
+    }
     return {
       kind: 'user',
       id: user.id,
       email: user.email,
       via: 'api_key',
+      apiKeyId: user.key.id,
       orgs: user.orgs,
     };
   }

@@ -82,20 +82,6 @@ export async function insertUser(
     .execute();
 }
 
-export async function setPassword(tx: Tx, userId: string, passwordHash: string) {
-  await tx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
-}
-
-export async function insertApiKey(
-  tx: Tx,
-  k: { keyHash: string; userId: string; prefix: string; now: Date },
-) {
-  await tx
-    .insertInto('api_keys')
-    .values({ key_hash: k.keyHash, user_id: k.userId, prefix: k.prefix, created_at: k.now })
-    .execute();
-}
-
 export async function insertMembershipIfAbsent(
   tx: Tx,
   m: { orgId: string; userId: string; orgRole: string; now: Date },

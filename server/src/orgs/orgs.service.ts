@@ -1,5 +1,7 @@
+import { issueApiKey } from '../access/api-keys.service.js';
+import { createInvitation } from '../access/invitations.service.js';
 import type { ProjectRole, UserPrincipal } from '../access/roles.js';
-import { hashPassword, hashToken, newApiKey } from '../access/secrets.js';
+import { hashPassword } from '../access/secrets.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { createBalance } from '../ledger/ledger.repository.js';
 import { AppError } from '../platform/errors.js';
@@ -56,8 +58,10 @@ export async function createProject(tx: Tx, orgId: string, name: string, now: Da
 }
 
 /**
- * Adds a member to an org (creating the user on first sight of the email) and issues them an API key,
- * shown this once; only its hash is stored.
+ * Adds a member to an org, creating the user on first sight of the email, and issues them an API key for
+ * this org only (shown this once; only its hash is stored). A password given for a new user is theirs; an
+ * existing user's password is never set or changed here, since whoever adds them to one org must gain
+ * nothing in their others (SPEC §11). A user who has no password gets a one-time invitation link to set one.
  */
 export async function addMember(
   tx: Tx,
@@ -85,17 +89,15 @@ export async function addMember(
     }
   }
   let user = await repo.findUserByEmail(tx, email);
+  const created = !user;
   if (!user) {
-    const id = newId('usr', now);
     await repo.insertUser(tx, {
-      id,
+      id: newId('usr', now),
       email,
       passwordHash: input.password ? await hashPassword(input.password) : null,
       now,
     });
     user = (await repo.findUserByEmail(tx, email))!;
-  } else if (input.password && !user.password_hash) {
-    await repo.setPassword(tx, user.id, await hashPassword(input.password));
   }
   if (!(await repo.insertMembershipIfAbsent(tx, { orgId, userId: user.id, orgRole: input.orgRole, now }))) {
     throw new AppError('ALREADY_MEMBER', `${email} is already a member of this organization`);
@@ -103,13 +105,9 @@ export async function addMember(
   for (const pr of input.projectRoles ?? []) {
     await repo.insertProjectRole(tx, { orgId, projectId: pr.projectId, userId: user.id, role: pr.role });
   }
-  const apiKey = newApiKey();
-  await repo.insertApiKey(tx, {
-    keyHash: hashToken(apiKey),
-    userId: user.id,
-    prefix: apiKey.slice(0, 8),
-    now,
-  });
+  const { secret } = await issueApiKey(tx, { orgId, userId: user.id, name: 'default' }, now);
+  const hasPassword = user.password_hash !== null;
+  const invitation = hasPassword ? undefined : await createInvitation(tx, { orgId, userId: user.id }, now);
   return {
     user: {
       id: user.id,
@@ -117,18 +115,21 @@ export async function addMember(
       orgId,
       orgRole: input.orgRole,
       projectRoles: input.projectRoles ?? [],
-      hasPassword: Boolean(user.password_hash || input.password),
+      created,
+      hasPassword,
     },
-    apiKey,
+    apiKey: secret,
+    ...(invitation ? { invitation } : {}),
   };
 }
 
-/** GET /v1/me: the caller with every org and project role. */
+/** GET /v1/me: the caller with their org and project roles (an API key's: its one org). */
 export async function describeMe(db: Queryable, p: UserPrincipal) {
-  const [orgs, projects] = await Promise.all([
+  const [allOrgs, projects] = await Promise.all([
     repo.listOrgsOfUser(db, p.id),
     repo.listProjectsOfUser(db, p.id),
   ]);
+  const orgs = allOrgs.filter((o) => p.orgs.has(o.id));
   return {
     user: { id: p.id, email: p.email },
     authenticatedBy: p.via,
