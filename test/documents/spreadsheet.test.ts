@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, csvStream, xlsxStream } from '../../server/src/documents/spreadsheet.js';
+import { type Cell, csvStream, xlsxStream, yuanCell } from '../../server/src/documents/spreadsheet.js';
 
 /** An endless row source that records how far it was read and whether it was closed. */
 function endless() {
@@ -38,12 +38,12 @@ describe('streamed spreadsheets stop reading when the client goes away', () => {
     });
   }
 
-  it('quotes CSV cells and neutralizes formulas', async () => {
+  it('quotes CSV cells and neutralizes formulas; numbers are numbers by type, never by their text', async () => {
     async function* rows(): AsyncIterable<Cell[]> {
-      yield ['a,b', 'say "hi"', '=SUM(A1)', -12, null, '-1.50'];
+      yield ['a,b', 'say "hi"', '=SUM(A1)', -12, null, yuanCell(-150), '-1.50', '-2+3', 12n];
     }
     const chunks: string[] = [];
     for await (const c of csvStream(['x'], rows())) chunks.push(String(c));
-    expect(chunks.join('')).toBe('\uFEFFx\r\n"a,b","say ""hi""",\'=SUM(A1),-12,,-1.50\r\n');
+    expect(chunks.join('')).toBe('\uFEFFx\r\n"a,b","say ""hi""",\'=SUM(A1),-12,,-1.50,\'-1.50,\'-2+3,12\r\n');
   });
 });

@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
-import { milliToString } from '../billing/bills.presenter.js';
 import type { BillView } from '../billing/bills.service.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { lineItem, lineUnitPrice } from './bill-rows.js';
-import { type Lang, labels, yuanPlain } from './labels.js';
-import { type Cell, csvStream, fromArray, xlsxStream } from './spreadsheet.js';
+import { type Lang, labels } from './labels.js';
+import { type Cell, csvStream, Decimal, fromArray, xlsxStream, yuanCell } from './spreadsheet.js';
 
 /** A bill's lines as CSV or XLSX: one row per line, amounts in yuan (exact, from fen), then the totals. */
 export async function billSpreadsheet(
@@ -33,12 +32,12 @@ export async function billSpreadsheet(
     lineItem(x, lang, catalog),
     x.orderId,
     x.clusterId,
-    x.quantityMilli === null ? null : milliToString(x.quantityMilli),
+    x.quantityMilli === null ? null : new Decimal(x.quantityMilli, 3),
     x.unit,
     lineUnitPrice(x),
-    yuanPlain(x.amount),
-    yuanPlain(x.couponAmount),
-    yuanPlain(x.dueAmount),
+    yuanCell(x.amount),
+    yuanCell(x.couponAmount),
+    yuanCell(x.dueAmount),
   ]);
   rows.push([
     b.month,
@@ -49,9 +48,9 @@ export async function billSpreadsheet(
     null,
     null,
     null,
-    yuanPlain(b.totalAmount),
-    yuanPlain(b.couponAmount),
-    yuanPlain(b.amountDue),
+    yuanCell(b.totalAmount),
+    yuanCell(b.couponAmount),
+    yuanCell(b.amountDue),
   ]);
   if (format === 'csv')
     return { body: csvStream(header, fromArray(rows)), contentType: 'text/csv; charset=utf-8' };

@@ -12,10 +12,9 @@ import {
   orderStatusLabel,
   orderTypeLabel,
   termLabel,
-  yuanPlain,
 } from './labels.js';
 import { localTimeFormatter } from './local-time.js';
-import { type Cell, csvStream, xlsxStream } from './spreadsheet.js';
+import { type Cell, csvStream, xlsxStream, yuanCell } from './spreadsheet.js';
 
 export const EXPORT_BATCH = 2_000;
 
@@ -107,9 +106,9 @@ export function ordersExport(
         configLabel(ctx.catalog, ctx.lang, config),
         o.config_before ? configLabel(ctx.catalog, ctx.lang, o.config_before as ClusterConfig) : null,
         termLabel(ctx.lang, config.term),
-        yuanPlain(o.list_amount),
-        yuanPlain(o.discount_amount),
-        yuanPlain(o.amount),
+        yuanCell(o.list_amount),
+        yuanCell(o.discount_amount),
+        yuanCell(o.amount),
         at(o.created_at),
         at(o.expires_at),
         at(o.paid_at),
