@@ -12,13 +12,16 @@ import type { Progress } from './progress.js';
  * ignored): bank_reference, remittance_code (the org's 9-digit code, or the full remittance account number
  * ending in it), amount (yuan, e.g. 1234.56) or amount_fen, currency (optional, default CNY). Each row goes
  * through the same use case as POST /v1/internal/bank-transfers, in its own transaction: credited once per
- * bank reference however often imported; an unknown code is kept as unmatched for an operator.
+ * bank reference (trimmed, any case) however often imported; an unknown code is kept as unmatched for an
+ * operator, and a transfer that would take a balance past its limit is held for one (counted as `held`).
  */
 export interface ImportSummary {
   rows: number;
   credited: number;
   duplicate: number;
   unmatched: number;
+  /** transfers that would take a balance past the limit: held for an operator (reported as unmatched) */
+  held: number;
   conflict: number;
   invalid: number;
   creditedAmount: number;
@@ -44,6 +47,7 @@ export async function bankImport(ctx: CliContext, file: string, progress: Progre
     credited: 0,
     duplicate: 0,
     unmatched: 0,
+    held: 0,
     conflict: 0,
     invalid: 0,
     creditedAmount: 0,
@@ -82,7 +86,10 @@ export async function bankImport(ctx: CliContext, file: string, progress: Progre
         s.credited++;
         s.creditedAmount += parsed.data.amount;
       } else if (!out.first) s.duplicate++;
-      else {
+      else if (out.kind === 'unmatched' && out.reason === 'balance_limit_exceeded') {
+        s.held++;
+        s.problems.push({ line, reason: 'held: the balance would pass its limit; kept for an operator' });
+      } else {
         s.unmatched++;
         s.problems.push({
           line,

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       if (s.problems.length > 50) console.log(`  … and ${s.problems.length - 50} more`);
       console.log(
         `bank-import ${file}: ${s.rows} rows — credited ${s.credited} (${formatMinor(s.creditedAmount, 'CNY')}), ` +
-          `duplicate ${s.duplicate}, unmatched ${s.unmatched}, conflict ${s.conflict}, invalid ${s.invalid}`,
+          `duplicate ${s.duplicate}, unmatched ${s.unmatched}, held ${s.held}, conflict ${s.conflict}, invalid ${s.invalid}`,
       );
       return s.invalid + s.conflict > 0 ? 2 : 0;
     } finally {

@@ -144,6 +144,8 @@ export interface LedgerEntriesTable {
 }
 export interface BankTransfersTable {
   bank_reference: string;
+  /** the reference trimmed and lower-cased: unique (migration 0003) */
+  reference_key: string;
   remittance_code: string;
   amount: number;
   currency: string;
@@ -154,6 +156,17 @@ export interface BankTransfersTable {
   report_count: Generated<number>;
   first_reported_at: Date;
   last_reported_at: Date;
+}
+/** An org whose work failed in a background job, retried with backoff (migration 0003). */
+export interface JobFailuresTable {
+  job: string;
+  org_id: string;
+  key: Generated<string>;
+  attempts: number;
+  first_failed_at: Date;
+  last_failed_at: Date;
+  last_error: string;
+  next_attempt_at: Date;
 }
 export interface TopupsTable {
   org_id: string;
@@ -281,6 +294,7 @@ export interface Database {
   bills: BillsTable;
   bill_lines: BillLinesTable;
   bill_coupon_applications: BillCouponApplicationsTable;
+  job_failures: JobFailuresTable;
 }
 
 export type Db = Kysely<Database>;

@@ -95,10 +95,9 @@ export const internalRoutes = [
       const r = await reportBankTransfer(tx, body, now);
       if (r.kind === 'credited') return { status: r.first ? 201 : 200, body: r.topup };
       // Committed as unmatched (kept for an operator), and answered as an error.
-      const code = r.reason === 'currency_mismatch' ? 'CURRENCY_MISMATCH' : 'REMITTANCE_CODE_UNKNOWN';
       return {
         status: 422,
-        body: errorBody(code, `the transfer was kept as unmatched: ${r.reason.replaceAll('_', ' ')}`, {
+        body: errorBody(r.code, `the transfer was kept as unmatched: ${r.reason.replaceAll('_', ' ')}`, {
           bankReference: r.bankReference,
           status: 'unmatched',
           reason: r.reason,

@@ -35,22 +35,70 @@ export function presentTopup(t: {
 
 export type ReportOutcome =
   | { kind: 'credited'; first: boolean; topup: ReturnType<typeof presentTopup> }
-  | { kind: 'unmatched'; first: boolean; reason: string; bankReference: string };
+  | { kind: 'unmatched'; first: boolean; reason: string; code: UnmatchedCode; bankReference: string };
+
+/**
+ * The highest cash balance an org may hold, in fen: what a JS number (and every reader of the balance) holds
+ * exactly. A credit that would pass it is held for an operator (SPEC §11), never lost.
+ */
+export const MAX_BALANCE_FEN = Number.MAX_SAFE_INTEGER;
+
+/** Why a transfer was kept for an operator instead of credited (the `reason` stored on it). */
+export type UnmatchedReason = 'unknown_remittance_code' | 'currency_mismatch' | 'balance_limit_exceeded';
+type UnmatchedCode = 'REMITTANCE_CODE_UNKNOWN' | 'CURRENCY_MISMATCH' | 'BALANCE_LIMIT_EXCEEDED';
+
+/** The error code a report of a transfer kept for an operator is answered with. */
+export function unmatchedCode(reason: string): UnmatchedCode {
+  if (reason === 'currency_mismatch') return 'CURRENCY_MISMATCH';
+  if (reason === 'balance_limit_exceeded') return 'BALANCE_LIMIT_EXCEEDED';
+  return 'REMITTANCE_CODE_UNKNOWN';
+}
+
+/**
+ * Bank references are compared as the bank means them: trimmed, case-insensitive (`REF-X` and ` ref-x ` are one
+ * transfer). The database holds this key unique (bank_transfers.reference_key); the reference as first sent is
+ * kept for display.
+ */
+export function bankReferenceKey(reference: string): string {
+  return reference.trim().toLowerCase();
+}
+
+/**
+ * Whether crediting `amount` would take the org's cash past MAX_BALANCE_FEN (exact: no sum is formed). The
+ * balance row is locked, as the credit that follows would lock it, so two credits cannot both pass the check.
+ */
+async function wouldExceedBalanceLimit(tx: Tx, orgId: string, amount: number): Promise<boolean> {
+  const row = await tx
+    .selectFrom('balances')
+    .select('cash')
+    .where('org_id', '=', orgId)
+    .forUpdate()
+    .executeTakeFirst();
+  return amount > MAX_BALANCE_FEN - (row?.cash ?? 0);
+}
 
 /**
  * A bank reports an incoming transfer (现金充值（对公转账）). It is credited to the org whose remittance code
  * it carries, once per bank reference however often it is reported; a transfer that matches no org (or
- * comes in another currency) is kept as unmatched for an operator, never dropped. A top-up never pays an
- * order: the user pays after topping up.
+ * comes in another currency) is kept as unmatched for an operator, never dropped. So is a transfer that would
+ * take the org's balance past MAX_BALANCE_FEN: it is held (status `unmatched`, reason `balance_limit_exceeded`,
+ * the org recorded) until an operator assigns it once the balance can take it. A top-up never pays an order:
+ * the user pays after topping up. References are matched by bankReferenceKey.
  */
 export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Date): Promise<ReportOutcome> {
   const org = await findOrgByRemittanceCode(tx, r.remittanceCode);
-  const reason = !org ? 'unknown_remittance_code' : org.currency !== r.currency ? 'currency_mismatch' : null;
+  const reason: UnmatchedReason | null = !org
+    ? 'unknown_remittance_code'
+    : org.currency !== r.currency
+      ? 'currency_mismatch'
+      : null;
+  const key = bankReferenceKey(r.bankReference);
   // Claims the bank reference; a concurrent report of the same reference waits here for the first to commit.
   const claimed = await tx
     .insertInto('bank_transfers')
     .values({
-      bank_reference: r.bankReference,
+      bank_reference: r.bankReference.trim(),
+      reference_key: key,
       remittance_code: r.remittanceCode,
       amount: r.amount,
       currency: r.currency,
@@ -61,7 +109,7 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
       first_reported_at: now,
       last_reported_at: now,
     })
-    .onConflict((oc) => oc.column('bank_reference').doNothing())
+    .onConflict((oc) => oc.column('reference_key').doNothing())
     .returning('bank_reference')
     .executeTakeFirst();
 
@@ -69,7 +117,7 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
     const existing = await tx
       .selectFrom('bank_transfers')
       .selectAll()
-      .where('bank_reference', '=', r.bankReference)
+      .where('reference_key', '=', key)
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (
@@ -81,7 +129,7 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
         'BANK_REFERENCE_CONFLICT',
         'this bank reference was reported before with other details',
         {
-          bankReference: r.bankReference,
+          bankReference: existing.bank_reference,
           reported: {
             remittanceCode: existing.remittance_code,
             amount: existing.amount,
@@ -93,14 +141,16 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
     await tx
       .updateTable('bank_transfers')
       .set((eb) => ({ report_count: eb('report_count', '+', 1), last_reported_at: now }))
-      .where('bank_reference', '=', r.bankReference)
+      .where('bank_reference', '=', existing.bank_reference)
       .execute();
     if (existing.status === 'unmatched' || !existing.org_id || !existing.topup_id) {
+      const stored = existing.reason ?? 'unknown_remittance_code';
       return {
         kind: 'unmatched',
         first: false,
-        reason: existing.reason ?? 'unknown_remittance_code',
-        bankReference: r.bankReference,
+        reason: stored,
+        code: unmatchedCode(stored),
+        bankReference: existing.bank_reference,
       };
     }
     const topup = await tx
@@ -112,15 +162,33 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
     return { kind: 'credited', first: false, topup: presentTopup(topup) };
   }
 
-  if (reason || !org)
+  if (reason || !org) {
+    const stored = reason ?? 'unknown_remittance_code';
     return {
       kind: 'unmatched',
       first: true,
-      reason: reason ?? 'unknown_remittance_code',
-      bankReference: r.bankReference,
+      reason: stored,
+      code: unmatchedCode(stored),
+      bankReference: r.bankReference.trim(),
     };
+  }
 
-  const topup = await creditTopup(tx, org.id, r, now);
+  if (await wouldExceedBalanceLimit(tx, org.id, r.amount)) {
+    await tx
+      .updateTable('bank_transfers')
+      .set({ status: 'unmatched', reason: 'balance_limit_exceeded', org_id: org.id })
+      .where('reference_key', '=', key)
+      .execute();
+    return {
+      kind: 'unmatched',
+      first: true,
+      reason: 'balance_limit_exceeded',
+      code: 'BALANCE_LIMIT_EXCEEDED',
+      bankReference: r.bankReference.trim(),
+    };
+  }
+
+  const topup = await creditTopup(tx, org.id, { ...r, bankReference: r.bankReference.trim() }, now);
   return { kind: 'credited', first: true, topup: presentTopup(topup) };
 }
 
@@ -166,7 +234,7 @@ async function creditTopup(
   await tx
     .updateTable('bank_transfers')
     .set({ topup_id: topupId })
-    .where('bank_reference', '=', t.bankReference)
+    .where('reference_key', '=', bankReferenceKey(t.bankReference))
     .execute();
   await emit(tx, {
     orgId: orgId,
@@ -181,17 +249,19 @@ async function creditTopup(
 }
 
 /**
- * An operator assigns an unmatched transfer (an unknown or mistyped remittance code) to the org it belongs
- * to: credited once; assigning it again to the same org answers the same top-up.
+ * An operator assigns an unmatched transfer (an unknown or mistyped remittance code, or one held at the balance
+ * limit) to the org it belongs to: credited once; assigning it again to the same org answers the same top-up.
+ * While the org's balance still cannot take it: BALANCE_LIMIT_EXCEEDED, and the transfer stays held.
  */
-export async function assignUnmatchedTransfer(tx: Tx, bankReference: string, orgId: string, now: Date) {
+export async function assignUnmatchedTransfer(tx: Tx, reference: string, orgId: string, now: Date) {
   const transfer = await tx
     .selectFrom('bank_transfers')
     .selectAll()
-    .where('bank_reference', '=', bankReference)
+    .where('reference_key', '=', bankReferenceKey(reference))
     .forUpdate()
     .executeTakeFirst();
   if (!transfer) throw new AppError('NOT_FOUND', 'bank transfer not found');
+  const bankReference = transfer.bank_reference;
   if (transfer.status === 'credited') {
     if (transfer.org_id !== orgId || !transfer.topup_id) {
       throw new AppError(
@@ -216,6 +286,13 @@ export async function assignUnmatchedTransfer(tx: Tx, bankReference: string, org
     throw new AppError(
       'CURRENCY_MISMATCH',
       `the transfer is in ${transfer.currency}, the organization bills in ${org.currency}`,
+    );
+  }
+  if (await wouldExceedBalanceLimit(tx, orgId, transfer.amount)) {
+    throw new AppError(
+      'BALANCE_LIMIT_EXCEEDED',
+      'crediting this transfer would take the balance past the highest balance an organization may hold',
+      { bankReference, amount: transfer.amount, maxBalance: MAX_BALANCE_FEN },
     );
   }
   await tx
