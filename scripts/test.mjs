@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the whole suite (vitest projects: embedded PGlite, PostgreSQL, and the browser tests when Chromium is
-// installed), then prints one plain summary line. Exit code: non-zero when any test fails.
+// Runs the whole suite (vitest projects: embedded PGlite, PostgreSQL, and the browser tests), then prints one
+// plain summary line. Exit code: non-zero when any test fails.
+// The browser tests need two Debian packages: chromium (/usr/bin/chromium) and fonts-noto-cjk (so that
+// screenshots of Chinese pages are readable). When one is missing this installs it with apt-get (as root);
+// TALLY_TEST_NO_INSTALL=1 opts out. When they cannot be had, the browser tests are skipped with the reason,
+// and with CI=true the run fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -9,6 +13,80 @@ const args = process.argv.slice(2);
 const reliability = args.includes('--reliability');
 const rest = args.filter((a) => a !== '--reliability');
 mkdirSync('test-output', { recursive: true });
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Whether the browser tests have a CJK font: Debian's fonts-noto-cjk, or any font fontconfig lists for Chinese. */
+function cjkFont() {
+  const deb = spawnSync('dpkg-query', ['-W', `-f=\${db:Status-Status}`, 'fonts-noto-cjk'], {
+    encoding: 'utf8',
+  });
+  if (deb.status === 0 && deb.stdout.trim() === 'installed') return true;
+  const fc = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+  return fc.status === 0 && fc.stdout.trim() !== '';
+}
+
+function missingBrowserPackages() {
+  return [...(existsSync(CHROMIUM) ? [] : ['chromium']), ...(cjkFont() ? [] : ['fonts-noto-cjk'])];
+}
+
+function hasCommand(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Makes sure the browser tests' Debian packages are installed, installing the missing ones with apt-get.
+ * Returns undefined when all are present, else why they are not (the browser tests are then skipped).
+ */
+function ensureBrowserPackages() {
+  const missing = missingBrowserPackages();
+  if (missing.length === 0) return undefined;
+  const what = missing.join(' ');
+  const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
+  const manual = `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends ${what}`;
+  const cannot = (why, fix = `install them with \`${manual}\``) =>
+    `the browser tests need the Debian package(s) ${what}, which are not installed, and ${why}; ` +
+    `${fix} and run the tests again`;
+  if (process.env.TALLY_TEST_NO_INSTALL === '1')
+    return cannot('TALLY_TEST_NO_INSTALL=1 says not to install them');
+  if (!hasCommand('apt-get'))
+    return cannot(
+      'this machine has no apt-get (not Debian or Ubuntu), so this script cannot install them',
+      `install Chromium as ${CHROMIUM} and a CJK font (Noto Sans CJK) with this system's package manager`,
+    );
+  if (process.getuid?.() !== 0) return cannot('installing them needs root (this runs as a normal user)');
+  console.log(
+    `[tally] installing ${missing.join(', ')} with apt-get for the browser tests (console/e2e drives ${CHROMIUM}; ` +
+      'fonts-noto-cjk makes the screenshots of Chinese pages readable). Opt out with TALLY_TEST_NO_INSTALL=1.',
+  );
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // wait for another apt/dpkg run to finish instead of failing on its lock
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
+  const update = spawnSync('apt-get', [...lock, 'update'], { stdio: 'inherit', env });
+  if (update.status !== 0)
+    return cannot(`\`apt-get update\` failed (exit ${update.status ?? update.signal}; see its output above)`);
+  const install = spawnSync('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
+  if (install.status !== 0)
+    return cannot(
+      `\`apt-get install\` failed (exit ${install.status ?? install.signal}; see its output above)`,
+    );
+  const still = missingBrowserPackages();
+  if (still.length > 0) return cannot(`${still.join(' ')} still missing after apt-get install`);
+  console.log(`[tally] installed ${what}`);
+  return undefined;
+}
+
+const browserProblem = reliability ? undefined : ensureBrowserPackages();
+if (browserProblem) {
+  if (process.env.CI === 'true') {
+    console.error(`[tally] CI=true and ${browserProblem}`);
+    process.exit(1);
+  }
+  console.warn(`[tally] SKIPPING browser tests: ${browserProblem}`);
+}
 const out = 'test-output/vitest.json';
 const cmd = [
   'vitest',
@@ -19,7 +97,10 @@ const cmd = [
   `--outputFile.json=${out}`,
   ...rest,
 ];
-const r = spawnSync('npx', cmd, { stdio: 'inherit', env: { ...process.env, TZ: 'UTC' } });
+const r = spawnSync('npx', cmd, {
+  stdio: 'inherit',
+  env: { ...process.env, TZ: 'UTC', ...(browserProblem ? { TALLY_TEST_SKIP_BROWSER: '1' } : {}) },
+});
 let summary = '';
 if (existsSync(out)) {
   try {
@@ -40,7 +121,7 @@ if (!reliability) {
   await c.end().catch(() => {});
   if (!up || process.env.TALLY_TEST_SKIP_POSTGRES === '1')
     notes.push(`PostgreSQL half SKIPPED (not reachable at ${url})`);
-  if (!existsSync('/usr/bin/chromium')) notes.push('browser tests SKIPPED (chromium not installed)');
+  if (browserProblem) notes.push(`browser tests SKIPPED: ${browserProblem}`);
 }
 for (const n of notes) console.log(`[tally] ${n}`);
 if (summary) console.log(`\n${summary}`);

@@ -14,7 +14,13 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
 export const OPERATOR_TOKEN = 'console-e2e-operator-token-0123456789';
 export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
-const PORTS = { first: 18100, last: 18199 };
+/** The servers' ports: 18100-18199, or the range TALLY_E2E_PORTS names ("first-last"). */
+const PORTS = ((range) => {
+  const m = /^(\d+)-(\d+)$/.exec(range);
+  if (!m || Number(m[1]) > Number(m[2]))
+    throw new Error(`TALLY_E2E_PORTS must be "first-last", not "${range}"`);
+  return { first: Number(m[1]), last: Number(m[2]) };
+})(process.env.TALLY_E2E_PORTS ?? '18100-18199');
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((ok) => {
@@ -25,7 +31,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function freePort(): Promise<number> {
-  const start = PORTS.first + Math.floor(Math.random() * 50);
+  const start = PORTS.first + Math.floor(Math.random() * (PORTS.last - PORTS.first + 1));
   for (let i = 0; i <= PORTS.last - PORTS.first; i++) {
     const port = PORTS.first + ((start - PORTS.first + i) % (PORTS.last - PORTS.first + 1));
     if (await portFree(port)) return port;
