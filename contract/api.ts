@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import {
+  ClusterState,
+  DocumentLang,
+  ExportFormat,
+  ORDER_STATUSES,
+  OrderType,
+  OrgRole,
+  ProjectRole,
+  TermUnit,
+  UsageMetric,
+} from './enums.js';
 
 /**
  * Request schemas of the public and internal API: they validate requests on the server, generate the
@@ -20,7 +31,7 @@ const IdRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a valid id');
 const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
 export const Term = z.strictObject({
-  unit: z.enum(['month', 'year']),
+  unit: TermUnit,
   count: z.number().int().min(1).max(36),
 });
 
@@ -57,7 +68,7 @@ export const UpgradeBody = z
 export const PayBody = z.strictObject({ couponId: z.string().max(64).optional() });
 export const EmptyBody = z.strictObject({});
 
-export const ORDER_STATUS_VALUES = ['unpaid', 'paid', 'cancelled', 'timed_out'] as const;
+export const ORDER_STATUS_VALUES = ORDER_STATUSES;
 
 export const OrderListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -68,7 +79,7 @@ export const OrderListQuery = z.strictObject({
     .transform((s) => s.split(',').filter(Boolean))
     .pipe(z.array(z.enum(ORDER_STATUS_VALUES)).max(4))
     .optional(),
-  type: z.enum(['new_purchase', 'upgrade']).optional(),
+  type: OrderType.optional(),
   projectId: IdRef.optional(),
   clusterId: IdRef.optional(),
   createdFrom: Instant.optional(),
@@ -83,7 +94,7 @@ export const ListQuery = z.strictObject({
 
 export const ClusterListQuery = ListQuery.extend({
   projectId: IdRef.optional(),
-  state: z.enum(['pending_payment', 'creating', 'running', 'upgrading', 'cancelled']).optional(),
+  state: ClusterState.optional(),
 });
 
 export const LoginBody = z.strictObject({
@@ -105,12 +116,12 @@ export const CreateProjectBody = z.strictObject({ name: Name });
 export const CreateMemberBody = z.strictObject({
   email: z.email().max(254),
   password: z.string().min(8).max(200).optional(),
-  orgRole: z.enum(['org_admin', 'org_billing_admin', 'org_member']),
+  orgRole: OrgRole,
   projectRoles: z
     .array(
       z.strictObject({
         projectId: IdRef,
-        role: z.enum(['project_admin', 'project_editor', 'project_viewer']),
+        role: ProjectRole,
       }),
     )
     .max(100)
@@ -149,7 +160,7 @@ export const UsageEvent = z.strictObject({
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
   orgId: IdRef,
   clusterId: IdRef,
-  metric: z.enum(['storage', 'backup']),
+  metric: UsageMetric,
   /** GB, at most 3 decimals */
   quantity: z.number().min(0).max(1_000_000_000),
   start: Instant,
@@ -157,12 +168,12 @@ export const UsageEvent = z.strictObject({
 });
 export const UsageBody = z.strictObject({ events: z.array(UsageEvent).min(1).max(1000) });
 export const BillMonthParam = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'not a month (YYYY-MM)');
-export const ExportQuery = z.strictObject({ format: z.enum(['csv', 'xlsx']).default('csv') });
+export const ExportQuery = z.strictObject({ format: ExportFormat.default('csv') });
 export const DocumentQuery = z.strictObject({
   format: z.literal('pdf').default('pdf'),
-  lang: z.enum(['zh-CN', 'zh', 'en', 'en-US']).default('zh-CN'),
+  lang: DocumentLang.default('zh-CN'),
 });
 export const OrderExportQuery = OrderListQuery.omit({ limit: true, cursor: true }).extend({
-  format: z.enum(['csv', 'xlsx']).default('csv'),
-  lang: z.enum(['zh-CN', 'zh', 'en', 'en-US']).default('zh-CN'),
+  format: ExportFormat.default('csv'),
+  lang: DocumentLang.default('zh-CN'),
 });
