@@ -55,9 +55,11 @@ export async function upgradeCluster(
   input: UpgradeInput,
   now: Date,
 ) {
+  // Authorize before any write or row lock (a cluster's project never changes), then lock.
+  const seen = await requireCluster(tx, orgId, clusterId);
+  const access = authorizeProject(p, orgId, seen.project_id, 'cluster.upgrade', 'cluster');
   const cluster = await lockCluster(tx, orgId, clusterId);
   if (!cluster) throw new AppError('NOT_FOUND', 'cluster not found');
-  const access = authorizeProject(p, orgId, cluster.project_id, 'cluster.upgrade', 'cluster');
   const org = await requireOrg(tx, orgId);
   if (!org.certified)
     throw new AppError('ORG_NOT_CERTIFIED', 'the organization must be certified to upgrade clusters');

@@ -7,7 +7,7 @@ import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { effectiveStatus, nextStatus } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
-import { insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
+import { getOrder, insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
 
 /**
  * 取消订单 → 确定取消: irreversible. A cancelled new purchase leaves no cluster (its record ends as
@@ -21,9 +21,12 @@ export async function cancelOrder(
   orderId: string,
   now: Date,
 ) {
+  // Authorize before any write or row lock: a refused caller must not even queue behind a payment.
+  const seen = await getOrder(tx, orgId, orderId);
+  if (!seen) throw new AppError('NOT_FOUND', 'order not found');
+  const access = authorizeProject(p, orgId, seen.project_id, 'order.cancel', 'order');
   const order = await lockOrder(tx, orgId, orderId);
   if (!order) throw new AppError('NOT_FOUND', 'order not found');
-  const access = authorizeProject(p, orgId, order.project_id, 'order.cancel', 'order');
   const status = effectiveStatus(order, now);
   const to = nextStatus(status, 'cancel');
   if (!to) {

@@ -1,4 +1,4 @@
-import { authorizeProject, projectScope } from '../access/policy.js';
+import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
 import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
@@ -11,8 +11,10 @@ import { getOrder, payInOneStatement } from './orders.repository.js';
 
 /**
  * 支付: the whole amount, in one go, from the org's cash balance, before the deadline; coupons never apply.
- * The payment itself is one statement (`payInOneStatement`): it changes everything or nothing, and the
- * reason for a refusal is read from the order as it was when locked.
+ * The caller is authorized before anything is written: an org-wide role that may pay needs nothing read
+ * (the hot path stays one statement); any other caller's permission depends on the order's project, which
+ * is read, not locked, first. The payment itself is one statement (`payInOneStatement`): it changes
+ * everything or nothing, and the reason for a refusal is read from the order as it was when locked.
  */
 export async function payOrder(
   deps: Deps,
@@ -23,10 +25,14 @@ export async function payOrder(
   input: { couponId?: string | undefined },
   now: Date,
 ) {
-  if (input.couponId !== undefined) {
+  const access = orgAccess(p, orgId);
+  const scope = payScope(p, orgId);
+  if (!scope.all || input.couponId !== undefined) {
     const order = await getOrder(tx, orgId, orderId);
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
     authorizeProject(p, orgId, order.project_id, 'order.pay', 'order');
+  }
+  if (input.couponId !== undefined) {
     throw new AppError(
       'COUPON_NOT_APPLICABLE',
       'coupons cannot pay subscription orders; pay from the cash balance',
@@ -35,7 +41,6 @@ export async function payOrder(
       },
     );
   }
-  const scope = p.orgs.has(orgId) ? safeScope(p, orgId) : { all: false as const, projectIds: [] };
   const r = await payInOneStatement(tx, {
     orgId,
     orderId,
@@ -43,12 +48,12 @@ export async function payOrder(
     payerId: p.id,
     billMonth: monthOf(now, deps.config.billingTimeZone),
     ledgerTxnId: newId('ltx', now),
+    // Already authorized above; the statement's own filter keeps it from paying any other project's order.
     projectIds: scope.all ? null : scope.projectIds,
     daysPerMonth: deps.catalog.daysPerMonth,
   });
   if (!r.before) throw new AppError('NOT_FOUND', 'order not found');
   const order = r.before;
-  const access = authorizeProject(p, orgId, order.project_id, 'order.pay', 'order');
   if (!r.paid) {
     const status = effectiveStatus(order, now);
     if (!nextStatus(status, 'pay')) {
@@ -82,8 +87,11 @@ export async function payOrder(
   };
 }
 
-/** The projects whose orders this caller may pay (an org-wide role: all of them). */
-function safeScope(p: UserPrincipal, orgId: string): { all: true } | { all: false; projectIds: string[] } {
+/**
+ * The projects whose orders this caller may pay (an org-wide role: all of them). None is not yet a refusal:
+ * whether the caller hears 404 or 403 depends on the order's project (SPEC §1), decided by authorizeProject.
+ */
+function payScope(p: UserPrincipal, orgId: string): { all: true } | { all: false; projectIds: string[] } {
   try {
     return projectScope(p, orgId, 'order.pay');
   } catch {
