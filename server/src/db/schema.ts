@@ -135,6 +135,8 @@ export interface LedgerTransactionsTable {
 export interface LedgerEntriesTable {
   org_id: string;
   id: Generated<number>;
+  /** what the API shows: random, unique per org (the identity above is a platform-wide counter) */
+  public_id: Generated<string>;
   txn_id: string;
   account: string;
   amount: number;

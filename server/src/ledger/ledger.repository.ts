@@ -136,7 +136,11 @@ export async function getCash(
     .executeTakeFirst();
 }
 
-export async function listEntries(db: Queryable, orgId: string, opts: { beforeId?: number; limit: number }) {
+/**
+ * The org's cash entries, newest first. `before` is the public id of the last entry already shown: the page
+ * continues below that entry's internal position, which the caller never sees.
+ */
+export async function listEntries(db: Queryable, orgId: string, opts: { before?: string; limit: number }) {
   let q = db
     .selectFrom('ledger_entries as e')
     .innerJoin('ledger_transactions as t', (j) =>
@@ -144,6 +148,7 @@ export async function listEntries(db: Queryable, orgId: string, opts: { beforeId
     )
     .select([
       'e.id',
+      'e.public_id',
       'e.txn_id',
       'e.account',
       'e.amount',
@@ -158,7 +163,15 @@ export async function listEntries(db: Queryable, orgId: string, opts: { beforeId
     .where('e.account', '=', 'cash')
     .orderBy('e.id', 'desc')
     .limit(opts.limit + 1);
-  if (opts.beforeId !== undefined) q = q.where('e.id', '<', opts.beforeId);
+  const before = opts.before;
+  if (before !== undefined)
+    q = q.where('e.id', '<', (eb) =>
+      eb
+        .selectFrom('ledger_entries as c')
+        .select('c.id')
+        .where('c.org_id', '=', orgId)
+        .where('c.public_id', '=', before),
+    );
   return q.execute();
 }
 

@@ -6,6 +6,7 @@ import { defineRoute, Id } from '../http/route.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { decodeCursor, decodeTimeCursor, pageOf, timeCursorOf } from '../platform/pagination.js';
 import { listTopups, presentTopup } from '../topups/topups.service.js';
+import { entryCursorOf, presentEntry } from './ledger.presenter.js';
 import { getCash, listEntries } from './ledger.repository.js';
 
 const OrgParams = z.object({ orgId: Id });
@@ -34,27 +35,9 @@ export const moneyRoutes = [
     query: ListQuery,
     handler: async ({ deps, principal, params, query }) => {
       authorizeOrg(principal, params.orgId, 'ledger.read');
-      const before = query.cursor ? decodeCursor<[number]>(query.cursor, ['number'])[0] : undefined;
-      const rows = await listEntries(deps.db, params.orgId, { beforeId: before, limit: query.limit });
-      return {
-        body: pageOf(
-          rows,
-          query.limit,
-          (e) => ({
-            id: String(e.id),
-            transactionId: e.txn_id,
-            kind: e.kind,
-            reference: e.ref_id,
-            memo: e.memo,
-            direction: e.amount > 0 ? 'credit' : 'debit',
-            amount: e.amount,
-            currency: e.currency,
-            orderId: e.order_id,
-            createdAt: e.created_at,
-          }),
-          (e) => [e.id],
-        ),
-      };
+      const before = query.cursor ? decodeCursor<[string]>(query.cursor, ['string'])[0] : undefined;
+      const rows = await listEntries(deps.db, params.orgId, { before, limit: query.limit });
+      return { body: pageOf(rows, query.limit, presentEntry, entryCursorOf) };
     },
   }),
   defineRoute({
