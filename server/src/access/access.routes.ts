@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { EmptyBody, LoginBody } from '../../../contract/api.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
-import { defineRoute, Id } from '../http/route.js';
-import { findUserByEmail, listProjects } from '../orgs/orgs.repository.js';
+import { errorBody, statusOf } from '../http/errors.js';
+import { type Answer, defineRoute, Id } from '../http/route.js';
+import { listProjects } from '../orgs/orgs.repository.js';
 import { describeMe } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
-import { randomToken } from '../platform/ids.js';
 import { canSeeProject, orgAccess } from './policy.js';
-import { hashPassword, hashToken, verifyPassword } from './secrets.js';
-
-const SESSION_HOURS = 12;
-let dummyHash: Promise<string> | undefined;
+import { hashToken } from './secrets.js';
+import { SESSION_HOURS, signIn } from './sign-in-user.js';
 
 export const accessRoutes = [
   defineRoute({
@@ -45,29 +43,34 @@ export const accessRoutes = [
     tags: ['access'],
     auth: 'none',
     body: LoginBody,
-    handler: async ({ deps, body, now }, tx) => {
-      const user = await findUserByEmail(tx, body.email.toLowerCase());
-      // Spend the same work when the user is unknown, so timing does not tell which emails exist.
-      dummyHash ??= hashPassword('not-a-password');
-      const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash));
-      if (!user?.password_hash || !ok) throw new AppError('INVALID_CREDENTIALS', 'wrong email or password');
-      const token = randomToken();
-      const csrfToken = randomToken(24);
-      await tx
-        .insertInto('sessions')
-        .values({
-          token_hash: hashToken(token),
-          user_id: user.id,
-          csrf_token: csrfToken,
-          created_at: now,
-          expires_at: new Date(now.getTime() + SESSION_HOURS * 3_600_000),
-        })
-        .execute();
+    // The sign-in manages its own short transactions (sign-in-user.ts): none may stay open while the
+    // password is hashed, and a failure must stay counted although the answer is an error. Without a
+    // principal there is no Idempotency-Key scope, so nothing is lost.
+    noTransaction: true,
+    handler: async ({ deps, body, now, req }): Promise<Answer> => {
+      const r = await signIn(deps, { email: body.email, password: body.password, address: req.ip }, now);
+      if (r.kind === 'throttled') {
+        return {
+          status: statusOf('RATE_LIMITED'),
+          body: errorBody('RATE_LIMITED', 'too many failed sign-ins; try again later', {
+            retryAfterSeconds: r.retryAfterSeconds,
+          }),
+          headers: { 'retry-after': String(r.retryAfterSeconds) },
+        };
+      }
+      if (r.kind === 'busy') {
+        return {
+          status: statusOf('UNAVAILABLE'),
+          body: errorBody('UNAVAILABLE', 'too many sign-ins in progress; retry', { retryAfterSeconds: 1 }),
+          headers: { 'retry-after': '1' },
+        };
+      }
+      if (r.kind === 'invalid') throw new AppError('INVALID_CREDENTIALS', 'wrong email or password');
       const secure = deps.config.cookieSecure ? '; Secure' : '';
       return {
-        body: { user: { id: user.id, email: user.email }, csrfToken },
+        body: { user: r.user, csrfToken: r.csrfToken },
         headers: {
-          'set-cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_HOURS * 3600}${secure}`,
+          'set-cookie': `${SESSION_COOKIE}=${r.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_HOURS * 3600}${secure}`,
         },
       };
     },

@@ -211,6 +211,17 @@ export interface TestClockTable {
   id: number;
   offset_ms: number;
 }
+/** Sign-in throttling per account and per address (migration 0005). */
+export interface SignInThrottleTable {
+  scope: 'account' | 'address';
+  subject: string;
+  /** epoch milliseconds of the failed or running attempts of the last 15 minutes */
+  failures: ColumnType<number[], string | undefined, string>;
+  locked_until: Date | null;
+  lockouts: ColumnType<number, number | undefined, number>;
+  updated_at: Date;
+  expires_at: Date;
+}
 
 export interface UsageEventsTable {
   org_id: string;
@@ -292,6 +303,7 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   test_clock: TestClockTable;
+  sign_in_throttle: SignInThrottleTable;
   usage_events: UsageEventsTable;
   bills: BillsTable;
   bill_lines: BillLinesTable;
