@@ -1,3 +1,4 @@
+import { purgeExpiredSignInState } from '../access/sign-in.repository.js';
 import { markOverdue } from '../billing/billing.repository.js';
 import { issueDueBills } from '../billing/issue-bill.js';
 import type { Deps } from '../deps.js';
@@ -35,7 +36,14 @@ export function coreJobs(deps: Deps): Job[] {
     },
     { name: 'outbox', intervalMs: 500, run: (d, now) => processOutbox(d.db, now, d.config.provisionSeconds) },
     { name: 'provisioning', intervalMs: 1_000, run: (d, now) => completeProvisioning(d.db, now) },
-    { name: 'housekeeping', intervalMs: 3_600_000, run: (d, now) => purgeExpiredKeys(d.db, now) },
+    {
+      name: 'housekeeping',
+      intervalMs: 3_600_000,
+      run: async (d, now) => ({
+        idempotencyKeys: await purgeExpiredKeys(d.db, now),
+        ...(await purgeExpiredSignInState(d.db, now)),
+      }),
+    },
     // Monthly bills: every ended month without a bill, per org, issued once (unique (org_id, month)).
     {
       name: 'bills',
