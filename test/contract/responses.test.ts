@@ -1,0 +1,481 @@
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { documentOf, type RouteKey, responseOf } from '../../contract/responses.js';
+import { routes } from '../../server/src/routes.js';
+import { api } from '../factories.js';
+import { startTestTally, type TestTally } from '../harness.js';
+
+/**
+ * Every JSON answer of every route, validated against its schema in contract/responses.ts, over one broad
+ * scenario on a real database: an org with a member of every role, clusters bought, upgraded, paid,
+ * cancelled and timed out, top-ups (matched and unmatched), a coupon, usage, an issued bill and the open
+ * month, and the internal API. The schemas are strict objects, so a presenter that adds, drops or renames a
+ * field fails here.
+ */
+
+type DocumentKey = keyof typeof documentOf;
+type Auth = { authorization: string } | { cookie: string; 'x-csrf-token'?: string };
+interface CallOpts {
+  auth?: Auth;
+  body?: unknown;
+  status?: number;
+}
+
+const routeKeys = routes.map((r) => `${r.method} ${r.url}`);
+
+/** "GET /v1/orgs/:orgId/x" → a regex of the concrete paths it serves. */
+function pathPattern(key: string): RegExp {
+  const url = key.slice(key.indexOf(' ') + 1);
+  return new RegExp(`^${url.replace(/:[A-Za-z]+/g, '[^/?]+')}(\\?.*)?$`);
+}
+
+interface Def {
+  type: string;
+  catchall?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+}
+/** zod 4 keeps a schema's definition under `_zod.def`. */
+const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** Every object in a response schema must refuse unknown keys; no record, any or unknown may hide a field. */
+function looseObjects(schema: z.ZodType, at: string, out: string[]): string[] {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'object':
+      if (!def.catchall || defOf(def.catchall).type !== 'never') out.push(at);
+      for (const [k, v] of Object.entries(def.shape ?? {})) looseObjects(v, `${at}.${k}`, out);
+      break;
+    case 'array':
+      looseObjects(def.element!, `${at}[]`, out);
+      break;
+    case 'optional':
+    case 'nullable':
+      looseObjects(def.innerType!, at, out);
+      break;
+    case 'union':
+      for (const [i, o] of (def.options ?? []).entries()) looseObjects(o, `${at}|${i}`, out);
+      break;
+    case 'record':
+    case 'any':
+    case 'unknown':
+      out.push(`${at} (${def.type})`);
+      break;
+  }
+  return out;
+}
+
+describe('the contract holds every route’s answer', () => {
+  it('every route of server/src/routes.ts has a response schema or a document media type', () => {
+    const missing = routeKeys.filter((k) => !(k in responseOf) && !(k in documentOf));
+    expect(missing, 'routes without a schema in contract/responses.ts').toEqual([]);
+    const stale = [...Object.keys(responseOf), ...Object.keys(documentOf)].filter(
+      (k) => !routeKeys.includes(k),
+    );
+    expect(stale, 'schemas for routes that no longer exist').toEqual([]);
+  });
+
+  it('every response schema is strict all the way down', () => {
+    const loose = Object.entries(responseOf).flatMap(([k, s]) => looseObjects(s, k, []));
+    expect(loose).toEqual([]);
+  });
+
+  it('every JSON answer of a broad scenario matches its schema exactly', { timeout: 120_000 }, async () => {
+    const t = await startTestTally({ config: { testClock: true } });
+    const validated = new Set<string>();
+    const s = scenario(t, validated);
+    await s.run();
+    const notExercised = routeKeys.filter((k) => !validated.has(k));
+    expect(notExercised, 'routes the scenario never called successfully').toEqual([]);
+  });
+});
+
+function scenario(t: TestTally, validated: Set<string>) {
+  async function call<K extends RouteKey>(
+    key: K,
+    path: string,
+    opts: CallOpts = {},
+  ): Promise<z.infer<(typeof responseOf)[K]>> {
+    const method = key.slice(0, key.indexOf(' ')) as 'GET' | 'POST';
+    expect(path, `the path does not belong to ${key}`).toMatch(pathPattern(key));
+    const r = await api(t, method, path, {
+      ...(opts.auth ? { headers: opts.auth as Record<string, string> } : {}),
+      ...(opts.body !== undefined ? { body: opts.body } : method === 'POST' ? { body: {} } : {}),
+    });
+    if (r.status !== (opts.status ?? 200)) {
+      throw new Error(`${method} ${path}: expected ${opts.status ?? 200}, got ${r.status} ${r.body}`);
+    }
+    const parsed = responseOf[key].safeParse(r.json);
+    if (!parsed.success) {
+      throw new Error(
+        `${method} ${path}: the answer does not match ${key} in contract/responses.ts:\n` +
+          `${JSON.stringify(parsed.error.issues, null, 1)}\n${r.body.slice(0, 2000)}`,
+      );
+    }
+    validated.add(key);
+    return parsed.data as z.infer<(typeof responseOf)[K]>;
+  }
+
+  async function document(key: DocumentKey, path: string, auth: Auth) {
+    expect(path, `the path does not belong to ${key}`).toMatch(pathPattern(key));
+    const res = await t.app.inject({ method: 'GET', url: path, headers: auth as Record<string, string> });
+    if (res.statusCode !== 200)
+      throw new Error(`GET ${path}: expected 200, got ${res.statusCode} ${res.body}`);
+    expect(documentOf[key] as readonly string[]).toContain(res.headers['content-type']);
+    expect(res.rawPayload.length).toBeGreaterThan(0);
+    validated.add(key);
+  }
+
+  const op = t.op;
+  const bearer = (m: { apiKey: string }) => ({ authorization: `Bearer ${m.apiKey}` });
+  const runJobs = () => call('POST /v1/internal/jobs/run', '/v1/internal/jobs/run', { auth: op });
+  const PURCHASE = {
+    region: 'aliyun-cn-hangzhou',
+    cuType: 'performance',
+    cuSize: 1,
+    replicas: 1,
+    term: { unit: 'month', count: 1 },
+  } as const;
+
+  async function run() {
+    // ——— The org, its projects and a member of every role ———
+    const org = await call('POST /v1/internal/orgs', '/v1/internal/orgs', {
+      auth: op,
+      body: { name: 'Contract Co', certified: false },
+      status: 201,
+    });
+    expect(org.certified).toBe(false);
+    await call('POST /v1/internal/orgs/:orgId/certification', `/v1/internal/orgs/${org.id}/certification`, {
+      auth: op,
+      body: { certified: true },
+    });
+    const o = `/v1/orgs/${org.id}`;
+    const projects = [];
+    for (const name of ['search', 'recommend']) {
+      projects.push(
+        await call('POST /v1/internal/orgs/:orgId/projects', `/v1/internal/orgs/${org.id}/projects`, {
+          auth: op,
+          body: { name },
+          status: 201,
+        }),
+      );
+    }
+    const [p1, p2] = projects as [(typeof projects)[0], (typeof projects)[0]];
+    const member = (email: string, body: Record<string, unknown>) =>
+      call('POST /v1/internal/orgs/:orgId/members', `/v1/internal/orgs/${org.id}/members`, {
+        auth: op,
+        body: { email, ...body },
+        status: 201,
+      });
+    const password = 'contract-password-1';
+    const admin = await member('admin@contract.example', { orgRole: 'org_admin', password });
+    const billing = await member('billing@contract.example', { orgRole: 'org_billing_admin' });
+    const plain = await member('member@contract.example', { orgRole: 'org_member' });
+    const padmin = await member('padmin@contract.example', {
+      orgRole: 'org_member',
+      projectRoles: [{ projectId: p1.id, role: 'project_admin' }],
+    });
+    const editor = await member('editor@contract.example', {
+      orgRole: 'org_member',
+      projectRoles: [
+        { projectId: p1.id, role: 'project_editor' },
+        { projectId: p2.id, role: 'project_viewer' },
+      ],
+    });
+    const viewer = await member('viewer@contract.example', {
+      orgRole: 'org_member',
+      projectRoles: [{ projectId: p2.id, role: 'project_viewer' }],
+    });
+    // The same person in a second org: an existing user.
+    const other = await call('POST /v1/internal/orgs', '/v1/internal/orgs', {
+      auth: op,
+      body: { name: 'Other Co', timeZone: 'Europe/Berlin' },
+      status: 201,
+    });
+    await call('POST /v1/internal/orgs/:orgId/members', `/v1/internal/orgs/${other.id}/members`, {
+      auth: op,
+      body: { email: 'admin@contract.example', orgRole: 'org_member' },
+      status: 201,
+    });
+
+    const A = bearer(admin);
+    for (const m of [admin, billing, plain, padmin, editor, viewer]) {
+      const me = await call('GET /v1/me', '/v1/me', { auth: bearer(m) });
+      expect(me.user.email).toBe(m.user.email);
+      await call('GET /v1/orgs/:orgId/projects', `${o}/projects`, { auth: bearer(m) });
+      await call('GET /v1/catalog', '/v1/catalog', { auth: bearer(m) });
+    }
+
+    // ——— A user without a password sets one through their invitation link; API keys ———
+    const token = billing.invitation?.url.split('/').pop();
+    expect(token).toBeTruthy();
+    const invitation = await call('GET /v1/invitations/:token', `/v1/invitations/${token}`);
+    expect(invitation.email).toBe(billing.user.email);
+    await call('POST /v1/invitations/:token/accept', `/v1/invitations/${token}/accept`, {
+      body: { password: 'billing-password-1' },
+    });
+    for (const m of [admin, billing, plain, padmin]) {
+      const key = await call('POST /v1/orgs/:orgId/api-keys', `${o}/api-keys`, {
+        auth: bearer(m),
+        body: { name: 'ci' },
+        status: 201,
+      });
+      await call('GET /v1/orgs/:orgId/api-keys', `${o}/api-keys`, {
+        auth: bearer(key.secret ? { apiKey: key.secret } : m),
+      });
+      const revoked = await call(
+        'POST /v1/orgs/:orgId/api-keys/:keyId/revoke',
+        `${o}/api-keys/${key.id}/revoke`,
+        {
+          auth: bearer(m),
+        },
+      );
+      expect(revoked.revokedAt).not.toBeNull();
+      const keys = await call('GET /v1/orgs/:orgId/api-keys', `${o}/api-keys?limit=1`, { auth: bearer(m) });
+      expect(keys.nextCursor).not.toBeNull();
+    }
+
+    // ——— Money in: a matched transfer (reported twice), an unmatched one assigned by an operator ———
+    const transfer = {
+      remittanceCode: org.remittanceCode,
+      amount: 20_000_000,
+      currency: 'CNY',
+      bankReference: 'REF-CONTRACT-1',
+    };
+    const bankTransfer = (body: unknown, status: number) =>
+      call('POST /v1/internal/bank-transfers', '/v1/internal/bank-transfers', { auth: op, body, status });
+    await bankTransfer(transfer, 201);
+    await bankTransfer(transfer, 200);
+    const strayCode = org.remittanceCode === '123456789' ? '987654321' : '123456789';
+    const stray = await api(t, 'POST', '/v1/internal/bank-transfers', {
+      auth: op,
+      body: { ...transfer, remittanceCode: strayCode, amount: 50_000, bankReference: 'REF-CONTRACT-STRAY' },
+    });
+    expect(stray.status).toBe(422);
+    const unmatched = await call(
+      'GET /v1/internal/bank-transfers/unmatched',
+      '/v1/internal/bank-transfers/unmatched',
+      {
+        auth: op,
+      },
+    );
+    expect(unmatched.items.map((u) => u.bankReference)).toContain('REF-CONTRACT-STRAY');
+    const assign = (status: number) =>
+      call(
+        'POST /v1/internal/bank-transfers/:bankReference/assign',
+        '/v1/internal/bank-transfers/REF-CONTRACT-STRAY/assign',
+        { auth: op, body: { orgId: org.id }, status },
+      );
+    await assign(201);
+    await assign(200);
+
+    // ——— A cluster bought, paid, provisioned, then upgraded ———
+    await call('POST /v1/orgs/:orgId/quotes', `${o}/quotes`, {
+      auth: A,
+      body: { type: 'new_purchase', ...PURCHASE },
+    });
+    const a = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+      auth: A,
+      body: { ...PURCHASE, projectId: p1.id, name: 'alpha' },
+      status: 201,
+    });
+    expect(a.cluster.state).toBe('pending_payment');
+    const paidA = await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${a.order.id}/pay`, {
+      auth: A,
+    });
+    expect(paidA.order.status).toBe('paid');
+    await runJobs();
+    const creating = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${a.cluster.id}`, {
+      auth: A,
+    });
+    expect(creating.state).toBe('creating');
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await runJobs();
+
+    await call('POST /v1/orgs/:orgId/quotes', `${o}/quotes`, {
+      auth: bearer(padmin),
+      body: { type: 'upgrade', clusterId: a.cluster.id, cuSize: 2 },
+    });
+    const up = await call(
+      'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade',
+      `${o}/clusters/${a.cluster.id}/upgrade`,
+      { auth: bearer(padmin), body: { cuSize: 2 }, status: 201 },
+    );
+    expect(up.order.configBefore).not.toBeNull();
+    await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${up.order.id}/pay`, {
+      auth: bearer(padmin),
+    });
+    await runJobs();
+    const upgrading = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${a.cluster.id}`, {
+      auth: bearer(editor),
+    });
+    expect(upgrading.upgradingTo).toEqual({ cuSize: 2, replicas: 1 });
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await runJobs();
+
+    // An upgrade left unpaid, then cancelled; a purchase cancelled by a project admin.
+    const up2 = await call(
+      'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade',
+      `${o}/clusters/${a.cluster.id}/upgrade`,
+      { auth: A, body: { replicas: 2 }, status: 201 },
+    );
+    await call('POST /v1/orgs/:orgId/orders/:orderId/cancel', `${o}/orders/${up2.order.id}/cancel`, {
+      auth: A,
+    });
+    const b = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+      auth: bearer(padmin),
+      body: { ...PURCHASE, projectId: p1.id, name: 'beta' },
+      status: 201,
+    });
+    const cancelled = await call(
+      'POST /v1/orgs/:orgId/orders/:orderId/cancel',
+      `${o}/orders/${b.order.id}/cancel`,
+      {
+        auth: bearer(padmin),
+      },
+    );
+    expect(cancelled.order.status).toBe('cancelled');
+
+    // A purchase left to time out: read at the deadline before the sweeper runs, then after.
+    const c = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+      auth: A,
+      body: { ...PURCHASE, projectId: p2.id, name: 'gamma', term: { unit: 'year', count: 1 } },
+      status: 201,
+    });
+
+    // ——— A coupon and pay-as-you-go usage ———
+    await call('POST /v1/internal/orgs/:orgId/coupons', `/v1/internal/orgs/${org.id}/coupons`, {
+      auth: op,
+      body: { amount: 500, expiresAt: '2027-06-30T00:00:00Z' },
+      status: 201,
+    });
+    const usage = {
+      events: [
+        {
+          id: 'u-storage-1',
+          orgId: org.id,
+          clusterId: a.cluster.id,
+          metric: 'storage',
+          quantity: 100_000.5,
+          start: '2026-11-02T08:00:00Z',
+          end: '2026-11-02T08:00:10Z',
+        },
+        {
+          id: 'u-backup-1',
+          orgId: org.id,
+          clusterId: a.cluster.id,
+          metric: 'backup',
+          quantity: 1_000,
+          start: '2026-11-02T08:00:00Z',
+          end: '2026-11-02T08:00:10Z',
+        },
+      ],
+    };
+    const ingested = await call('POST /v1/internal/usage', '/v1/internal/usage', { auth: op, body: usage });
+    expect(ingested.accepted).toBe(2);
+    const again = await call('POST /v1/internal/usage', '/v1/internal/usage', { auth: op, body: usage });
+    expect(again.duplicates).toBe(2);
+
+    t.clock.advance(t.config.orderTtlHours * 3_600_000);
+    const timedOut = await call('GET /v1/orgs/:orgId/orders/:orderId', `${o}/orders/${c.order.id}`, {
+      auth: A,
+    });
+    expect(timedOut.status).toBe('timed_out');
+    expect(timedOut.history.at(-1)?.by.type).toBe('system');
+    await runJobs();
+
+    // ——— The month ends: November's bill is issued; December is open ———
+    t.clock.set('2026-12-01T00:05:00Z');
+    await runJobs();
+    const d = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+      auth: A,
+      body: { ...PURCHASE, projectId: p1.id, name: 'delta' },
+      status: 201,
+    });
+    expect(d.order.availableActions).toEqual(['pay', 'cancel', 'download']);
+
+    // ——— Every read, by the roles allowed it ———
+    for (const auth of [A, bearer(padmin)]) {
+      const orders = await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=2`, { auth });
+      if (orders.nextCursor) {
+        await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=2&cursor=${orders.nextCursor}`, { auth });
+      }
+      await call('GET /v1/orgs/:orgId/orders', `${o}/orders?status=paid,timed_out&type=upgrade`, { auth });
+    }
+    const all = await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=100`, { auth: A });
+    expect(new Set(all.items.map((x) => x.status))).toEqual(
+      new Set(['unpaid', 'paid', 'cancelled', 'timed_out']),
+    );
+    for (const x of all.items) {
+      await call('GET /v1/orgs/:orgId/orders/:orderId', `${o}/orders/${x.id}`, { auth: A });
+    }
+    for (const auth of [A, bearer(editor), bearer(viewer)]) {
+      await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters?limit=100`, { auth });
+    }
+    const clusters = await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters?limit=1`, { auth: A });
+    expect(clusters.nextCursor).not.toBeNull();
+    const states = new Set(
+      (await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters`, { auth: A })).items.map((x) => x.state),
+    );
+    expect(states).toEqual(new Set(['running', 'cancelled', 'pending_payment']));
+
+    for (const auth of [A, bearer(billing)]) {
+      await call('GET /v1/orgs/:orgId/balance', `${o}/balance`, { auth });
+      const ledger = await call('GET /v1/orgs/:orgId/ledger', `${o}/ledger?limit=2`, { auth });
+      expect(ledger.nextCursor).not.toBeNull();
+      await call('GET /v1/orgs/:orgId/ledger', `${o}/ledger?limit=2&cursor=${ledger.nextCursor}`, { auth });
+      await call('GET /v1/orgs/:orgId/remittance-account', `${o}/remittance-account`, { auth });
+      await call('GET /v1/orgs/:orgId/topups', `${o}/topups?limit=1`, { auth });
+      await call('GET /v1/orgs/:orgId/topups', `${o}/topups`, { auth });
+      await call('GET /v1/orgs/:orgId/coupons', `${o}/coupons`, { auth });
+      const bills = await call('GET /v1/orgs/:orgId/bills', `${o}/bills`, { auth });
+      expect(bills.items.map((x) => [x.month, x.status])).toEqual([
+        ['2026-12', 'open'],
+        ['2026-11', 'paid'],
+      ]);
+      const nov = await call('GET /v1/orgs/:orgId/bills/:month', `${o}/bills/2026-11`, { auth });
+      expect(new Set(nov.lines.map((l) => l.kind))).toEqual(new Set(['subscription', 'usage']));
+      expect(nov.couponApplications.length).toBeGreaterThan(0);
+      await call('GET /v1/orgs/:orgId/bills/:month', `${o}/bills/2026-12`, { auth });
+    }
+    const ledger = await call('GET /v1/orgs/:orgId/ledger', `${o}/ledger?limit=100`, { auth: A });
+    expect(new Set(ledger.items.map((e) => e.kind))).toEqual(
+      new Set(['topup', 'order_payment', 'bill_payment']),
+    );
+    await call('GET /v1/orgs/:orgId/balance', `${o}/balance`, { auth: bearer(padmin) });
+    await call('GET /v1/orgs/:orgId/remittance-account', `${o}/remittance-account`, { auth: bearer(padmin) });
+
+    // ——— Documents and exports: media types, no JSON ———
+    await document('GET /v1/orgs/:orgId/orders/:orderId/document', `${o}/orders/${a.order.id}/document`, A);
+    await document('GET /v1/orgs/:orgId/orders/export', `${o}/orders/export`, A);
+    await document('GET /v1/orgs/:orgId/orders/export', `${o}/orders/export?format=xlsx&lang=en`, A);
+    await document('GET /v1/orgs/:orgId/bills/:month/document', `${o}/bills/2026-11/document`, A);
+    await document('GET /v1/orgs/:orgId/bills/:month/export', `${o}/bills/2026-11/export`, A);
+    await document('GET /v1/orgs/:orgId/bills/:month/export', `${o}/bills/2026-11/export?format=xlsx`, A);
+
+    // ——— Console sign-in: a session with its CSRF token ———
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: 'admin@contract.example', password },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    expect(responseOf['POST /v1/auth/login'].safeParse(login.json()).error).toBeUndefined();
+    validated.add('POST /v1/auth/login');
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const session = await call('GET /v1/me', '/v1/me', { auth: { cookie } });
+    expect(session.authenticatedBy).toBe('session');
+    expect(session.csrfToken).toBe(login.json().csrfToken);
+
+    // ——— The test clock and sign-out ———
+    await call('GET /v1/internal/clock', '/v1/internal/clock', { auth: op });
+    await call('POST /v1/internal/clock', '/v1/internal/clock', { auth: op, body: { advanceSeconds: 60 } });
+    await call('POST /v1/auth/logout', '/v1/auth/logout', {
+      auth: { cookie, 'x-csrf-token': session.csrfToken! },
+    });
+  }
+
+  return { run };
+}
