@@ -3,18 +3,20 @@ import type { CreateClusterBody, QuoteBody } from '../../../contract/api.js';
 import { get, post, qs } from './client.js';
 import type {
   Balance,
-  Bill,
   Catalog,
   Cluster,
+  ClusterPurchase,
   Coupon,
   Me,
   Order,
   OrderDetail,
+  OrderResult,
   Page,
+  Payment,
   Project,
   Quote,
   RemittanceAccount,
-  Topup,
+  TopUp,
 } from './types.js';
 
 /** Request bodies are the contract's own types (contract/api.ts): the server validates with the same schemas. */
@@ -44,17 +46,13 @@ export const api = {
   orderDocumentPath: (orgId: string, orderId: string) =>
     `${org(orgId)}/orders/${encodeURIComponent(orderId)}/document`,
   pay: (orgId: string, orderId: string, key: string) =>
-    post<{ order: Order; balance: Balance }>(
-      `${org(orgId)}/orders/${encodeURIComponent(orderId)}/pay`,
-      {},
-      key,
-    ),
+    post<Payment>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}/pay`, {}, key),
   cancel: (orgId: string, orderId: string, key: string) =>
-    post<{ order: Order }>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}/cancel`, {}, key),
+    post<OrderResult>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}/cancel`, {}, key),
   balance: (orgId: string) => get<Balance>(`${org(orgId)}/balance`),
   remittance: (orgId: string) => get<RemittanceAccount>(`${org(orgId)}/remittance-account`),
   topups: (orgId: string, cursor?: string) =>
-    get<Page<Topup>>(`${org(orgId)}/topups${qs({ limit: 20, cursor })}`),
+    get<Page<TopUp>>(`${org(orgId)}/topups${qs({ limit: 20, cursor })}`),
   coupons: (orgId: string) => get<Page<Coupon>>(`${org(orgId)}/coupons${qs({ limit: 50 })}`),
   clusters: (orgId: string, cursor?: string) =>
     get<Page<Cluster>>(`${org(orgId)}/clusters${qs({ limit: 50, cursor })}`),
@@ -65,17 +63,11 @@ export const api = {
   quoteUpgrade: (orgId: string, b: { clusterId: string; cuSize: number; replicas: number }) =>
     post<Quote>(`${org(orgId)}/quotes`, { type: 'upgrade', ...b }),
   createCluster: (orgId: string, b: CreateClusterRequest, key: string) =>
-    post<{ cluster: Cluster; order: Order }>(`${org(orgId)}/clusters`, b, key),
+    post<ClusterPurchase>(`${org(orgId)}/clusters`, b, key),
   upgradeCluster: (
     orgId: string,
     clusterId: string,
     b: { cuSize?: number; replicas?: number },
     key: string,
-  ) => post<{ order: Order }>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/upgrade`, b, key),
-  bills: (orgId: string, cursor?: string) =>
-    get<Page<Bill>>(`${org(orgId)}/bills${qs({ limit: 24, cursor })}`),
-  billDocumentPath: (orgId: string, month: string) =>
-    `${org(orgId)}/bills/${encodeURIComponent(month)}/document`,
-  billExportPath: (orgId: string, month: string, format: 'csv' | 'xlsx') =>
-    `${org(orgId)}/bills/${encodeURIComponent(month)}/export${qs({ format })}`,
+  ) => post<OrderResult>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/upgrade`, b, key),
 };

@@ -3,7 +3,7 @@ import { Alert, Button, Card, Descriptions, Empty, Flex, Table, Typography } fro
 import { useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
-import type { Topup } from '../../api/types.js';
+import type { TopUp } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
@@ -40,7 +40,7 @@ function History() {
   if (topups.error) return <Alert type="error" showIcon title={errorText(topups.error)} />;
   return (
     <>
-      <Table<Topup>
+      <Table<TopUp>
         rowKey="id"
         size="small"
         loading={topups.loading}

@@ -1,6 +1,7 @@
 import { Alert, Button, Card, Descriptions, Empty, Space, Table, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { ApiError, downloadFile } from '../../api/client.js';
+import type { BillLine, BillStatus, BillSummary } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
@@ -8,7 +9,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { type BillLine, type BillStatus, type BillSummary, billsApi } from './bills-api.js';
+import { billsApi } from './bills-api.js';
 import { billsText, unitPrice } from './bills-text.js';
 
 const COLORS: Record<BillStatus, string> = { open: 'blue', unpaid: 'orange', paid: 'green', overdue: 'red' };

@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
-import type { Catalog, TermRef } from '../../api/types.js';
+import type { Catalog, Term } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -23,8 +23,8 @@ interface FormValues {
   term: string;
 }
 
-const termKey = (t: TermRef) => `${t.unit}:${t.count}`;
-function parseTerm(key: string): TermRef {
+const termKey = (t: Term) => `${t.unit}:${t.count}`;
+function parseTerm(key: string): Term {
   const [unit, count] = key.split(':');
   return { unit: unit === 'year' ? 'year' : 'month', count: Number(count) };
 }

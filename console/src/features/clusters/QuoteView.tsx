@@ -31,7 +31,7 @@ export function QuoteView({ quote, loading, error }: { quote?: Quote; loading: b
             label: t('detail.discount'),
             children: `${discountLabel(t, quote.discountPercent)} (-${formatMoney(quote.discountAmount, quote.currency)})`,
           },
-          ...(quote.remainingDays !== undefined
+          ...(quote.type === 'upgrade'
             ? [
                 {
                   key: 'days',

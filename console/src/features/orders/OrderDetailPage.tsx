@@ -3,7 +3,7 @@ import { Button, Card, Descriptions, Dropdown, Flex, Table, Typography } from 'a
 import { useCallback } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
-import type { ClusterConfig, Order, OrderDetail, OrderHistoryEntry } from '../../api/types.js';
+import type { Order, OrderConfig, OrderDetail, OrderHistoryEntry } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { type T, useI18n } from '../../i18n/i18n.js';
@@ -15,7 +15,7 @@ import { useNow } from '../../lib/useNow.js';
 import { Countdown, discountLabel, effective, StatusTag, termLabel } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
-function configItems(t: T, c: ClusterConfig, names: ReturnType<typeof catalogNames>) {
+function configItems(t: T, c: OrderConfig, names: ReturnType<typeof catalogNames>) {
   return [
     { key: 'region', label: t('config.region'), children: names.region(c.region) },
     { key: 'cuType', label: t('config.cuType'), children: names.cuType(c.region, c.cuType) },
@@ -188,7 +188,7 @@ export function OrderDetailPage() {
               label: t('detail.discount'),
               children: `-${formatMoney(o.discountAmount, o.currency)}`,
             },
-            ...(o.pricing.remainingDays !== undefined
+            ...(o.pricing.type === 'upgrade'
               ? [
                   {
                     key: 'days',

@@ -61,7 +61,8 @@ export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
     setPayError(undefined);
     try {
       const r = await api.pay(org.id, order.id, key.current);
-      setBalance(r.balance);
+      // The payment answers the cash balance only: the coupons shown stay as they were.
+      setBalance((b) => b && { ...b, cash: r.balance.cash });
       onPaid(r.order);
     } catch (e) {
       setPayError(e);

@@ -1,5 +1,5 @@
 import { Tag } from 'antd';
-import type { Order, OrderAction, OrderStatus, TermRef } from '../../api/types.js';
+import type { Order, OrderAction, OrderStatus, Term } from '../../api/types.js';
 import type { T } from '../../i18n/i18n.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { remaining } from '../../lib/time.js';
@@ -51,7 +51,7 @@ export function Countdown({ until }: { until: string }) {
   );
 }
 
-export function termLabel(t: T, term: TermRef | undefined): string {
+export function termLabel(t: T, term: Term | undefined): string {
   if (!term) return '—';
   return t(term.unit === 'year' ? 'term.year' : 'term.month', { n: term.count });
 }
