@@ -29,6 +29,12 @@ const TopupPage = lazy(() =>
 const BillsPage = lazy(() =>
   import('../features/bills/BillsPage.js').then((m) => ({ default: m.BillsPage })),
 );
+const ApiKeysPage = lazy(() =>
+  import('../features/account/ApiKeysPage.js').then((m) => ({ default: m.ApiKeysPage })),
+);
+const InvitationPage = lazy(() =>
+  import('../features/account/InvitationPage.js').then((m) => ({ default: m.InvitationPage })),
+);
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { state, retry } = useSession();
@@ -83,6 +89,7 @@ function OrgRoutes() {
               <Route path="balance" element={<BalancePage />} />
               <Route path="topup" element={<TopupPage />} />
               <Route path="bills" element={<BillsPage />} />
+              <Route path="api-keys" element={<ApiKeysPage />} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Suspense>
@@ -102,6 +109,14 @@ export function App() {
           element={
             <Suspense fallback={<PageLoading />}>
               <LoginPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="/invite/:token"
+          element={
+            <Suspense fallback={<PageLoading />}>
+              <InvitationPage />
             </Suspense>
           }
         />

@@ -17,6 +17,7 @@ const GROUPS: { label: MessageKey; items: { key: string; label: MessageKey }[] }
     ],
   },
   { label: 'nav.resources', items: [{ key: 'clusters', label: 'nav.clusters' }] },
+  { label: 'nav.account', items: [{ key: 'api-keys', label: 'nav.apiKeys' }] },
 ];
 
 /** The frame of every signed-in page: the menu, the org switcher, the language switch, sign-out. */
