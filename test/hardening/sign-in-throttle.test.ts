@@ -133,6 +133,34 @@ describe('per address', () => {
     expect((await signIn(m.email, PASSWORD, from)).status).toBe(200);
   });
 
+  it('an IPv4-mapped IPv6 address is the same address', async () => {
+    const from = address();
+    for (let i = 0; i < 5; i++) {
+      const r = await signIn(
+        `mapped-${process.pid}-${n}-${i}@example.com`,
+        'guess',
+        i % 2 ? `::ffff:${from}` : from,
+      );
+      expect(r.status).toBe(401);
+    }
+    expect((await signIn(`mapped-${process.pid}-${n}-x@example.com`, 'guess', `::ffff:${from}`)).status).toBe(
+      429,
+    );
+  });
+
+  it('loopback (a local proxy, a check on the machine itself) is throttled per account only', async () => {
+    for (let i = 0; i < 7; i++) {
+      const r = await signIn(
+        `loopback-${process.pid}-${i}@example.com`,
+        'guess',
+        i % 2 ? '::1' : '127.0.0.1',
+      );
+      expect(r.status).toBe(401);
+    }
+    const m = await member();
+    expect((await signIn(m.email, PASSWORD, '127.0.0.1')).status).toBe(200);
+  });
+
   it('successful sign-ins from one address (an office behind one NAT) do not lock it', async () => {
     const from = address();
     for (let i = 0; i < 8; i++) {

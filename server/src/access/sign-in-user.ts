@@ -4,7 +4,7 @@ import { randomToken } from '../platform/ids.js';
 import { dummyPasswordHash, hashPassword, hashToken, needsRehash, verifyPassword } from './secrets.js';
 import { insertSession, replacePasswordHash } from './sign-in.repository.js';
 import { hashingGate } from './sign-in-hashing-gate.js';
-import { type Reservation, reserveAttempt, settleAttempt } from './sign-in-throttle.js';
+import { type Reservation, reserveAttempt, type Subject, settleAttempt } from './sign-in-throttle.js';
 
 export const SESSION_HOURS = 12;
 
@@ -27,16 +27,10 @@ export async function signIn(
 ): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
   if (!hashingGate.hasRoom()) return { kind: 'busy' };
-  const reserved = await deps.db.transaction().execute((tx) =>
-    reserveAttempt(
-      tx,
-      [
-        { scope: 'account', subject: email },
-        { scope: 'address', subject: input.address },
-      ],
-      now,
-    ),
-  );
+  const address = clientAddress(input.address);
+  const subjects: Subject[] = [{ scope: 'account', subject: email }];
+  if (address) subjects.push({ scope: 'address', subject: address });
+  const reserved = await deps.db.transaction().execute((tx) => reserveAttempt(tx, subjects, now));
   if (!reserved.ok) return { kind: 'throttled', retryAfterSeconds: reserved.retryAfterSeconds };
   const { reservations } = reserved;
 
@@ -84,4 +78,16 @@ export async function signIn(
 
 async function giveBack(deps: Deps, reservations: Reservation[], now: Date): Promise<void> {
   await deps.db.transaction().execute((tx) => settleAttempt(tx, reservations, 'unchecked', now));
+}
+
+/**
+ * The address a sign-in is counted against: IPv4-mapped IPv6 as plain IPv4; none for loopback. A loopback
+ * peer is not a client but something on this machine (a local reverse proxy without trustProxy, a health
+ * check): counting it would let 5 failures anywhere lock every sign-in through that proxy, so such attempts
+ * are throttled per account only.
+ */
+export function clientAddress(ip: string): string | undefined {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  if (v4 === '::1' || /^127\./.test(v4)) return undefined;
+  return v4.toLowerCase();
 }
