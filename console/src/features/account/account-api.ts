@@ -1,25 +1,9 @@
+import type { Invitation, InvitationAccepted } from '../../../../contract/responses.js';
 import { get, post, qs } from '../../api/client.js';
-import type { Page } from '../../api/types.js';
+import type { ApiKey, CreatedApiKey, Page } from '../../api/types.js';
 
-/** One of the caller's API keys in one org (GET /v1/orgs/{orgId}/api-keys); the secret is never listed. */
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-/** The answer to creating a key: the only time its secret is shown. */
-export interface CreatedApiKey extends ApiKey {
-  secret: string;
-}
-
-export interface Invitation {
-  email: string;
-  expiresAt: string;
-}
+/** The caller's API keys and invitation links; the answers are the contract's (contract/responses.ts). */
+export type { ApiKey, CreatedApiKey };
 
 const keys = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}/api-keys`;
 const invitation = (token: string) => `/v1/invitations/${encodeURIComponent(token)}`;
@@ -33,5 +17,5 @@ export const accountApi = {
     post<ApiKey>(`${keys(orgId)}/${encodeURIComponent(id)}/revoke`, {}, idempotencyKey),
   invitation: (token: string, signal?: AbortSignal) => get<Invitation>(invitation(token), signal),
   acceptInvitation: (token: string, password: string) =>
-    post<{ user: { id: string; email: string } }>(`${invitation(token)}/accept`, { password }),
+    post<InvitationAccepted>(`${invitation(token)}/accept`, { password }),
 };
