@@ -2,11 +2,12 @@
  * Bills benchmark: usage ingestion through the real endpoint (batches of 1,000 events), reading the open
  * month's bill (computed live), and issuing every org's bills with the monthly job's code.
  *
- *   node --import tsx bench/bills.ts [--orgs 2000] [--orders 40000] [--events 20000] [--engines pglite,postgres]
+ *   npx tsx bench/bills.ts [--orgs 2000] [--orders 40000] [--events 20000] [--engines pglite,postgres]
  *
  * PostgreSQL (a fresh schema, dropped afterwards) at DATABASE_URL or BENCH_PG_URL, and/or the embedded
  * PGlite in memory: by default PostgreSQL when a URL is given, else PGlite. Records its numbers in
- * bench/results-bills.json under the engine's name.
+ * bench/results-bills.json (or BENCH_OUT_DIR) under the engine's name. Sizes default to BENCH_USAGE_ORGS,
+ * BENCH_USAGE_ORDERS and BENCH_USAGE_EVENTS when set.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,12 +22,13 @@ import { testConfig } from '../server/src/config.js';
 import { connect } from '../server/src/db/connect.js';
 import { defaultCatalog } from '../server/src/pricing/catalog.js';
 import { createTally } from '../server/src/server.js';
+import { outPath } from './lib.js';
 
 const { values } = parseArgs({
   options: {
-    orgs: { type: 'string', default: '2000' },
-    orders: { type: 'string', default: '40000' },
-    events: { type: 'string', default: '20000' },
+    orgs: { type: 'string', default: process.env.BENCH_USAGE_ORGS ?? '2000' },
+    orders: { type: 'string', default: process.env.BENCH_USAGE_ORDERS ?? '40000' },
+    events: { type: 'string', default: process.env.BENCH_USAGE_EVENTS ?? '20000' },
     port: { type: 'string', default: String(Number(process.env.BENCH_PORT_BASE ?? '18210') + 1) },
     engines: { type: 'string' },
   },
@@ -131,7 +133,7 @@ async function runOne(url: string | undefined) {
 }
 
 async function main() {
-  const file = new URL('./results-bills.json', import.meta.url);
+  const file = outPath('results-bills.json');
   for (const engine of engines) {
     if (engine === 'postgres' && !pgUrl) throw new Error('postgres: set DATABASE_URL or BENCH_PG_URL');
     const r = await runOne(engine === 'postgres' ? pgUrl : undefined);

@@ -2,22 +2,24 @@
  * Documents benchmark: PDF generation time and size (an order, a bill) and the time to export 100,000 orders
  * as CSV and as XLSX through the real HTTP endpoint (a listening server, the response consumed as a stream).
  *
- *   node --import tsx bench/documents.ts [--orders 100000] [--port 18201] [--engines pglite,postgres]
+ *   npx tsx bench/documents.ts [--orders 100000] [--port 18201] [--engines pglite,postgres]
  *
  * PostgreSQL (a fresh schema, dropped afterwards) at DATABASE_URL or BENCH_PG_URL (npm run bench sets it),
  * and/or the embedded PGlite in memory: by default PostgreSQL when a URL is given, else PGlite.
  * The port defaults to BENCH_PORT_BASE when set.
- * Prints the numbers and records them in bench/results-documents.json under the engine's name.
+ * The number of orders defaults to BENCH_DOCUMENTS_ORDERS when set.
+ * Prints the numbers and records them in bench/results-documents.json (or BENCH_OUT_DIR) under the engine's name.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadDocumentsBench } from './documents-lib.js';
+import { outPath } from './lib.js';
 
 const { values } = parseArgs({
   options: {
-    orders: { type: 'string', default: '100000' },
+    orders: { type: 'string', default: process.env.BENCH_DOCUMENTS_ORDERS ?? '100000' },
     port: { type: 'string', default: process.env.BENCH_PORT_BASE ?? '18201' },
     engines: { type: 'string' },
   },
@@ -50,7 +52,7 @@ async function runOne(url: string | undefined) {
     });
     console.log(JSON.stringify(r, null, 2));
     // One entry per database engine, so that runs on PGlite and on PostgreSQL sit side by side.
-    const file = new URL('./results-documents.json', import.meta.url);
+    const file = outPath('results-documents.json');
     const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
     all[r.database] = r;
     writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
