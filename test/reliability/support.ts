@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { invariantViolations } from '../invariants.js';
@@ -311,4 +312,61 @@ export function newPgPool(url: string): pg.Pool {
   const p = new pg.Pool({ connectionString: url, max: 4, application_name: 'tally-reliability' });
   p.on('error', () => {});
   return p;
+}
+
+/**
+ * One HTTP/1.1 request written to the socket byte for byte: a target and header lines that a client library
+ * would encode, normalize or refuse (broken percent-encoding, control characters, huge or repeated cookies).
+ * The answer's status and body; status 0 when the connection failed or closed without an answer.
+ */
+export async function rawRequest(
+  base: string,
+  method: string,
+  target: string,
+  headerLines: string[] = [],
+  body?: string,
+): Promise<Answer> {
+  const { host, hostname, port } = new URL(base);
+  const payload = body === undefined ? '' : body;
+  const head = [
+    `${method} ${target} HTTP/1.1`,
+    `Host: ${host}`,
+    'Connection: close',
+    ...headerLines,
+    ...(body === undefined ? [] : [`Content-Length: ${Buffer.byteLength(payload)}`]),
+  ].join('\r\n');
+  const response = await new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(30_000, () => socket.destroy());
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    socket.on('error', () => {});
+    socket.write(Buffer.from(`${head}\r\n\r\n${payload}`, 'latin1'));
+  });
+  const text = response.toString('latin1');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  if (!m) return { status: 0, json: undefined, text };
+  const split = text.indexOf('\r\n\r\n');
+  const headers = split < 0 ? '' : text.slice(0, split);
+  let rawBody = split < 0 ? '' : text.slice(split + 4);
+  if (/^transfer-encoding:\s*chunked/im.test(headers)) {
+    let out = '';
+    for (let rest = rawBody; ; ) {
+      const eol = rest.indexOf('\r\n');
+      const size = Number.parseInt(rest.slice(0, eol), 16);
+      if (!(size > 0)) break;
+      out += rest.slice(eol + 2, eol + 2 + size);
+      rest = rest.slice(eol + 2 + size + 2);
+    }
+    rawBody = out;
+  }
+  const decoded = Buffer.from(rawBody, 'latin1').toString('utf8');
+  let json: any;
+  try {
+    json = decoded ? JSON.parse(decoded) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: Number(m[1]), json, text: decoded };
 }
