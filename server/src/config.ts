@@ -21,6 +21,7 @@ const Env = z.object({
   TALLY_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
   TALLY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TALLY_COOKIE_SECURE: z.enum(['0', '1']).default('0'),
+  TALLY_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TALLY_BANK_NAME: z.string().default('招商银行北京分行营业部'),
   TALLY_BANK_ACCOUNT_NAME: z.string().default('北京泰利云计算有限公司'),
   TALLY_BANK_ACCOUNT_PREFIX: z
@@ -45,6 +46,8 @@ export interface Config {
   dbPoolSize: number;
   logLevel: string;
   cookieSecure: boolean;
+  /** When set, /metrics is served without auth on this port only (not on the public port). */
+  metricsPort: number | undefined;
   bank: { name: string; accountName: string; accountPrefix: string };
 }
 
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, generateToken: 
     dbPoolSize: e.TALLY_DB_POOL,
     logLevel: e.TALLY_LOG_LEVEL,
     cookieSecure: e.TALLY_COOKIE_SECURE === '1',
+    metricsPort: e.TALLY_METRICS_PORT,
     bank: {
       name: e.TALLY_BANK_NAME,
       accountName: e.TALLY_BANK_ACCOUNT_NAME,

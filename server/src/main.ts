@@ -21,13 +21,20 @@ async function main() {
   }
   const demo = config.demo ? await seedDemo(tally.deps) : null;
   const address = await tally.app.listen({ port: config.port, host: config.host });
+  const metricsAddress =
+    config.metricsPort === undefined
+      ? undefined
+      : await tally.metricsApp?.listen({ port: config.metricsPort, host: config.host });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   const db = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite at ${config.dataDir}`;
   const lines = [
     '',
     `  Tally 费用中心 is running at ${url}  (ready in ${Date.now() - t0} ms)`,
     `  database: ${db}`,
-    `  API: ${url}/v1   OpenAPI: ${url}/v1/openapi.json   health: ${url}/healthz   metrics: ${url}/metrics`,
+    `  API: ${url}/v1   OpenAPI: ${url}/v1/openapi.json   health: ${url}/healthz`,
+    metricsAddress
+      ? `  metrics: ${metricsAddress.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost')}/metrics (no auth: keep this port internal)`
+      : `  metrics: ${url}/metrics (Authorization: Bearer <operator token>)`,
   ];
   if (config.operatorTokenGenerated)
     lines.push(

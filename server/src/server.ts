@@ -4,8 +4,9 @@ import type { Config } from './config.js';
 import { connect, type Database$ } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Deps } from './deps.js';
-import { buildApp } from './http/app.js';
+import { buildApp, buildMetricsApp } from './http/app.js';
 import { JobRunner } from './jobs/runner.js';
+import { orderGauges } from './orders/orders.repository.js';
 import { type Clock, OffsetClock } from './platform/clock.js';
 import { createMetrics } from './platform/metrics.js';
 import { type Catalog, defaultCatalog } from './pricing/catalog.js';
@@ -13,6 +14,8 @@ import { routes } from './routes.js';
 
 export interface Tally {
   app: FastifyInstance;
+  /** /metrics on its own listener, when TALLY_METRICS_PORT is set (the caller listens on it). */
+  metricsApp?: FastifyInstance;
   deps: Deps;
   jobs: JobRunner;
   database: Database$;
@@ -29,6 +32,39 @@ export interface StartOptions {
   /** Start the periodic background jobs (servers do; in-process tests drive them by hand). */
   backgroundJobs?: boolean;
   extend?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+/** Gauges are at most this old when scraped: a scrape does not scan the orders on every call. */
+export const GAUGE_MAX_AGE_MS = 15_000;
+
+/**
+ * The orders-by-status and sweeper-lag gauges, recomputed at most once per GAUGE_MAX_AGE_MS of the clock
+ * however many scrapers ask, and by one query at a time (concurrent scrapes share it). A failing refresh
+ * keeps the last values: the scrape still answers the counters.
+ */
+function cachedOrderGauges(deps: Deps): () => Promise<void> {
+  let refreshedAt = Number.NEGATIVE_INFINITY;
+  let running: Promise<void> | undefined;
+  const refresh = async () => {
+    const now = deps.clock.now();
+    try {
+      const g = await orderGauges(deps.db, now);
+      deps.metrics.ordersByStatus.reset();
+      for (const [status, n] of Object.entries(g.byStatus)) deps.metrics.ordersByStatus.set({ status }, n);
+      deps.metrics.sweeperLagSeconds.set(g.sweeperLagSeconds);
+      refreshedAt = now.getTime();
+    } catch (err) {
+      deps.log.warn({ err }, 'metrics: the order gauges could not be refreshed; serving the last values');
+    } finally {
+      running = undefined;
+    }
+  };
+  return async () => {
+    const age = deps.clock.now().getTime() - refreshedAt;
+    if (age >= 0 && age < GAUGE_MAX_AGE_MS) return;
+    running ??= refresh();
+    await running;
+  };
 }
 
 /** The composition root: database, migrations, clock, app, background jobs. */
@@ -74,21 +110,28 @@ export async function createTally(opts: StartOptions): Promise<Tally> {
     runJobsOnce: () => jobs!.runAllOnce(),
   };
   jobs = new JobRunner(deps, refreshClock);
+  const refreshGauges = cachedOrderGauges(deps);
   const app = await buildApp(deps, {
     routes,
     beforeRequest: testClock ? refreshClock : undefined,
     extend: opts.extend,
+    refreshGauges,
+    serveMetrics: config.metricsPort === undefined,
   });
+  const metricsApp =
+    config.metricsPort === undefined ? undefined : await buildMetricsApp(deps, { refreshGauges });
   await refreshClock();
   if (opts.backgroundJobs) jobs.start();
   return {
     app,
+    metricsApp,
     deps,
     jobs,
     database,
     close: async () => {
       await jobs.stop();
       await app.close();
+      await metricsApp?.close();
       if (!opts.database) await database.close();
     },
   };

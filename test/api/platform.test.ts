@@ -162,7 +162,8 @@ describe('the test clock', () => {
 describe('operability', () => {
   it('serves /healthz, Prometheus /metrics and an OpenAPI document generated from the request schemas', async () => {
     expect((await api(t, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
-    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics', headers: t.op });
+    expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain('tally_http_requests_total');
     expect(metrics.body).toMatch(/tally_orders\{status="unpaid"\} \d+/);
     expect(metrics.body).toContain('tally_sweeper_lag_seconds');

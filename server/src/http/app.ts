@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -11,9 +12,9 @@ import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
 import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from '../platform/idempotency.js';
 import { authenticate } from './authenticate.js';
-import { errorBody, isTransientDbError, toHttpError, validationError } from './errors.js';
+import { errorBody, isTransientDbError, pathError, toHttpError, validationError } from './errors.js';
 import { buildOpenApi } from './openapi.js';
-import type { Answer, RouteSpec } from './route.js';
+import { type Answer, isIdParam, type RouteSpec } from './route.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -23,6 +24,76 @@ export interface AppOptions {
   beforeRequest?: () => Promise<void>;
   /** Extra plugins, e.g. the console's static files. */
   extend?: (app: FastifyInstance) => Promise<void> | void;
+  /**
+   * Brings the gauges (orders by status, sweeper lag) up to date before a scrape; the composition root
+   * decides how and how often, so that http/ knows no feature.
+   */
+  refreshGauges?: () => Promise<void>;
+  /** false when /metrics has its own listener (TALLY_METRICS_PORT): then this app does not serve it. */
+  serveMetrics?: boolean;
+}
+
+/**
+ * Headers on every answer (SPEC §11). The console is a built bundle of module scripts: no inline script,
+ * so script-src is 'self' only; antd's CSS-in-JS writes <style> elements, hence style-src 'unsafe-inline'.
+ * HSTS only when the server is behind HTTPS (the same switch that marks the session cookie Secure).
+ */
+async function securityHeaders(app: FastifyInstance, deps: Deps): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: deps.config.cookieSecure
+      ? { maxAge: 31_536_000, includeSubDomains: true }
+      : false,
+    crossOriginEmbedderPolicy: false,
+  });
+}
+
+/** The headers an answer made before routing (a malformed URL) still carries. */
+const EDGE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+/** Marks a query string that is not valid percent-encoding (the router cannot throw; the route does). */
+const MALFORMED_QUERY = Symbol('malformed query');
+
+/**
+ * The query string as the default parser reads it (`a=1&a=2` gives an array; `+` is a space), except that a
+ * broken percent-encoding is refused instead of passed on raw.
+ */
+function parseQuery(qs: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  if (!qs) return out;
+  try {
+    for (const pair of qs.split('&')) {
+      if (!pair) continue;
+      const eq = pair.indexOf('=');
+      const key = decodeURIComponent((eq < 0 ? pair : pair.slice(0, eq)).replaceAll('+', ' '));
+      const value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replaceAll('+', ' '));
+      const prev = out[key];
+      out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    }
+  } catch {
+    (out as Record<symbol, boolean>)[MALFORMED_QUERY] = true;
+  }
+  return out;
 }
 
 export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyInstance> {
@@ -34,8 +105,20 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: 1000, querystringParser: parseQuery },
+    // A URL that is not valid percent-encoding never reaches a route: answer it in the error format.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } =
+        err.code === 'FST_ERR_BAD_URL'
+          ? {
+              status: 400,
+              body: errorBody('VALIDATION_FAILED', 'the URL is not valid percent-encoding', { in: 'path' }),
+            }
+          : toHttpError(err);
+      void (reply as FastifyReply).headers(EDGE_HEADERS).status(status).send(body);
+    },
   });
+  await securityHeaders(app, deps);
 
   // JSON only: a text body is refused with 415 rather than parsed into a string.
   app.removeContentTypeParser('text/plain');
@@ -76,21 +159,52 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
   const openapi = buildOpenApi(opts.routes);
   app.get('/v1/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_req, reply) => {
-    await refreshGauges(deps);
-    void reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  if (opts.serveMetrics !== false) {
+    // For the operator only (SPEC §11): the token, checked like the internal API's.
+    app.get('/metrics', async (req, reply) => {
+      await authenticate(deps, req, 'operator', deps.clock.now());
+      return scrape(deps, opts.refreshGauges, reply);
+    });
+  }
   if (opts.extend) await opts.extend(app);
   return app;
 }
 
-async function refreshGauges(deps: Deps): Promise<void> {
-  const { orderGauges } = await import('../orders/orders.repository.js');
-  const g = await orderGauges(deps.db, deps.clock.now());
-  deps.metrics.ordersByStatus.reset();
-  for (const [status, n] of Object.entries(g.byStatus)) deps.metrics.ordersByStatus.set({ status }, n);
-  deps.metrics.sweeperLagSeconds.set(g.sweeperLagSeconds);
+async function scrape(
+  deps: Deps,
+  refreshGauges: (() => Promise<void>) | undefined,
+  reply: FastifyReply,
+): Promise<string> {
+  if (refreshGauges) await refreshGauges();
+  void reply.header('content-type', deps.metrics.registry.contentType);
+  return deps.metrics.registry.metrics();
+}
+
+/**
+ * /metrics alone, without authentication, for a listener that only the monitoring network reaches
+ * (TALLY_METRICS_PORT). Everything else on it is 404.
+ */
+export async function buildMetricsApp(
+  deps: Deps,
+  opts: { refreshGauges?: () => Promise<void> },
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body, unexpected } = toHttpError(err);
+    if (unexpected) req.log.error({ reqId: req.id, err }, 'unexpected error on the metrics listener');
+    void reply.headers(EDGE_HEADERS).status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .headers(EDGE_HEADERS)
+      .status(404)
+      .send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+  app.get('/metrics', async (_req, reply) => scrape(deps, opts.refreshGauges, reply));
+  return app;
 }
 
 function parse<T extends z.ZodType>(
@@ -101,8 +215,14 @@ function parse<T extends z.ZodType>(
   if (!schema) return (value ?? {}) as z.infer<T>;
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
-  // A path segment that cannot be an id names nothing.
-  if (where === 'params') throw new AppError('NOT_FOUND', 'not found');
+  if (where === 'params') {
+    // A path segment that cannot be an id names nothing (404, as an unknown id); a value with a format
+    // (a bill month) that does not have it is the caller's mistake, told with the format expected.
+    const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
+    const malformed = r.error.issues.filter((i) => !isIdParam(shape[String(i.path[0])]));
+    if (malformed.length === 0) throw new AppError('NOT_FOUND', 'not found');
+    throw pathError(malformed);
+  }
   throw validationError(where, r.error);
 }
 
@@ -124,6 +244,11 @@ async function run(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const now = deps.clock.now();
+  if ((req.query as Record<symbol, unknown> | undefined)?.[MALFORMED_QUERY]) {
+    throw new AppError('VALIDATION_FAILED', 'the query string is not valid percent-encoding', {
+      in: 'query',
+    });
+  }
   const principal = await authenticate(deps, req, spec.auth, now);
   const params = parse(spec.params, req.params, 'params');
   const query = parse(spec.query, req.query, 'query');

@@ -34,7 +34,8 @@ export function serveConsole(app: FastifyInstance): void {
       ? readFileSync(indexPath)
       : '<!doctype html><meta charset="utf-8"><title>Tally</title><p>The console is not built: run <code>npm run build</code>.</p>';
   app.get('/*', async (req, reply) => {
-    const path = decodeURIComponent((req.params as { '*': string })['*'] ?? '');
+    // The router has already decoded the path: decoding again would read `%25E0` as a broken `%E0`.
+    const path = (req.params as { '*': string })['*'] ?? '';
     const file = normalize(join(root, path));
     if (path && file.startsWith(root) && existsSync(file) && extname(file)) {
       const immutable = path.startsWith('assets/');

@@ -23,6 +23,14 @@ export function validationError(where: 'body' | 'query', err: ZodError): AppErro
   return new AppError('VALIDATION_FAILED', message, { in: where, issues });
 }
 
+/** A path value of a known route that lacks its format (e.g. a bill month `2026-13`): 400, naming the format. */
+export function pathError(issues: { path: PropertyKey[]; message: string }[]): AppError {
+  const list = issues.map((i) => ({ field: i.path.map(String).join('.') || 'path', message: i.message }));
+  const first = list[0];
+  const message = first ? `${first.field}: ${first.message}` : 'invalid path';
+  return new AppError('VALIDATION_FAILED', message, { in: 'path', issues: list });
+}
+
 const PG_TRANSIENT = new Set(['40001', '40P01']);
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '53300']);
 

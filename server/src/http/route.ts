@@ -83,3 +83,11 @@ export function defineRoute<
 
 /** Ids in paths: anything else cannot name a resource, so it is simply not found. */
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a valid id');
+
+/**
+ * Whether a path parameter is an identifier: a malformed one is 404 like an unknown one. Every other path
+ * parameter has a format (a bill month, a token) and a value without it is 400 VALIDATION_FAILED.
+ */
+export function isIdParam(schema: z.ZodType | undefined): boolean {
+  return schema === Id;
+}
