@@ -17,21 +17,22 @@ function CreateDialog({ onClose, onCreated }: { onClose(): void; onCreated(k: Cr
   const [error, setError] = useState<unknown>();
   const [created, setCreated] = useState<CreatedApiKey>();
   const [form] = Form.useForm<{ name: string }>();
-  // One key per opening of the dialog: a double click or a retry creates one key, not two.
-  const idem = useRef(newIdempotencyKey());
+  const inFlight = useRef(false);
 
   const submit = async () => {
     const { name } = await form.validateFields();
+    if (inFlight.current) return;
+    inFlight.current = true;
     setBusy(true);
     setError(undefined);
     try {
-      const k = await accountApi.createApiKey(org.id, name, idem.current);
+      const k = await accountApi.createApiKey(org.id, name);
       setCreated(k);
       onCreated(k);
     } catch (e) {
       setError(e);
-      idem.current = newIdempotencyKey();
     } finally {
+      inFlight.current = false;
       setBusy(false);
     }
   };

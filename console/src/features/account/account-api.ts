@@ -11,8 +11,9 @@ const invitation = (token: string) => `/v1/invitations/${encodeURIComponent(toke
 export const accountApi = {
   apiKeys: (orgId: string, cursor?: string, signal?: AbortSignal) =>
     get<Page<ApiKey>>(`${keys(orgId)}${qs({ limit: 100, cursor })}`, signal),
-  createApiKey: (orgId: string, name: string, idempotencyKey: string) =>
-    post<CreatedApiKey>(keys(orgId), { name }, idempotencyKey),
+  // No Idempotency-Key: a replayable answer would keep the secret in the idempotency store for days. The
+  // dialog sends one request per click and is busy meanwhile, so a double click still creates one key.
+  createApiKey: (orgId: string, name: string) => post<CreatedApiKey>(keys(orgId), { name }),
   revokeApiKey: (orgId: string, id: string, idempotencyKey: string) =>
     post<ApiKey>(`${keys(orgId)}/${encodeURIComponent(id)}/revoke`, {}, idempotencyKey),
   invitation: (token: string, signal?: AbortSignal) => get<Invitation>(invitation(token), signal),
