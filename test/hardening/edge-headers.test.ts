@@ -77,6 +77,15 @@ describe('console pages', () => {
     }
     expect(html).not.toMatch(/\bon[a-z]+\s*=\s*["']/i);
     expect(html).not.toMatch(/javascript:/i);
+    // What the page loads comes from this origin (script-src 'self') with a type nosniff accepts.
+    for (const [, ref] of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) {
+      if (ref!.startsWith('data:')) continue;
+      expect(ref, 'same origin').toMatch(/^\/[^/]/);
+      const r = await get(plain, ref!);
+      expect(r.statusCode, ref).toBe(200);
+      if (ref!.endsWith('.js')) expect(r.headers['content-type'], ref).toContain('text/javascript');
+      if (ref!.endsWith('.css')) expect(r.headers['content-type'], ref).toContain('text/css');
+    }
   });
 
   it('a path the router decodes to a stray percent is not a 5xx', async () => {
