@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   addMember,
@@ -11,7 +12,7 @@ import {
   runningCluster,
   topUp,
 } from '../factories.js';
-import { startTestTally, type TestTally } from '../harness.js';
+import { onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
 
 /**
  * Authorization comes before any write. A refused caller's pay, cancel or upgrade must not issue a single
@@ -128,4 +129,54 @@ describe('a refused caller writes nothing', () => {
     expect(r.json.order.status).toBe('paid');
     expect(await writes()).toBeGreaterThan(w);
   });
+});
+
+/**
+ * Nor does a refused caller take a row lock before being refused: with the order and the cluster locked by
+ * another transaction (a payment in flight), a refused pay, cancel or upgrade answers at once instead of
+ * queueing behind it. PostgreSQL only: PGlite has one connection, so nothing else can hold the lock.
+ */
+describe.runIf(onPostgres)('a refused caller does not wait for row locks (PostgreSQL)', () => {
+  const requests = {
+    pay: () => [`/v1/orgs/${org.id}/orders/${orderId}/pay`, undefined] as const,
+    cancel: () => [`/v1/orgs/${org.id}/orders/${orderId}/cancel`, undefined] as const,
+    upgrade: () => [`/v1/orgs/${org.id}/clusters/${clusterId}/upgrade`, { cuSize: 2 }] as const,
+  };
+  it.each(Object.keys(requests) as (keyof typeof requests)[])(
+    '%s by refused callers answers while the order and cluster rows are locked',
+    async (what) => {
+      const [url, body] = requests[what]();
+      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.deps.db)).rows[0]!.s;
+      const holder = new pg.Client({ connectionString: PG_URL });
+      await holder.connect();
+      const pending: Promise<unknown>[] = [];
+      try {
+        await holder.query(`set search_path to ${schema}`);
+        await holder.query('begin');
+        await holder.query('select 1 from orders where org_id = $1 and id = $2 for update', [
+          org.id,
+          orderId,
+        ]);
+        await holder.query('select 1 from clusters where org_id = $1 and id = $2 for update', [
+          org.id,
+          clusterId,
+        ]);
+        for (const [role, status] of refused) {
+          const request = api(t, 'POST', url, { auth: who[role].auth, ...(body ? { body } : {}) });
+          pending.push(request);
+          const answer = await Promise.race([
+            request,
+            new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 3_000)),
+          ]);
+          expect(answer === 'waiting' ? 'waiting on the row lock' : answer.status, `${what} as ${role}`).toBe(
+            status,
+          );
+        }
+      } finally {
+        await holder.query('rollback').catch(() => {});
+        await holder.end();
+        await Promise.allSettled(pending);
+      }
+    },
+  );
 });
