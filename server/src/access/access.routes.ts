@@ -8,7 +8,7 @@ import { describeMe } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
 import { canSeeProject, orgAccess } from './policy.js';
 import { hashToken } from './secrets.js';
-import { SESSION_HOURS, signIn } from './sign-in-user.js';
+import { PASSWORD_ROUTE_CEILING, SESSION_HOURS, signIn } from './sign-in-user.js';
 
 export const accessRoutes = [
   defineRoute({
@@ -47,6 +47,7 @@ export const accessRoutes = [
     // password is hashed, and a failure must stay counted although the answer is an error. Without a
     // principal there is no Idempotency-Key scope, so nothing is lost.
     noTransaction: true,
+    rateLimit: PASSWORD_ROUTE_CEILING,
     handler: async ({ deps, body, now, req }): Promise<Answer> => {
       const r = await signIn(deps, { email: body.email, password: body.password, address: req.ip }, now);
       if (r.kind === 'throttled') {

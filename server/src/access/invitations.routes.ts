@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AcceptInvitationBody } from '../../../contract/api.js';
 import { defineRoute } from '../http/route.js';
 import { acceptInvitation, describeInvitation } from './invitations.service.js';
+import { PASSWORD_ROUTE_CEILING } from './sign-in-user.js';
 
 /** Tokens are 43 base64url characters; anything else names no invitation. */
 const TokenParams = z.object({
@@ -29,6 +30,7 @@ export const invitationRoutes = [
     auth: 'none',
     params: TokenParams,
     body: AcceptInvitationBody,
+    rateLimit: PASSWORD_ROUTE_CEILING,
     handler: async ({ params, body, now }, tx) => ({
       body: await acceptInvitation(tx, params.token, body.password, now),
     }),

@@ -7,6 +7,13 @@ import { hashingGate } from './sign-in-hashing-gate.js';
 import { type Reservation, reserveAttempt, type Subject, settleAttempt } from './sign-in-throttle.js';
 
 export const SESSION_HOURS = 12;
+/**
+ * Per address and process, before any database work: the routes that check a password (sign-in, accepting
+ * an invitation) take at most 30 requests a minute from one address (@fastify/rate-limit, in memory). The
+ * per-account and per-address failure counts are in the database (sign-in-throttle.ts) because they must
+ * hold across instances and restarts; this ceiling only has to keep one address from flooding one process.
+ */
+export const PASSWORD_ROUTE_CEILING = { max: 30, timeWindow: 60_000 };
 
 export type SignInResult =
   | { kind: 'signed-in'; user: { id: string; email: string }; token: string; csrfToken: string }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -96,6 +97,28 @@ function parseQuery(qs: string): Record<string, string | string[]> {
   return out;
 }
 
+/**
+ * Per-address request ceilings for the routes that declare one (`RouteSpec.rateLimit`), counted in this
+ * process by @fastify/rate-limit: a cheap first line before any database work. A loopback peer (a local
+ * proxy, a check on the machine) is not a client and is not limited. Refusals are 429 RATE_LIMITED in the
+ * error format, with Retry-After.
+ */
+async function requestCeilings(app: FastifyInstance): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    allowList: (req) => /^(127\.|::1$|::ffff:127\.)/.test(req.ip),
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError('RATE_LIMITED', `too many requests; retry in ${ctx.after}`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)),
+      }),
+  });
+}
+
 export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
@@ -153,8 +176,14 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
     void reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
+  await requestCeilings(app);
   for (const spec of opts.routes) {
-    app.route({ method: spec.method, url: spec.url, handler: (req, reply) => run(deps, spec, req, reply) });
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      ...(spec.rateLimit ? { config: { rateLimit: spec.rateLimit } } : {}),
+      handler: (req, reply) => run(deps, spec, req, reply),
+    });
   }
   const openapi = buildOpenApi(opts.routes);
   app.get('/v1/openapi.json', async () => openapi);

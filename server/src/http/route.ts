@@ -64,6 +64,12 @@ export interface RouteSpec<
   /** The answer media type when not JSON (documents, exports). */
   produces?: string;
   /**
+   * A per-address ceiling on requests to this route in this process (@fastify/rate-limit), checked before
+   * the handler: at most `max` requests per `timeWindow` milliseconds. Rules that must hold across instances
+   * (sign-in failures) are kept in the database instead.
+   */
+  rateLimit?: { max: number; timeWindow: number };
+  /**
    * GET handlers read through `deps.db`. POST handlers run inside one transaction together with their
    * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do.
    */
