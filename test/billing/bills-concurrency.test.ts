@@ -43,8 +43,8 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
       clusterId,
       metric: 'backup',
       quantity: 2_000_000,
-      start: '2026-11-10T00:00:00Z',
-      end: '2026-11-11T00:00:00Z',
+      start: '2026-11-01T00:00:00Z',
+      end: '2026-11-02T00:00:00Z',
     }));
     expect((await api(t, 'POST', '/v1/internal/usage', { auth: t.op, body: { events } })).status).toBe(200);
     // 2,000,000 GB × 1 day × 3000 µfen = 6,000 fen; the coupon pays 1,000; 5,000 is due.

@@ -285,8 +285,8 @@ describe('bills', () => {
           clusterId: c.id,
           metric: 'backup',
           quantity: 1_000_000,
-          start: '2026-12-05T00:00:00Z',
-          end: '2026-12-06T00:00:00Z',
+          start: '2026-12-01T00:00:00Z',
+          end: '2026-12-02T00:00:00Z',
         },
       ]);
       expect(r.status, r.body).toBe(200);
@@ -366,8 +366,8 @@ describe('issuing is idempotent', () => {
         clusterId: c.id,
         metric: 'backup',
         quantity: 10_000,
-        start: '2027-02-11T00:00:00Z',
-        end: '2027-02-12T00:00:00Z',
+        start: '2027-02-09T00:00:00Z',
+        end: '2027-02-10T00:00:00Z',
       },
     ]);
     await topUp(t, o, 1_000_000);

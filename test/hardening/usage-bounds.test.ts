@@ -63,7 +63,7 @@ describe('usage bounds at ingest', () => {
       { start: '2025-10-31T07:59:59Z', end: '2025-11-01T00:00:00Z' },
       'max_past_start',
     ],
-    ['quantity over 1,000,000 GB', { quantity: 1_000_001 }, 'max_quantity'],
+    ['quantity over 10,000,000 GB', { quantity: 10_000_001 }, 'max_quantity'],
   ])('refuses %s', async (_what, over, rule) => {
     const id = `bad-${rule}`;
     const r = await usage([event(id, over)]);
@@ -78,7 +78,7 @@ describe('usage bounds at ingest', () => {
       event('edge-span', {
         start: new Date(now - 31 * 24 * HOUR).toISOString(),
         end: new Date(now).toISOString(),
-        quantity: 1_000_000,
+        quantity: 10_000_000,
       }),
       event('edge-future', { start: new Date(now).toISOString(), end: new Date(now + HOUR).toISOString() }),
     ]);
