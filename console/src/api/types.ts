@@ -24,6 +24,8 @@ export type {
   ClusterPurchase,
   Coupon,
   CreatedApiKey,
+  Invitation,
+  InvitationAccepted,
   LedgerEntry,
   LocalizedName,
   Me,
