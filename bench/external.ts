@@ -45,7 +45,7 @@ export async function externalBenches(ctx: BenchContext): Promise<Record<string,
       script: 'bench/console-orders.ts',
       results: 'results-console.json',
       database: null,
-      args: [`--port=${ctx.portBase + 20}`],
+      args: [`--port=${ctx.portBase + 20}`, ...(ctx.build ? [] : ['--no-build'])],
       port: ctx.portBase + 20,
     },
   ];

@@ -542,6 +542,8 @@ export interface BenchContext {
   duration: number;
   /** CPU-profile the servers under load */
   profile: boolean;
+  /** build before running (off with --no-build: the benchmarks run as child processes are told too) */
+  build: boolean;
   /** the first of the ports the benchmarks listen on */
   portBase: number;
   /** prints a section header with the run's elapsed time and the load average */

@@ -38,6 +38,7 @@ const RESULTS = outPath('results.json');
 const ctx = {
   duration: DURATION,
   profile: argv.includes('--profile'),
+  build: !argv.includes('--no-build'),
   portBase: Number(process.env.BENCH_PORT_BASE ?? 18310),
   header(title: string) {
     console.log(
@@ -106,7 +107,7 @@ async function main() {
   console.log(
     `Tally benchmarks on ${results.machine.cpu} (${results.machine.cores} cores), PostgreSQL ${results.machine.postgres}, Node ${process.version}`,
   );
-  if (!argv.includes('--no-build')) {
+  if (ctx.build) {
     ctx.header('build the server');
     sh('npm', ['run', 'build:server']);
   }
