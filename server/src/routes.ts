@@ -7,6 +7,7 @@ import { documentRoutes } from './documents/documents.routes.js';
 import type { RouteSpec } from './http/route.js';
 import { moneyRoutes } from './ledger/money.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
+import { jobRoutes } from './jobs/jobs.routes.js';
 import { internalRoutes } from './orgs/internal.routes.js';
 import { pricingRoutes } from './pricing/pricing.routes.js';
 import { usageRoutes } from './usage/usage.routes.js';
@@ -24,4 +25,5 @@ export const routes: RouteSpec[] = [
   ...internalRoutes,
   ...billRoutes,
   ...usageRoutes,
+  ...jobRoutes,
 ];

@@ -232,15 +232,43 @@ export async function markBillsPaid(
   return Number(r.numAffectedRows ?? 0);
 }
 
-/** One statement, safe from any number of instances: unpaid bills past their due time become overdue. */
-export async function markOverdue(db: Queryable, now: Date): Promise<number> {
-  const r = await db
+/**
+ * One statement, safe from any number of instances: unpaid bills past their due time become overdue. `skipJob`
+ * leaves out orgs waiting out a failure of that job; `orgIds` limits it to some orgs (the isolated retry).
+ */
+export async function markOverdue(
+  db: Queryable,
+  now: Date,
+  opts: { skipJob?: string; orgIds?: string[] } = {},
+): Promise<number> {
+  let q = db
     .updateTable('bills')
     .set({ status: 'overdue', overdue_at: sql`due_at` })
     .where('status', '=', 'unpaid')
-    .where('due_at', '<=', now)
-    .executeTakeFirst();
+    .where('due_at', '<=', now);
+  if (opts.orgIds) q = q.where('org_id', '=', sql<string>`any(${opts.orgIds}::text[])`);
+  if (opts.skipJob) {
+    q = q.where(
+      sql<boolean>`not exists (select 1 from job_failures f where f.job = ${opts.skipJob}
+        and f.org_id = bills.org_id and f.next_attempt_at > ${now}::timestamptz)`,
+    );
+  }
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
+}
+
+/** Orgs with a bill to mark overdue (for the per-org retry when the one statement fails), bounded. */
+export async function orgsWithBillsOverdue(db: Queryable, now: Date, limit: number): Promise<string[]> {
+  const r = await db
+    .selectFrom('bills')
+    .select('org_id')
+    .distinct()
+    .where('status', '=', 'unpaid')
+    .where('due_at', '<=', now)
+    .orderBy('org_id')
+    .limit(limit)
+    .execute();
+  return r.map((x) => x.org_id);
 }
 
 /**
@@ -251,7 +279,16 @@ export async function orgsToBill(
   db: Queryable,
   month: string,
   periodEnd: Date,
-  opts: { afterOrgId: string; limit: number; orgId?: string | undefined },
+  opts: {
+    afterOrgId: string;
+    limit: number;
+    orgId?: string | undefined;
+    /**
+     * Leaves out orgs whose bill failed in this job: for an earlier month (their months stay in order), or for
+     * this one while its backoff lasts.
+     */
+    skipFailing?: { job: string; now: Date };
+  },
 ): Promise<string[]> {
   let q = db
     .selectFrom('orgs as o')
@@ -271,6 +308,13 @@ export async function orgsToBill(
     .orderBy('o.id')
     .limit(opts.limit);
   if (opts.orgId) q = q.where('o.id', '=', opts.orgId);
+  const skip = opts.skipFailing;
+  if (skip) {
+    q = q.where(
+      sql<boolean>`not exists (select 1 from job_failures f where f.job = ${skip.job} and f.org_id = o.id
+        and (f.key < ${month} or (f.key = ${month} and f.next_attempt_at > ${skip.now}::timestamptz)))`,
+    );
+  }
   return (await q.execute()).map((r) => r.id);
 }
 

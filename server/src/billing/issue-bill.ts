@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/schema.js';
+import { isolateOrgs } from '../jobs/isolate.js';
+import { clearJobFailures, failingOrgs } from '../jobs/job-failures.repository.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
   billsExisting,
@@ -21,6 +23,8 @@ export const BILL_DUE_DAYS = 14;
  * the month but committed a moment later is still in the month's bill.
  */
 export const ISSUE_GRACE_MS = 60_000;
+/** The job's name in job_failures: an org whose bill of a month fails is recorded under it, keyed by the month. */
+export const BILLS_JOB = 'bills';
 
 export type IssueOutcome =
   | { outcome: 'issued'; orgId: string; month: string; status: 'paid' | 'unpaid'; amountDue: number }
@@ -171,6 +175,10 @@ export function lastIssuableMonth(now: Date, timeZone: string): string {
  * The monthly job: every ended month of every org that has no bill yet, oldest month first, `batch` orgs per
  * transaction and `workers` transactions at a time. Bounded per run (`maxBatches` transactions); orgs another
  * instance is issuing right now are skipped and picked up by a later run.
+ *
+ * One org's bad data never stops the others (SPEC §11): a batch that fails is bisected until the failing orgs
+ * are alone; each is recorded in job_failures (job `bills`, key the month) and left out until its backoff ends
+ * (and so are its later months, which keep their order); it is cleared when its bill is issued.
  */
 export async function issueDueBills(
   db: Db,
@@ -184,8 +192,8 @@ export async function issueDueBills(
     month?: string;
     onIssued?: (r: IssueOutcome) => void;
   } = {},
-): Promise<{ issued: number; paid: number; unpaid: number; skipped: number }> {
-  const totals = { issued: 0, paid: 0, unpaid: 0, skipped: 0 };
+): Promise<{ issued: number; paid: number; unpaid: number; skipped: number; failed: number }> {
+  const totals = { issued: 0, paid: 0, unpaid: 0, skipped: 0, failed: 0 };
   const last = lastIssuableMonth(now, config.billingTimeZone);
   const batch = opts.batch ?? 250;
   const workers = opts.workers ?? 2;
@@ -195,22 +203,42 @@ export async function issueDueBills(
   const lastMonth = opts.month ?? last;
   for (let month = first; month <= lastMonth && budget > 0; month = addMonths(month, 1)) {
     const periodEnd = monthPeriod(month, config.billingTimeZone).end;
+    // Orgs with a failure on record for this month: cleared in the transaction that issues their bill.
+    const failing = await failingOrgs(db, BILLS_JOB, month);
     let after = '';
     while (budget > 0) {
       const page = await orgsToBill(db, month, periodEnd, {
         afterOrgId: after,
         limit: batch * Math.min(workers, budget),
         orgId: opts.orgId,
+        skipFailing: { job: BILLS_JOB, now },
       });
       if (page.length === 0) break;
       after = page[page.length - 1]!;
       const chunks: string[][] = [];
       for (let i = 0; i < page.length; i += batch) chunks.push(page.slice(i, i + batch));
       budget -= chunks.length;
-      const results = await Promise.all(
-        chunks.map((orgIds) => db.transaction().execute((tx) => issueBills(tx, config, month, orgIds, now))),
+      const runs = await Promise.all(
+        chunks.map((orgIds) =>
+          isolateOrgs(db, { name: BILLS_JOB, key: month, now }, orgIds, (ids) =>
+            db.transaction().execute(async (tx) => {
+              const r = await issueBills(tx, config, month, ids, now);
+              const done = r
+                .filter((x) => x.outcome === 'issued' || x.outcome === 'exists')
+                .map((x) => x.orgId);
+              await clearJobFailures(
+                tx,
+                BILLS_JOB,
+                done.filter((id) => failing.has(id)),
+                month,
+              );
+              return r;
+            }),
+          ),
+        ),
       );
-      for (const r of results.flat()) {
+      totals.failed += runs.reduce((n, r) => n + r.failed.length, 0);
+      for (const r of runs.flatMap((x) => x.results)) {
         opts.onIssued?.(r);
         if (r.outcome === 'issued') {
           totals.issued++;

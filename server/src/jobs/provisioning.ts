@@ -2,6 +2,11 @@ import { sql } from 'kysely';
 import { transitionCluster } from '../clusters/clusters.repository.js';
 import type { Db, Tx } from '../db/schema.js';
 import { emit } from '../outbox/outbox.js';
+import { isolateOrgs } from './isolate.js';
+import { clearJobFailures, inBackoff } from './job-failures.repository.js';
+
+export const OUTBOX_JOB = 'outbox';
+export const PROVISIONING_JOB = 'provisioning';
 
 /**
  * Provisioning, driven by the transactional outbox. A paid order's event (written in the payment's
@@ -9,6 +14,9 @@ import { emit } from '../outbox/outbox.js';
  * moves its cluster exactly once however many instances run:
  *   new purchase: pending_payment → creating, ready after TALLY_PROVISION_SECONDS, then → running;
  *   upgrade:      running → upgrading (to the new size), then → running with the new size.
+ *
+ * One org's bad event never stops the others' (SPEC §11): a batch that fails is retried org by org (bisected),
+ * the failing org is recorded in job_failures and its events are left alone until its backoff ends.
  */
 export async function processOutbox(
   db: Db,
@@ -16,16 +24,45 @@ export async function processOutbox(
   provisionSeconds: number,
   batch = 200,
 ): Promise<number> {
-  return db.transaction().execute(async (tx) => {
-    const events = await tx
+  try {
+    return await db.transaction().execute((tx) => processOutboxBatch(tx, now, provisionSeconds, batch));
+  } catch {
+    const orgs = await db
+      .selectFrom('outbox_events')
+      .select('org_id')
+      .distinct()
+      .where('processed_at', 'is', null)
+      .where(sql<boolean>`not ${inBackoff(OUTBOX_JOB, 'outbox_events.org_id', now)}`)
+      .orderBy('org_id')
+      .limit(batch)
+      .execute();
+    const r = await isolateOrgs(
+      db,
+      { name: OUTBOX_JOB, now },
+      orgs.map((o) => o.org_id),
+      async (ids) => [
+        await db.transaction().execute((tx) => processOutboxBatch(tx, now, provisionSeconds, batch, ids)),
+      ],
+    );
+    return r.results.reduce((a, b) => a + b, 0);
+  }
+}
+
+async function processOutboxBatch(
+  tx: Tx,
+  now: Date,
+  provisionSeconds: number,
+  batch: number,
+  orgIds?: string[],
+): Promise<number> {
+  {
+    let q = tx
       .selectFrom('outbox_events')
       .select(['org_id', 'id', 'type', 'payload'])
       .where('processed_at', 'is', null)
-      .orderBy('id')
-      .limit(batch)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+      .where(sql<boolean>`not ${inBackoff(OUTBOX_JOB, 'outbox_events.org_id', now)}`);
+    if (orgIds) q = q.where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
+    const events = await q.orderBy('id').limit(batch).forUpdate().skipLocked().execute();
     for (const e of events) {
       if (e.type === 'order.paid')
         await startProvisioning(tx, e.org_id, e.payload as PaidPayload, now, provisionSeconds);
@@ -36,9 +73,10 @@ export async function processOutbox(
         .set({ processed_at: now })
         .where(sql`(org_id, id)`, 'in', sql`(${sql.join(events.map((e) => sql`(${e.org_id}, ${e.id})`))})`)
         .execute();
+      await clearJobFailures(tx, OUTBOX_JOB, [...new Set(events.map((e) => e.org_id))]);
     }
     return events.length;
-  });
+  }
 }
 
 interface PaidPayload {
@@ -87,19 +125,49 @@ async function stateChanged(
   });
 }
 
-/** Finishes provisioning whose time has come: creating/upgrading → running, each a compare-and-set. */
+/**
+ * Finishes provisioning whose time has come: creating/upgrading → running, each a compare-and-set. Isolated per
+ * org as processOutbox is.
+ */
 export async function completeProvisioning(db: Db, now: Date, batch = 500): Promise<number> {
-  return db.transaction().execute(async (tx) => {
-    const due = await tx
+  try {
+    return await db.transaction().execute((tx) => completeProvisioningBatch(tx, now, batch));
+  } catch {
+    const orgs = await db
+      .selectFrom('clusters')
+      .select('org_id')
+      .distinct()
+      .where('state', 'in', ['creating', 'upgrading'])
+      .where('ready_at', '<=', now)
+      .where(sql<boolean>`not ${inBackoff(PROVISIONING_JOB, 'clusters.org_id', now)}`)
+      .orderBy('org_id')
+      .limit(batch)
+      .execute();
+    const r = await isolateOrgs(
+      db,
+      { name: PROVISIONING_JOB, now },
+      orgs.map((o) => o.org_id),
+      async (ids) => [await db.transaction().execute((tx) => completeProvisioningBatch(tx, now, batch, ids))],
+    );
+    return r.results.reduce((a, b) => a + b, 0);
+  }
+}
+
+async function completeProvisioningBatch(
+  tx: Tx,
+  now: Date,
+  batch: number,
+  orgIds?: string[],
+): Promise<number> {
+  {
+    let q = tx
       .selectFrom('clusters')
       .select(['org_id', 'id', 'state', 'target_cu_size', 'target_replicas'])
       .where('state', 'in', ['creating', 'upgrading'])
       .where('ready_at', '<=', now)
-      .orderBy('ready_at')
-      .limit(batch)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+      .where(sql<boolean>`not ${inBackoff(PROVISIONING_JOB, 'clusters.org_id', now)}`);
+    if (orgIds) q = q.where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
+    const due = await q.orderBy('ready_at').limit(batch).forUpdate().skipLocked().execute();
     for (const c of due) {
       const upgrading = c.state === 'upgrading';
       const done = await transitionCluster(tx, c.org_id, c.id, c.state as 'creating' | 'upgrading', {
@@ -117,6 +185,7 @@ export async function completeProvisioning(db: Db, now: Date, batch = 500): Prom
       });
       if (done) await stateChanged(tx, c.org_id, c.id, c.state, 'running', now);
     }
+    await clearJobFailures(tx, PROVISIONING_JOB, [...new Set(due.map((c) => c.org_id))]);
     return due.length;
-  });
+  }
 }

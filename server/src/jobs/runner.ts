@@ -1,8 +1,10 @@
 import { purgeExpiredSignInState } from '../access/sign-in.repository.js';
-import { markOverdue } from '../billing/billing.repository.js';
 import { issueDueBills } from '../billing/issue-bill.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../platform/idempotency.js';
+import { markBillsOverdue } from './bills-overdue.js';
+import { countFailingOrgsByJob } from './job-failures.repository.js';
+import { jobFinished, jobStarted, registerJob } from './job-status.js';
 import { sweepOrderTimeouts } from './order-timeouts.js';
 import { completeProvisioning, processOutbox } from './provisioning.js';
 
@@ -58,9 +60,9 @@ export function coreJobs(deps: Deps): Job[] {
       name: 'bills-overdue',
       intervalMs: 60_000,
       run: async (d, now) => {
-        const n = await markOverdue(d.db, now);
-        if (n) d.log.info({ job: 'bills-overdue', overdue: n }, 'bills overdue');
-        return n;
+        const r = await markBillsOverdue(d.db, now);
+        if (r.overdue) d.log.info({ job: 'bills-overdue', ...r }, 'bills overdue');
+        return r;
       },
     },
   ];
@@ -81,7 +83,29 @@ export class JobRunner {
     private readonly beforeRun: () => Promise<void> = async () => {},
   ) {
     this.jobs = [...coreJobs(deps), ...extraJobs];
+    for (const job of this.jobs) registerJob(deps, job.name, job.intervalMs);
   }
+
+  private gaugeRefreshedAt = Number.NEGATIVE_INFINITY;
+  private failingCounts = new Map<string, number>();
+
+  /**
+   * tally_job_failing_orgs{job} from job_failures (shared by all instances): after a run of a job that has (or
+   * just reported) failing orgs, else at most every GAUGE_REFRESH_MS, so a healthy frequent job does not add a
+   * query to every run.
+   */
+  private async refreshFailingGauge(job: string, now: Date, result: unknown): Promise<void> {
+    const failed =
+      typeof result === 'object' && result !== null && 'failed' in result && Number(result.failed) > 0;
+    const due = now.getTime() - this.gaugeRefreshedAt >= JobRunner.GAUGE_REFRESH_MS;
+    if (!failed && !due && !this.failingCounts.get(job)) return;
+    this.gaugeRefreshedAt = now.getTime();
+    this.failingCounts = await countFailingOrgsByJob(this.deps.db);
+    for (const j of this.jobs)
+      this.deps.metrics.jobFailingOrgs.set({ job: j.name }, this.failingCounts.get(j.name) ?? 0);
+  }
+
+  static readonly GAUGE_REFRESH_MS = 10_000;
 
   start(): void {
     for (const job of this.jobs) {
@@ -105,11 +129,16 @@ export class JobRunner {
       if (inFlight) await inFlight;
       try {
         await this.beforeRun();
-        const r = await job.run(this.deps, this.deps.clock.now());
+        const now = this.deps.clock.now();
+        jobStarted(this.deps, job.name, now);
+        const r = await job.run(this.deps, now);
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'ok' });
+        jobFinished(this.deps, job.name, this.deps.clock.now(), { result: r });
+        await this.refreshFailingGauge(job.name, now, r);
         return r;
       } catch (err) {
         this.deps.metrics.jobRuns.inc({ job: job.name, outcome: 'error' });
+        jobFinished(this.deps, job.name, this.deps.clock.now(), { error: err });
         if (!this.stopped)
           this.deps.log.warn({ job: job.name, err }, 'background job failed; it will run again');
         return undefined;

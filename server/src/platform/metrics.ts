@@ -8,6 +8,7 @@ export interface Metrics {
   sweeperLagSeconds: Gauge;
   sweeperTimedOut: Counter;
   jobRuns: Counter<'job' | 'outcome'>;
+  jobFailingOrgs: Gauge<'job'>;
   orderTransitions: Counter<'to'>;
 }
 
@@ -48,6 +49,12 @@ export function createMetrics(): Metrics {
       name: 'tally_job_runs_total',
       help: 'Background job runs',
       labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+    jobFailingOrgs: new Gauge({
+      name: 'tally_job_failing_orgs',
+      help: 'Orgs whose work failed in a background job and waits for a retry (job_failures)',
+      labelNames: ['job'],
       registers: [registry],
     }),
     orderTransitions: new Counter({

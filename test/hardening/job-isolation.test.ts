@@ -1,0 +1,140 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, buyCluster, createOrg, type OrgFixture } from '../factories.js';
+import { startTestTally, type TestTally } from '../harness.js';
+
+/**
+ * SPEC §11: one org's bad data never stops another org's work. The bills job isolates each org: a failing org is
+ * found, recorded, shown to the operator (GET /v1/internal/jobs, /metrics), retried with backoff and cleared
+ * once it succeeds; the other orgs' bills are issued meanwhile.
+ */
+let t: TestTally;
+const orgs: { org: OrgFixture; clusterId: string }[] = [];
+const MONTH = '2026-11';
+
+async function usage(o: { org: OrgFixture; clusterId: string }, id: string) {
+  const r = await api(t, 'POST', '/v1/internal/usage', {
+    auth: t.op,
+    body: {
+      events: [
+        {
+          id,
+          orgId: o.org.id,
+          clusterId: o.clusterId,
+          metric: 'storage',
+          quantity: 50,
+          start: '2026-11-02T06:00:00Z',
+          end: '2026-11-02T07:00:00Z',
+        },
+      ],
+    },
+  });
+  expect(r.status, r.body).toBe(200);
+}
+
+async function billStatus(org: OrgFixture): Promise<string> {
+  const r = await api(t, 'GET', `/v1/orgs/${org.id}/bills/${MONTH}`, { auth: org.admin.auth });
+  expect(r.status, r.body).toBe(200);
+  return r.json.status;
+}
+
+async function issuedBills(org: OrgFixture): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::int as n from bills where org_id = ${org.id}`.execute(
+    t.deps.db,
+  );
+  return r.rows[0]!.n;
+}
+
+async function jobs() {
+  const r = await api(t, 'GET', '/v1/internal/jobs', { auth: t.op });
+  expect(r.status, r.body).toBe(200);
+  return r.json as {
+    jobs: { name: string; lastOutcome: string | null; failingOrgs: number }[];
+    failingOrgs: {
+      job: string;
+      orgId: string;
+      key: string;
+      attempts: number;
+      nextAttemptAt: string;
+      lastError: string;
+    }[];
+  };
+}
+
+async function failingGauge(): Promise<string | undefined> {
+  const r = await t.app.inject({ method: 'GET', url: '/metrics', headers: t.op });
+  expect(r.statusCode).toBe(200);
+  return r.body.match(/^tally_job_failing_orgs\{job="bills"\} (\d+)$/m)?.[1];
+}
+
+beforeAll(async () => {
+  t = await startTestTally();
+  for (let i = 0; i < 5; i++) {
+    const org = await createOrg(t);
+    const clusterId = (await buyCluster(t, org)).cluster.id;
+    orgs.push({ org, clusterId });
+    await usage({ org, clusterId }, `u-${i}`);
+  }
+  const [yearNine, , , bad] = orgs;
+  // As the unbounded ingest stored it before the bounds: an event ending in year 9999, 10^9 GB. It used to make
+  // the usage sum of every batch it was in fail with "bigint out of range".
+  await sql`insert into usage_events (org_id, id, cluster_id, metric, quantity_milli, start_at, end_at, units,
+      micros_per_unit, bill_month, received_at)
+    values (${yearNine!.org.id}, 'year-9999', ${yearNine!.clusterId}, 'storage', 1000000000000,
+      '2026-11-02T06:00:00Z', '9999-12-31T00:00:00Z', 70000000, 417, ${MONTH}, '2026-11-02T08:00:00Z')`.execute(
+    t.deps.db,
+  );
+  // Within the usage bounds, but at a unit price no catalog has: its bill line would pass 2^53 fen and cannot
+  // be issued (nor its open month read). This org keeps failing until an operator corrects the row.
+  await sql`insert into usage_events (org_id, id, cluster_id, metric, quantity_milli, start_at, end_at, units,
+      micros_per_unit, bill_month, received_at)
+    values (${bad!.org.id}, 'bad-price', ${bad!.clusterId}, 'storage', 1000000000, '2026-11-02T00:00:00Z',
+      '2026-12-01T00:00:00Z', 696, 9000000000000000000, ${MONTH}, '2026-11-02T08:00:00Z')`.execute(t.deps.db);
+  t.clock.set(new Date('2026-12-01T00:02:00Z'));
+});
+
+describe('bills job isolation', () => {
+  it('issues every other org’s bill; the failing org is recorded and shown to the operator', async () => {
+    await t.jobs.runAllOnce();
+    const [yearNine, b, c, bad, e] = orgs;
+    // The year-9999 row is outside the usage bounds: left out of the bill, which is issued.
+    expect(await billStatus(yearNine!.org)).not.toBe('open');
+    for (const o of [b, c, e]) expect(await billStatus(o!.org)).not.toBe('open');
+    expect(await issuedBills(bad!.org)).toBe(0);
+
+    const j = await jobs();
+    expect(j.jobs.find((x) => x.name === 'bills')).toMatchObject({ lastOutcome: 'ok', failingOrgs: 1 });
+    expect(j.failingOrgs).toEqual([
+      expect.objectContaining({ job: 'bills', orgId: bad!.org.id, key: MONTH, attempts: 1 }),
+    ]);
+    expect(j.failingOrgs[0]!.lastError).toMatch(/safe integer/);
+    expect(new Date(j.failingOrgs[0]!.nextAttemptAt).getTime()).toBe(t.clock.now().getTime() + 60_000);
+    expect(await failingGauge()).toBe('1');
+  });
+
+  it('leaves the failing org alone during its backoff, then retries it with a doubled delay', async () => {
+    const bad = orgs[3]!;
+    await t.jobs.runAllOnce();
+    expect((await jobs()).failingOrgs[0]).toMatchObject({ orgId: bad.org.id, attempts: 1 });
+
+    t.clock.advance(60_000);
+    await t.jobs.runAllOnce();
+    const f = (await jobs()).failingOrgs[0]!;
+    expect(f).toMatchObject({ orgId: bad.org.id, attempts: 2 });
+    expect(new Date(f.nextAttemptAt).getTime()).toBe(t.clock.now().getTime() + 120_000);
+  });
+
+  it('issues the bill and clears the failure once the data is corrected', async () => {
+    const bad = orgs[3]!;
+    await sql`update usage_events set micros_per_unit = 417 where org_id = ${bad.org.id} and id = 'bad-price'`.execute(
+      t.deps.db,
+    );
+    t.clock.advance(120_000);
+    await t.jobs.runAllOnce();
+    expect(await billStatus(bad.org)).not.toBe('open');
+    const j = await jobs();
+    expect(j.failingOrgs).toEqual([]);
+    expect(j.jobs.find((x) => x.name === 'bills')).toMatchObject({ failingOrgs: 0 });
+    expect(await failingGauge()).toBe('0');
+  });
+});
