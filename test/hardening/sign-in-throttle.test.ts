@@ -114,6 +114,19 @@ describe('per account', () => {
   });
 });
 
+describe('bad input', () => {
+  it('an email with a control character (a NUL) is 400 VALIDATION_FAILED, counted against nothing', async () => {
+    const from = address();
+    for (let i = 0; i < 6; i++) {
+      const r = await signIn(`a\u0000b-${i}@example.com`, 'p\u0000', from);
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe('VALIDATION_FAILED');
+    }
+    const m = await member();
+    expect((await signIn(m.email, PASSWORD, from)).status).toBe(200);
+  });
+});
+
 describe('per address', () => {
   it('5 failures from one address on different accounts lock the address, not the accounts', async () => {
     const from = address();

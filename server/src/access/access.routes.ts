@@ -49,6 +49,14 @@ export const accessRoutes = [
     noTransaction: true,
     rateLimit: PASSWORD_ROUTE_CEILING,
     handler: async ({ deps, body, now, req }): Promise<Answer> => {
+      // No account has such an email, and PostgreSQL text cannot hold a NUL: refused before any lookup.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+      if (/[\u0000-\u001f\u007f]/.test(body.email)) {
+        throw new AppError('VALIDATION_FAILED', 'email: contains a control character', {
+          in: 'body',
+          issues: [{ field: 'email', message: 'contains a control character' }],
+        });
+      }
       const r = await signIn(deps, { email: body.email, password: body.password, address: req.ip }, now);
       if (r.kind === 'throttled') {
         return {
