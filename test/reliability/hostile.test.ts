@@ -833,3 +833,51 @@ test('member flows: adding an existing user to a second org with a password neve
   expect((await call(server.url, 'GET', `/v1/orgs/${a.id}/balance`, { auth: keyA })).status).toBe(200);
   expect((await call(server.url, 'GET', `/v1/orgs/${b.id}/balance`, { auth: keyA })).status).toBe(404);
 }, 300_000);
+
+test('a NUL character in any text field of a body, query or cursor: refused or ignored, never a 5xx', async () => {
+  const NUL = 'a\u0000b';
+  const failures: string[] = [];
+  const check = (what: string, r: Answer) => {
+    figures.inputsTried++;
+    if (r.status >= 500 || r.status === 0) {
+      figures.serverErrors++;
+      failures.push(`${what} → ${r.status} ${r.text.slice(0, 120)}`);
+    }
+  };
+  for (const route of routes) {
+    const auth = authFor(route.path);
+    const path = fill(route.path, {});
+    if (route.method === 'POST') {
+      const t = templates[route.path];
+      if (!t) continue;
+      for (const [key, value] of Object.entries(t)) {
+        if (typeof value !== 'string') continue;
+        const r = await call(server.url, 'POST', path, { auth, body: { ...t, [key]: NUL } });
+        check(`POST ${route.path} with a NUL in ${key}`, r);
+      }
+    } else {
+      for (const q of [
+        'q=a%00b',
+        'cursor=a%00b',
+        `cursor=${cursor(['2026-01-01T00:00:00.000Z', NUL])}`,
+        `cursor=${cursor([NUL, NUL])}`,
+        'status=paid%00',
+        'createdFrom=2026-01-01T00:00:00Z%00',
+        'format=csv%00',
+        'projectId=a%00b',
+      ]) {
+        const r = await call(server.url, 'GET', `${path}?${q}`, { auth });
+        check(`GET ${route.path}?${q}`, r);
+      }
+    }
+  }
+  // Sign-in with a NUL in the email or password: refused, never a 5xx.
+  for (const body of [
+    { email: NUL, password: 'password' },
+    { email: 'x@example.com', password: NUL },
+  ]) {
+    const r = await call(server.url, 'POST', '/v1/auth/login', { body });
+    check(`login with ${JSON.stringify(body)}`, r);
+  }
+  expect(failures).toEqual([]);
+}, 300_000);
