@@ -77,7 +77,7 @@ const MALFORMED_QUERY = Symbol('malformed query');
 
 /**
  * The query string as the default parser reads it (`a=1&a=2` gives an array; `+` is a space), except that a
- * broken percent-encoding is refused instead of passed on raw.
+ * broken percent-encoding (or an encoded NUL) is refused instead of passed on.
  */
 function parseQuery(qs: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
@@ -88,6 +88,8 @@ function parseQuery(qs: string): Record<string, string | string[]> {
       const eq = pair.indexOf('=');
       const key = decodeURIComponent((eq < 0 ? pair : pair.slice(0, eq)).replaceAll('+', ' '));
       const value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replaceAll('+', ' '));
+      // NUL is no character of any value here, and PostgreSQL text cannot hold it.
+      if (key.includes('\0') || value.includes('\0')) throw new Error('NUL in the query string');
       const prev = out[key];
       out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
     }
@@ -274,7 +276,7 @@ async function run(
 ): Promise<FastifyReply> {
   const now = deps.clock.now();
   if ((req.query as Record<symbol, unknown> | undefined)?.[MALFORMED_QUERY]) {
-    throw new AppError('VALIDATION_FAILED', 'the query string is not valid percent-encoding', {
+    throw new AppError('VALIDATION_FAILED', 'the query string is not valid percent-encoding of text', {
       in: 'query',
     });
   }

@@ -59,7 +59,14 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; un
       unexpected: true,
     };
   }
-  if (pgCode === '22P02' || pgCode === '22003' || pgCode === '22007' || pgCode === '22008') {
+  // 22021: a NUL or invalid byte in text a client sent (a value no check above caught): their input, not a fault.
+  if (
+    pgCode === '22P02' ||
+    pgCode === '22003' ||
+    pgCode === '22007' ||
+    pgCode === '22008' ||
+    pgCode === '22021'
+  ) {
     return {
       status: 400,
       body: errorBody('VALIDATION_FAILED', 'a value is out of range'),
