@@ -494,22 +494,75 @@ export const UsageIngest = z.strictObject({
 });
 export type UsageIngest = z.infer<typeof UsageIngest>;
 
-/**
- * POST /v1/internal/jobs/run: each job's result; a job that failed this run (it is retried) is left out.
- */
-export const JobsRun = z.strictObject({
-  sweeper: z.strictObject({ timedOut: Count, worstLatenessMs: z.number().nonnegative() }).optional(),
+/** What each background job answers for one run. */
+const jobResults = {
+  sweeper: z.strictObject({ timedOut: Count, worstLatenessMs: z.number().nonnegative() }),
   /** outbox events processed */
-  outbox: Count.optional(),
+  outbox: Count,
   /** clusters whose provisioning completed */
-  provisioning: Count.optional(),
+  provisioning: Count,
   /** expired idempotency keys, sessions and sign-in throttles purged */
-  housekeeping: z.strictObject({ idempotencyKeys: Count, sessions: Count, throttles: Count }).optional(),
-  bills: z.strictObject({ issued: Count, paid: Count, unpaid: Count, skipped: Count }).optional(),
-  /** bills marked overdue */
-  'bills-overdue': Count.optional(),
+  housekeeping: z.strictObject({ idempotencyKeys: Count, sessions: Count, throttles: Count }),
+  /** `failed`: orgs whose work failed this run (recorded and retried apart, SPEC §11) */
+  bills: z.strictObject({ issued: Count, paid: Count, unpaid: Count, skipped: Count, failed: Count }),
+  'bills-overdue': z.strictObject({ overdue: Count, failed: Count }),
+};
+export type JobName = keyof typeof jobResults;
+
+/** POST /v1/internal/jobs/run: each job's result; a job that failed this run (it runs again) is left out. */
+export const JobsRun = z.strictObject({
+  sweeper: jobResults.sweeper.optional(),
+  outbox: jobResults.outbox.optional(),
+  provisioning: jobResults.provisioning.optional(),
+  housekeeping: jobResults.housekeeping.optional(),
+  bills: jobResults.bills.optional(),
+  'bills-overdue': jobResults['bills-overdue'].optional(),
 });
 export type JobsRun = z.infer<typeof JobsRun>;
+
+/** One job as this instance last ran it; its last result has that job's shape. */
+function jobStatus<N extends JobName>(name: N) {
+  return z.strictObject({
+    name: z.literal(name),
+    intervalMs: z.number().int().positive(),
+    runs: Count,
+    errors: Count,
+    lastStartedAt: Instant.nullable(),
+    lastFinishedAt: Instant.nullable(),
+    lastOutcome: z.enum(['ok', 'error']).nullable(),
+    lastError: z.string().nullable(),
+    lastResult: jobResults[name].nullable(),
+    /** orgs whose work in this job is failing now (all instances) */
+    failingOrgs: Count,
+  });
+}
+export const JobStatus = z.discriminatedUnion('name', [
+  jobStatus('sweeper'),
+  jobStatus('outbox'),
+  jobStatus('provisioning'),
+  jobStatus('housekeeping'),
+  jobStatus('bills'),
+  jobStatus('bills-overdue'),
+]);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** An org whose work in a job failed: recorded, retried apart with a growing delay, shown to the operator. */
+export const JobFailure = z.strictObject({
+  job: z.string(),
+  orgId: Id,
+  /** what failed within the job (an event, a month) */
+  key: z.string(),
+  attempts: z.number().int().positive(),
+  firstFailedAt: Instant,
+  lastFailedAt: Instant,
+  nextAttemptAt: Instant,
+  lastError: z.string(),
+});
+export type JobFailure = z.infer<typeof JobFailure>;
+
+/** GET /v1/internal/jobs */
+export const Jobs = z.strictObject({ jobs: z.array(JobStatus), failingOrgs: z.array(JobFailure) });
+export type Jobs = z.infer<typeof Jobs>;
 
 // ——— Every route ———
 
@@ -555,6 +608,7 @@ export const responseOf = {
   'GET /v1/internal/clock': Clock,
   'POST /v1/internal/clock': Clock,
   'POST /v1/internal/jobs/run': JobsRun,
+  'GET /v1/internal/jobs': Jobs,
   'POST /v1/internal/usage': UsageIngest,
 } satisfies Record<string, z.ZodType>;
 export type RouteKey = keyof typeof responseOf;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { documentOf, type RouteKey, responseOf } from '../../contract/responses.js';
@@ -199,6 +200,42 @@ function scenario(t: TestTally, validated: Set<string>) {
       body: { email: 'admin@contract.example', orgRole: 'org_member' },
       status: 201,
     });
+
+    // Its admin buys a cluster whose usage row (written around the API, as old data could be) cannot be billed:
+    // the bills job fails for that org alone and shows it to the operator.
+    await call('POST /v1/internal/orgs/:orgId/certification', `/v1/internal/orgs/${other.id}/certification`, {
+      auth: op,
+      body: { certified: true },
+    });
+    const otherProject = await call(
+      'POST /v1/internal/orgs/:orgId/projects',
+      `/v1/internal/orgs/${other.id}/projects`,
+      {
+        auth: op,
+        body: { name: 'other' },
+        status: 201,
+      },
+    );
+    const otherAdmin = await call(
+      'POST /v1/internal/orgs/:orgId/members',
+      `/v1/internal/orgs/${other.id}/members`,
+      {
+        auth: op,
+        body: { email: 'other-admin@contract.example', orgRole: 'org_admin' },
+        status: 201,
+      },
+    );
+    const bad = await call('POST /v1/orgs/:orgId/clusters', `/v1/orgs/${other.id}/clusters`, {
+      auth: bearer(otherAdmin),
+      body: { ...PURCHASE, projectId: otherProject.id, name: 'unbillable' },
+      status: 201,
+    });
+    await sql`insert into usage_events (org_id, id, cluster_id, metric, quantity_milli, start_at, end_at, units,
+        micros_per_unit, bill_month, received_at)
+      values (${other.id}, 'bad-price', ${bad.cluster.id}, 'storage', 1000000000, '2026-11-02T00:00:00Z',
+        '2026-11-30T00:00:00Z', 672, 9000000000000000000, '2026-11', '2026-11-02T08:00:00Z')`.execute(
+      t.deps.db,
+    );
 
     const A = bearer(admin);
     for (const m of [admin, billing, plain, padmin, editor, viewer]) {
@@ -446,6 +483,10 @@ function scenario(t: TestTally, validated: Set<string>) {
     );
     await call('GET /v1/orgs/:orgId/balance', `${o}/balance`, { auth: bearer(padmin) });
     await call('GET /v1/orgs/:orgId/remittance-account', `${o}/remittance-account`, { auth: bearer(padmin) });
+
+    const board = await call('GET /v1/internal/jobs', '/v1/internal/jobs', { auth: op });
+    expect(board.jobs.map((j) => j.lastOutcome)).not.toContain(null);
+    expect(board.failingOrgs.map((f) => [f.job, f.orgId])).toEqual([['bills', other.id]]);
 
     // ——— Documents and exports: media types, no JSON ———
     await document('GET /v1/orgs/:orgId/orders/:orderId/document', `${o}/orders/${a.order.id}/document`, A);
