@@ -97,9 +97,9 @@ describe('bills job isolation', () => {
   it('issues every other org’s bill; the failing org is recorded and shown to the operator', async () => {
     await t.jobs.runAllOnce();
     const [yearNine, b, c, bad, e] = orgs;
+    for (const o of [b, c, e]) expect(await billStatus(o!.org)).not.toBe('open');
     // The year-9999 row is outside the usage bounds: left out of the bill, which is issued.
     expect(await billStatus(yearNine!.org)).not.toBe('open');
-    for (const o of [b, c, e]) expect(await billStatus(o!.org)).not.toBe('open');
     expect(await issuedBills(bad!.org)).toBe(0);
 
     const j = await jobs();
@@ -136,5 +136,42 @@ describe('bills job isolation', () => {
     expect(j.failingOrgs).toEqual([]);
     expect(j.jobs.find((x) => x.name === 'bills')).toMatchObject({ failingOrgs: 0 });
     expect(await failingGauge()).toBe('0');
+  });
+});
+
+describe('sweeper isolation', () => {
+  it('times out every other org’s orders while one org’s order cannot be; retries and clears it once fixed', async () => {
+    const good = await createOrg(t);
+    const bad = await createOrg(t);
+    const goodOrder = (await buyCluster(t, good)).order.id as string;
+    const badOrder = (await buyCluster(t, bad)).order.id as string;
+    // A history row the timeout would write already exists: the sweep's insert of it fails for this org.
+    await sql`insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at,
+        recorded_at)
+      values (${bad.id}, ${badOrder}, 2, 'unpaid', 'timed_out', 'system', null, ${t.clock.now()}, ${t.clock.now()})`.execute(
+      t.deps.db,
+    );
+    const status = async (orgId: string, id: string) =>
+      (
+        await sql<{
+          status: string;
+        }>`select status from orders where org_id = ${orgId} and id = ${id}`.execute(t.deps.db)
+      ).rows[0]!.status;
+
+    t.clock.advance(t.config.orderTtlHours * 3_600_000 + 1_000);
+    await t.jobs.runAllOnce();
+    expect(await status(good.id, goodOrder)).toBe('timed_out');
+    expect(await status(bad.id, badOrder)).toBe('unpaid');
+    const j = await jobs();
+    expect(j.failingOrgs).toEqual([expect.objectContaining({ job: 'sweeper', orgId: bad.id, attempts: 1 })]);
+    expect(j.jobs.find((x) => x.name === 'sweeper')).toMatchObject({ lastOutcome: 'ok', failingOrgs: 1 });
+
+    await sql`delete from order_history where org_id = ${bad.id} and order_id = ${badOrder} and seq = 2`.execute(
+      t.deps.db,
+    );
+    t.clock.advance(60_000);
+    await t.jobs.runAllOnce();
+    expect(await status(bad.id, badOrder)).toBe('timed_out');
+    expect((await jobs()).failingOrgs).toEqual([]);
   });
 });
