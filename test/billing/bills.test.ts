@@ -332,7 +332,8 @@ describe('bills', () => {
     expect((await get(padmin.auth)).status).toBe(403);
     expect((await get(stranger.admin.auth)).status).toBe(404);
     expect((await get(billing.auth, `/v1/orgs/${a.id}/bills/2025-01`)).status).toBe(404);
-    expect((await get(billing.auth, `/v1/orgs/${a.id}/bills/2026-13`)).status).toBe(404);
+    // Not a month at all: the caller's mistake, told with the format (SPEC §11), not a missing bill.
+    expect((await get(billing.auth, `/v1/orgs/${a.id}/bills/2026-13`)).status).toBe(400);
   });
 });
 
