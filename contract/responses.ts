@@ -496,7 +496,7 @@ export type UsageIngest = z.infer<typeof UsageIngest>;
 
 /** What each background job answers for one run. */
 const jobResults = {
-  sweeper: z.strictObject({ timedOut: Count, worstLatenessMs: z.number().nonnegative() }),
+  sweeper: z.strictObject({ timedOut: Count, worstLatenessMs: z.number().nonnegative(), failed: Count }),
   /** outbox events processed */
   outbox: Count,
   /** clusters whose provisioning completed */
