@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../server/src/config.js';
+import { serveConsole } from '../../server/src/http/console.js';
 import { ManualClock } from '../../server/src/platform/clock.js';
 import { createTally, GAUGE_MAX_AGE_MS, type Tally } from '../../server/src/server.js';
 import { api, buyCluster, createOrg, type OrgFixture } from '../factories.js';
@@ -73,6 +74,8 @@ describe('TALLY_METRICS_PORT: a separate listener', () => {
       config: testConfig({ metricsPort: 18_409 }),
       database,
       clock: new ManualClock('2026-11-02T08:00:00Z'),
+      // With the console, whose catch-all must not answer /metrics with its page either.
+      extend: serveConsole,
     });
     afterAll(async () => {
       await tally.close();
@@ -106,6 +109,7 @@ describe('TALLY_METRICS_PORT: a separate listener', () => {
       headers: { authorization: `Bearer ${tally.deps.config.operatorToken}` },
     });
     expect(r.statusCode).toBe(404);
+    expect(r.json().error.code).toBe('NOT_FOUND');
     expect(r.body).not.toContain('tally_');
     expect((await api({ app: tally.app } as TestTally, 'GET', '/healthz')).status).toBe(200);
   });

@@ -196,6 +196,11 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
       await authenticate(deps, req, 'operator', deps.clock.now());
       return scrape(deps, opts.refreshGauges, reply);
     });
+  } else {
+    // Not here at all: answered before the console's catch-all could serve its page at this path.
+    app.get('/metrics', async (req, reply) =>
+      reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} /metrics`)),
+    );
   }
   if (opts.extend) await opts.extend(app);
   return app;
