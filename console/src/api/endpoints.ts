@@ -1,8 +1,11 @@
 import type { z } from 'zod';
 import type { CreateClusterBody, QuoteBody } from '../../../contract/api.js';
+import type { DocumentLang, ExportFormat } from '../../../contract/enums.js';
 import { get, post, qs } from './client.js';
 import type {
   Balance,
+  Bill,
+  BillList,
   Catalog,
   Cluster,
   ClusterPurchase,
@@ -53,6 +56,14 @@ export const api = {
   remittance: (orgId: string) => get<RemittanceAccount>(`${org(orgId)}/remittance-account`),
   topups: (orgId: string, cursor?: string) =>
     get<Page<TopUp>>(`${org(orgId)}/topups${qs({ limit: 20, cursor })}`),
+  bills: (orgId: string, cursor?: string, signal?: AbortSignal) =>
+    get<BillList>(`${org(orgId)}/bills${qs({ limit: 12, cursor })}`, signal),
+  bill: (orgId: string, month: string, signal?: AbortSignal) =>
+    get<Bill>(`${org(orgId)}/bills/${encodeURIComponent(month)}`, signal),
+  billDocumentPath: (orgId: string, month: string, lang: DocumentLang) =>
+    `${org(orgId)}/bills/${encodeURIComponent(month)}/document${qs({ lang })}`,
+  billExportPath: (orgId: string, month: string, format: ExportFormat, lang: DocumentLang) =>
+    `${org(orgId)}/bills/${encodeURIComponent(month)}/export${qs({ format, lang })}`,
   coupons: (orgId: string) => get<Page<Coupon>>(`${org(orgId)}/coupons${qs({ limit: 50 })}`),
   clusters: (orgId: string, cursor?: string) =>
     get<Page<Cluster>>(`${org(orgId)}/clusters${qs({ limit: 50, cursor })}`),

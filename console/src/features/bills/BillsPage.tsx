@@ -1,6 +1,7 @@
 import { Alert, Button, Card, Descriptions, Empty, Space, Table, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { ApiError, downloadFile } from '../../api/client.js';
+import { api } from '../../api/endpoints.js';
 import type { BillLine, BillStatus, BillSummary } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState } from '../../components/states.js';
@@ -9,7 +10,6 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { billsApi } from './bills-api.js';
 import { billsText, unitPrice } from './bills-text.js';
 
 const COLORS: Record<BillStatus, string> = { open: 'blue', unpaid: 'orange', paid: 'green', overdue: 'red' };
@@ -32,8 +32,8 @@ function Downloads({ bill }: { bill: BillSummary }) {
       try {
         const path =
           kind === 'pdf'
-            ? billsApi.documentPath(org.id, bill.month, docLang)
-            : billsApi.exportPath(org.id, bill.month, kind, docLang);
+            ? api.billDocumentPath(org.id, bill.month, docLang)
+            : api.billExportPath(org.id, bill.month, kind, docLang);
         const name = await downloadFile(path, `bill-${bill.month}.${kind}`);
         message.success(b('downloaded', { name }));
       } catch (e) {
@@ -66,7 +66,7 @@ function Downloads({ bill }: { bill: BillSummary }) {
 function BillLines({ month }: { month: string }) {
   const { b } = useBillsText();
   const { org } = useOrg();
-  const detail = useAsync((signal) => billsApi.get(org.id, month, signal), [org.id, month]);
+  const detail = useAsync((signal) => api.bill(org.id, month, signal), [org.id, month]);
   if (detail.error) return <ErrorState error={detail.error} onRetry={detail.reload} />;
   const bill = detail.data;
   const item = (l: BillLine) =>
@@ -159,7 +159,7 @@ export function BillsPage() {
   const [loadingMore, setLoadingMore] = useState(false);
   const first = useAsync(
     async (signal) => {
-      const r = await billsApi.list(org.id, undefined, signal);
+      const r = await api.bills(org.id, undefined, signal);
       setPages([]);
       setCursor(r.nextCursor);
       return r.items;
@@ -170,7 +170,7 @@ export function BillsPage() {
     if (!cursor) return;
     setLoadingMore(true);
     try {
-      const r = await billsApi.list(org.id, cursor);
+      const r = await api.bills(org.id, cursor);
       setPages((p) => [...p, ...r.items]);
       setCursor(r.nextCursor);
     } finally {
