@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EmptyBody, LoginBody } from '../../../contract/api.js';
-import { SESSION_COOKIE } from '../http/authenticate.js';
+import { readCookie, SESSION_COOKIE } from '../http/authenticate.js';
 import { errorBody, statusOf } from '../http/errors.js';
 import { type Answer, defineRoute, Id } from '../http/route.js';
 import { listProjects } from '../orgs/orgs.repository.js';
@@ -92,13 +92,14 @@ export const accessRoutes = [
     auth: 'user',
     body: EmptyBody,
     handler: async ({ req }, tx) => {
-      const raw = req.headers.cookie ?? '';
-      const m = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(raw);
-      if (m?.[1])
-        await tx
-          .deleteFrom('sessions')
-          .where('token_hash', '=', hashToken(decodeURIComponent(m[1])))
-          .execute();
+      let token: string | undefined;
+      try {
+        token = readCookie(req, SESSION_COOKIE);
+      } catch {
+        // Not valid percent-encoding (the caller signed in with an API key): no session of ours to end.
+        token = undefined;
+      }
+      if (token) await tx.deleteFrom('sessions').where('token_hash', '=', hashToken(token)).execute();
       return {
         body: { signedOut: true },
         headers: { 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` },

@@ -23,7 +23,8 @@ function bearer(req: FastifyRequest): string | undefined {
   return m[1];
 }
 
-function cookie(req: FastifyRequest, name: string): string | undefined {
+/** The named cookie, percent-decoded; a value that is not valid percent-encoding is 401 UNAUTHENTICATED, never a 500. */
+export function readCookie(req: FastifyRequest, name: string): string | undefined {
   const raw = req.headers.cookie;
   if (!raw || raw.length > 8192) return undefined;
   for (const part of raw.split(';')) {
@@ -77,7 +78,7 @@ export async function authenticate(
       orgs: user.orgs,
     };
   }
-  const sessionToken = cookie(req, SESSION_COOKIE);
+  const sessionToken = readCookie(req, SESSION_COOKIE);
   if (sessionToken) {
     const session = await findSession(deps.db, hashToken(sessionToken), now);
     if (session) {
