@@ -10,19 +10,13 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { billsText, unitPrice } from './bills-text.js';
+import { unitPrice } from './unit-price.js';
 
 const COLORS: Record<BillStatus, string> = { open: 'blue', unpaid: 'orange', paid: 'green', overdue: 'red' };
 
-function useBillsText() {
-  const { locale } = useI18n();
-  return { b: billsText(locale), docLang: locale === 'en-US' ? ('en' as const) : ('zh-CN' as const) };
-}
-
 /** PDF, CSV and Excel downloads of one month. */
 function Downloads({ bill }: { bill: BillSummary }) {
-  const { b, docLang } = useBillsText();
-  const { errorText } = useI18n();
+  const { t, locale, errorText } = useI18n();
   const { org } = useOrg();
   const message = useToast();
   const [busy, setBusy] = useState<string | undefined>();
@@ -32,17 +26,17 @@ function Downloads({ bill }: { bill: BillSummary }) {
       try {
         const path =
           kind === 'pdf'
-            ? api.billDocumentPath(org.id, bill.month, docLang)
-            : api.billExportPath(org.id, bill.month, kind, docLang);
+            ? api.billDocumentPath(org.id, bill.month, locale)
+            : api.billExportPath(org.id, bill.month, kind, locale);
         const name = await downloadFile(path, `bill-${bill.month}.${kind}`);
-        message.success(b('downloaded', { name }));
+        message.success(t('bills.downloaded', { name }));
       } catch (e) {
-        message.error(`${b('downloadFailed')}: ${errorText(e)}`);
+        message.error(`${t('bills.downloadFailed')}: ${errorText(e)}`);
       } finally {
         setBusy(undefined);
       }
     },
-    [org.id, bill.month, docLang, message, b, errorText],
+    [org.id, bill.month, locale, message, t, errorText],
   );
   return (
     <Space size={4} wrap>
@@ -55,7 +49,7 @@ function Downloads({ bill }: { bill: BillSummary }) {
           onClick={() => void get(k)}
           data-testid={`bill-${k}-${bill.month}`}
         >
-          {b(k)}
+          {t(`bills.${k}`)}
         </Button>
       ))}
     </Space>
@@ -64,7 +58,7 @@ function Downloads({ bill }: { bill: BillSummary }) {
 
 /** One month opened: its lines (orders prepaid and settled, usage with coupons applied) and the coupons. */
 function BillLines({ month }: { month: string }) {
-  const { b } = useBillsText();
+  const { t } = useI18n();
   const { org } = useOrg();
   const detail = useAsync((signal) => api.bill(org.id, month, signal), [org.id, month]);
   if (detail.error) return <ErrorState error={detail.error} onRetry={detail.reload} />;
@@ -72,21 +66,21 @@ function BillLines({ month }: { month: string }) {
   const item = (l: BillLine) =>
     l.kind === 'subscription' ? (
       <span>
-        {b(l.orderType ?? 'new_purchase')} <Typography.Text code>{l.orderId}</Typography.Text> ·{' '}
-        {l.clusterName} <Tag>{b('settled')}</Tag>
+        {t(`order.type.${l.orderType ?? 'new_purchase'}`)} <Typography.Text code>{l.orderId}</Typography.Text>{' '}
+        · {l.clusterName} <Tag>{t('bills.settled')}</Tag>
       </span>
     ) : (
       <span>
-        {b(l.metric ?? 'storage')} · {l.clusterName}
+        {t(`bills.metric.${l.metric ?? 'storage'}`)} · {l.clusterName}
       </span>
     );
   return (
     <div data-testid={`bill-lines-${month}`}>
       {bill?.status === 'open' && (
-        <Alert type="info" showIcon style={{ marginBottom: 12 }} title={b('openNote')} />
+        <Alert type="info" showIcon style={{ marginBottom: 12 }} title={t('bills.openNote')} />
       )}
       {bill?.status === 'overdue' && (
-        <Alert type="error" showIcon style={{ marginBottom: 12 }} title={b('overdueNote')} />
+        <Alert type="error" showIcon style={{ marginBottom: 12 }} title={t('bills.overdueNote')} />
       )}
       <Table<BillLine>
         size="small"
@@ -94,35 +88,35 @@ function BillLines({ month }: { month: string }) {
         loading={detail.loading}
         pagination={bill && bill.lines.length > 50 ? { pageSize: 50, showSizeChanger: false } : false}
         dataSource={bill?.lines ?? []}
-        locale={{ emptyText: <Empty description={b('noLines')} /> }}
+        locale={{ emptyText: <Empty description={t('bills.noLines')} /> }}
         columns={[
-          { title: b('item'), key: 'item', render: (_: unknown, l) => item(l) },
+          { title: t('bills.item'), key: 'item', render: (_: unknown, l) => item(l) },
           {
-            title: b('quantity'),
+            title: t('bills.quantity'),
             key: 'quantity',
             align: 'right',
             render: (_: unknown, l) => (l.quantity ? `${l.quantity} ${l.unit ?? ''}` : ''),
           },
           {
-            title: b('unitPrice'),
+            title: t('bills.unitPrice'),
             key: 'unitPrice',
             align: 'right',
             render: (_: unknown, l) => unitPrice(l.unitPriceMicros, l.unit),
           },
           {
-            title: b('amount'),
+            title: t('bills.amount'),
             dataIndex: 'amount',
             align: 'right',
             render: (v: number) => formatMoney(v, bill?.currency),
           },
           {
-            title: b('coupon'),
+            title: t('bills.coupon'),
             dataIndex: 'couponAmount',
             align: 'right',
             render: (v: number) => (v ? `-${formatMoney(v, bill?.currency)}` : ''),
           },
           {
-            title: b('due'),
+            title: t('bills.due'),
             dataIndex: 'dueAmount',
             align: 'right',
             render: (v: number) => formatMoney(v, bill?.currency),
@@ -133,11 +127,11 @@ function BillLines({ month }: { month: string }) {
         <Descriptions
           size="small"
           style={{ marginTop: 12 }}
-          title={b('couponsApplied')}
+          title={t('bills.couponsApplied')}
           column={1}
           items={bill.couponApplications.map((a) => ({
             key: `${a.couponId}-${a.lineNo}`,
-            label: `${b('couponId')} ${a.couponId} → ${b('lineNo')} ${a.lineNo}`,
+            label: `${t('bills.couponId')} ${a.couponId} → ${t('bills.lineNo')} ${a.lineNo}`,
             children: `-${formatMoney(a.amount, bill.currency)}`,
           }))}
         />
@@ -152,8 +146,9 @@ function BillLines({ month }: { month: string }) {
  * its lines.
  */
 export function BillsPage() {
-  const { b } = useBillsText();
+  const { t, errorText } = useI18n();
   const { org } = useOrg();
+  const message = useToast();
   const [pages, setPages] = useState<BillSummary[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -173,17 +168,20 @@ export function BillsPage() {
       const r = await api.bills(org.id, cursor);
       setPages((p) => [...p, ...r.items]);
       setCursor(r.nextCursor);
+    } catch (e) {
+      // the rows on screen stay; the button stays for a retry
+      message.error(`${t('bills.moreFailed')}: ${errorText(e)}`);
     } finally {
       setLoadingMore(false);
     }
-  }, [org.id, cursor]);
+  }, [org.id, cursor, message, t, errorText]);
   if (first.error instanceof ApiError && first.error.status === 403) {
     return <ErrorState error={first.error} />;
   }
   const rows = [...(first.data ?? []), ...pages];
   const money = (v: number, r: BillSummary) => formatMoney(v, r.currency);
   return (
-    <Card title={b('title')} data-testid="bills-page">
+    <Card title={t('bills.title')} data-testid="bills-page">
       {first.error ? (
         <ErrorState error={first.error} onRetry={first.reload} />
       ) : (
@@ -194,31 +192,31 @@ export function BillsPage() {
             pagination={false}
             dataSource={rows}
             scroll={{ x: 960 }}
-            locale={{ emptyText: <Empty description={b('empty')} /> }}
+            locale={{ emptyText: <Empty description={t('bills.empty')} /> }}
             expandable={{ expandedRowRender: (r) => <BillLines month={r.month} /> }}
             columns={[
-              { title: b('month'), dataIndex: 'month', fixed: 'left' },
+              { title: t('bills.month'), dataIndex: 'month', fixed: 'left' },
               {
-                title: b('status'),
+                title: t('bills.status'),
                 dataIndex: 'status',
                 render: (s: BillStatus) => (
                   <Tag color={COLORS[s]} data-testid={`bill-status-${s}`}>
-                    {b(`status.${s}`)}
+                    {t(`bills.status.${s}`)}
                   </Tag>
                 ),
               },
-              { title: b('total'), dataIndex: 'totalAmount', align: 'right', render: money },
-              { title: b('prepaid'), dataIndex: 'prepaidAmount', align: 'right', render: money },
-              { title: b('usage'), dataIndex: 'usageAmount', align: 'right', render: money },
+              { title: t('bills.total'), dataIndex: 'totalAmount', align: 'right', render: money },
+              { title: t('bills.prepaid'), dataIndex: 'prepaidAmount', align: 'right', render: money },
+              { title: t('bills.usage'), dataIndex: 'usageAmount', align: 'right', render: money },
               {
-                title: b('coupons'),
+                title: t('bills.coupons'),
                 dataIndex: 'couponAmount',
                 align: 'right',
                 render: (v: number, r) => (v ? `-${money(v, r)}` : money(0, r)),
               },
-              { title: b('amountDue'), dataIndex: 'amountDue', align: 'right', render: money },
+              { title: t('bills.amountDue'), dataIndex: 'amountDue', align: 'right', render: money },
               {
-                title: b('outstanding'),
+                title: t('bills.outstanding'),
                 dataIndex: 'outstandingAmount',
                 align: 'right',
                 render: (v: number, r) => (
@@ -226,17 +224,21 @@ export function BillsPage() {
                 ),
               },
               {
-                title: b('dueAt'),
+                title: t('bills.dueAt'),
                 dataIndex: 'dueAt',
                 render: (v: string | null) => formatInstant(v, org.timeZone),
               },
-              { title: b('actions'), key: 'actions', render: (_: unknown, r) => <Downloads bill={r} /> },
+              {
+                title: t('bills.actions'),
+                key: 'actions',
+                render: (_: unknown, r) => <Downloads bill={r} />,
+              },
             ]}
           />
           {cursor && (
             <div style={{ textAlign: 'center', marginTop: 12 }}>
               <Button loading={loadingMore} onClick={() => void more()}>
-                {b('more')}
+                {t('bills.more')}
               </Button>
             </div>
           )}
