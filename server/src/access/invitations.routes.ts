@@ -31,8 +31,11 @@ export const invitationRoutes = [
     params: TokenParams,
     body: AcceptInvitationBody,
     rateLimit: PASSWORD_ROUTE_CEILING,
-    handler: async ({ params, body, now }, tx) => ({
-      body: await acceptInvitation(tx, params.token, body.password, now),
+    // The password is hashed (through the hashing gate) before the one short transaction opens: no
+    // connection is held while hashing. Without a principal there is no Idempotency-Key scope to keep.
+    noTransaction: true,
+    handler: async ({ deps, params, body, now }) => ({
+      body: await acceptInvitation(deps.db, params.token, body.password, now),
     }),
   }),
 ];

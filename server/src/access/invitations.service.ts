@@ -1,8 +1,9 @@
-import type { Queryable, Tx } from '../db/schema.js';
+import type { Db, Queryable, Tx } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { randomToken } from '../platform/ids.js';
 import * as repo from './invitations.repository.js';
 import { hashPassword, hashToken } from './secrets.js';
+import { HashingBusy, hashingGate } from './sign-in-hashing-gate.js';
 
 /** How long an invitation link works (SPEC §11). */
 export const INVITATION_HOURS = 72;
@@ -45,16 +46,29 @@ export async function describeInvitation(db: Queryable, token: string, now: Date
 }
 
 /**
- * POST /v1/invitations/{token}/accept: sets the user's password, once. The claim and the password are two
- * compare-and-sets in one transaction: a used, expired or unknown link, or a user who already has a
- * password, changes nothing.
+ * POST /v1/invitations/{token}/accept: sets the user's password, once. The link is checked and the password
+ * hashed first, through the process's hashing gate and with no transaction open (PGlite has one connection);
+ * then the claim and the password are two compare-and-sets in one short transaction: a used, expired or
+ * unknown link, or a user who already has a password, changes nothing. A full gate is 503 UNAVAILABLE.
  */
-export async function acceptInvitation(tx: Tx, token: string, password: string, now: Date) {
-  const row = await openInvitation(tx, token, now);
-  const passwordHash = await hashPassword(password);
-  const claimed = await repo.claimInvitation(tx, hashToken(token), now);
-  if (!claimed) throw invalid('used');
-  if (!(await repo.setPasswordIfNone(tx, claimed.user_id, passwordHash))) throw invalid('used');
-  await repo.closeOpenInvitations(tx, claimed.user_id, now);
-  return { user: { id: claimed.user_id, email: row.email }, passwordSet: true };
+export async function acceptInvitation(db: Db, token: string, password: string, now: Date) {
+  const row = await openInvitation(db, token, now);
+  let passwordHash: string;
+  try {
+    passwordHash = await hashingGate.run(() => hashPassword(password));
+  } catch (err) {
+    if (err instanceof HashingBusy) {
+      throw new AppError('UNAVAILABLE', 'too many password operations in progress; retry', {
+        retryAfterSeconds: 1,
+      });
+    }
+    throw err;
+  }
+  return db.transaction().execute(async (tx) => {
+    const claimed = await repo.claimInvitation(tx, hashToken(token), now);
+    if (!claimed) throw invalid('used');
+    if (!(await repo.setPasswordIfNone(tx, claimed.user_id, passwordHash))) throw invalid('used');
+    await repo.closeOpenInvitations(tx, claimed.user_id, now);
+    return { user: { id: claimed.user_id, email: row.email }, passwordSet: true };
+  });
 }
