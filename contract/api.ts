@@ -127,9 +127,18 @@ export const CreateMemberBody = z.strictObject({
     .max(100)
     .optional(),
 });
+/**
+ * A reported transfer's amount: any exact positive integer of fen. One above the per-transfer ceiling
+ * (MAX_TRANSFER_FEN in server/src/topups) is valid input: it is held for an operator, not refused as invalid.
+ */
+const TransferAmount = z
+  .number()
+  .int('must be an integer count of minor units (fen)')
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER);
 export const BankTransferBody = z.strictObject({
   remittanceCode: z.string().regex(/^\d{9}$/, 'must be the 9-digit remittance code'),
-  amount: Money,
+  amount: TransferAmount,
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
   bankReference: z
     .string()

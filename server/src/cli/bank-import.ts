@@ -13,14 +13,15 @@ import type { Progress } from './progress.js';
  * ending in it), amount (yuan, e.g. 1234.56) or amount_fen, currency (optional, default CNY). Each row goes
  * through the same use case as POST /v1/internal/bank-transfers, in its own transaction: credited once per
  * bank reference (trimmed, any case) however often imported; an unknown code is kept as unmatched for an
- * operator, and a transfer that would take a balance past its limit is held for one (counted as `held`).
+ * operator, and a transfer that would take a balance past its limit, or is above the per-transfer ceiling
+ * (MAX_TRANSFER_FEN), is held for one (counted as `held`).
  */
 export interface ImportSummary {
   rows: number;
   credited: number;
   duplicate: number;
   unmatched: number;
-  /** transfers that would take a balance past the limit: held for an operator (reported as unmatched) */
+  /** transfers past the balance limit or the per-transfer ceiling: held for an operator (reported as unmatched) */
   held: number;
   conflict: number;
   invalid: number;
@@ -89,6 +90,9 @@ export async function bankImport(ctx: CliContext, file: string, progress: Progre
       else if (out.kind === 'unmatched' && out.reason === 'balance_limit_exceeded') {
         s.held++;
         s.problems.push({ line, reason: 'held: the balance would pass its limit; kept for an operator' });
+      } else if (out.kind === 'unmatched' && out.reason === 'amount_above_limit') {
+        s.held++;
+        s.problems.push({ line, reason: 'held: above the per-transfer ceiling; kept for an operator' });
       } else {
         s.unmatched++;
         s.problems.push({

@@ -43,14 +43,30 @@ export type ReportOutcome =
  */
 export const MAX_BALANCE_FEN = Number.MAX_SAFE_INTEGER;
 
+/**
+ * The largest single transfer credited without an operator, in fen (10^12 CNY). A larger one is held
+ * (status `unmatched`, reason `amount_above_limit`, the org recorded) and answered 422 AMOUNT_LIMIT_EXCEEDED;
+ * the operator may assign it once checked.
+ */
+export const MAX_TRANSFER_FEN = 100_000_000_000_000;
+
 /** Why a transfer was kept for an operator instead of credited (the `reason` stored on it). */
-export type UnmatchedReason = 'unknown_remittance_code' | 'currency_mismatch' | 'balance_limit_exceeded';
-type UnmatchedCode = 'REMITTANCE_CODE_UNKNOWN' | 'CURRENCY_MISMATCH' | 'BALANCE_LIMIT_EXCEEDED';
+export type UnmatchedReason =
+  | 'unknown_remittance_code'
+  | 'currency_mismatch'
+  | 'balance_limit_exceeded'
+  | 'amount_above_limit';
+type UnmatchedCode =
+  | 'REMITTANCE_CODE_UNKNOWN'
+  | 'CURRENCY_MISMATCH'
+  | 'BALANCE_LIMIT_EXCEEDED'
+  | 'AMOUNT_LIMIT_EXCEEDED';
 
 /** The error code a report of a transfer kept for an operator is answered with. */
 export function unmatchedCode(reason: string): UnmatchedCode {
   if (reason === 'currency_mismatch') return 'CURRENCY_MISMATCH';
   if (reason === 'balance_limit_exceeded') return 'BALANCE_LIMIT_EXCEEDED';
+  if (reason === 'amount_above_limit') return 'AMOUNT_LIMIT_EXCEEDED';
   return 'REMITTANCE_CODE_UNKNOWN';
 }
 
@@ -82,7 +98,8 @@ async function wouldExceedBalanceLimit(tx: Tx, orgId: string, amount: number): P
  * it carries, once per bank reference however often it is reported; a transfer that matches no org (or
  * comes in another currency) is kept as unmatched for an operator, never dropped. So is a transfer that would
  * take the org's balance past MAX_BALANCE_FEN: it is held (status `unmatched`, reason `balance_limit_exceeded`,
- * the org recorded) until an operator assigns it once the balance can take it. A top-up never pays an order:
+ * the org recorded) until an operator assigns it once the balance can take it, and so is one above
+ * MAX_TRANSFER_FEN (reason `amount_above_limit`) until an operator assigns it. A top-up never pays an order:
  * the user pays after topping up. References are matched by bankReferenceKey.
  */
 export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Date): Promise<ReportOutcome> {
@@ -173,17 +190,23 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
     };
   }
 
-  if (await wouldExceedBalanceLimit(tx, org.id, r.amount)) {
+  const held: UnmatchedReason | null =
+    r.amount > MAX_TRANSFER_FEN
+      ? 'amount_above_limit'
+      : (await wouldExceedBalanceLimit(tx, org.id, r.amount))
+        ? 'balance_limit_exceeded'
+        : null;
+  if (held) {
     await tx
       .updateTable('bank_transfers')
-      .set({ status: 'unmatched', reason: 'balance_limit_exceeded', org_id: org.id })
+      .set({ status: 'unmatched', reason: held, org_id: org.id })
       .where('reference_key', '=', key)
       .execute();
     return {
       kind: 'unmatched',
       first: true,
-      reason: 'balance_limit_exceeded',
-      code: 'BALANCE_LIMIT_EXCEEDED',
+      reason: held,
+      code: unmatchedCode(held),
       bankReference: r.bankReference.trim(),
     };
   }
