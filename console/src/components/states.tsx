@@ -63,7 +63,10 @@ export function NotFound() {
   );
 }
 
-/** Any failed load: 403 is the 无权限 page, 404 the not-found page, anything else its message and a retry. */
+/**
+ * Any failed load: 403 is the 无权限 page, 404 the not-found page, anything else its meaning (describeError), the
+ * API's error code for support, and a retry.
+ */
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t, errorText } = useI18n();
   if (error instanceof ApiError && error.status === 403 && error.code === 'FORBIDDEN') return <Forbidden />;
@@ -72,7 +75,16 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
     <Result
       status="error"
       title={t('error.title')}
-      subTitle={errorText(error)}
+      subTitle={
+        error instanceof ApiError && error.status !== 0 ? (
+          <>
+            <div>{errorText(error)}</div>
+            <div data-testid="error-code">{t('error.code', { code: error.code })}</div>
+          </>
+        ) : (
+          errorText(error)
+        )
+      }
       data-testid="error-state"
       extra={
         onRetry ? (

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../contract/errors.js';
 /** The source catalog: every user-visible Chinese string of the console lives here (en-US mirrors its keys). */
 export const zhCN = {
   'app.name': '费用中心',
@@ -49,8 +50,6 @@ export const zhCN = {
   'invite.mismatch': '两次输入的密码不一致',
   'invite.submit': '设置密码并登录',
   'invite.toLogin': '去登录',
-  'errors.INVITATION_INVALID': '邀请链接无效、已使用或已过期',
-  'errors.API_KEY_LIMIT_REACHED': '有效的 API 密钥已达上限，请先撤销不用的密钥',
   'common.loading': '加载中…',
   'common.retry': '重试',
   'common.back': '返回',
@@ -68,6 +67,21 @@ export const zhCN = {
   'common.none': '—',
   'error.title': '出错了',
   'error.code': '错误码：{code}',
+  'error.network': '网络错误，请检查网络后重试',
+  'error.unexpected': '页面出错了，请重试',
+  'error.status.400': '请求有误',
+  'error.status.401': '登录已失效，请重新登录',
+  'error.status.403': '无权限',
+  'error.status.404': '未找到',
+  'error.status.409': '操作与当前状态冲突，请刷新后重试',
+  'error.status.413': '请求内容过大',
+  'error.status.422': '无法处理该请求',
+  'error.status.429': '请求过于频繁，请稍后再试',
+  'error.status.4xx': '请求未能完成',
+  'error.status.502': '服务暂不可用，请稍后重试',
+  'error.status.503': '服务暂不可用，请稍后重试',
+  'error.status.504': '服务响应超时，请稍后重试',
+  'error.status.5xx': '服务器错误，请稍后重试',
   'forbidden.title': '无权限',
   'forbidden.desc': '你在当前组织的角色没有查看此页面的权限。如需访问，请联系组织管理员。',
   'notFound.title': '未找到',
@@ -271,24 +285,48 @@ export const zhCN = {
   'bills.status.unpaid': '待支付',
   'bills.status.paid': '已结清',
   'bills.status.overdue': '已逾期',
-  'errors.INSUFFICIENT_BALANCE': '现金余额不足',
-  'errors.ORDER_NOT_PAYABLE': '订单当前不能支付',
-  'errors.ORDER_NOT_CANCELLABLE': '订单当前不能取消',
-  'errors.ORG_NOT_CERTIFIED': '组织尚未完成认证，暂不能购买',
-  'errors.UPGRADE_ALREADY_PENDING': '该集群已有未支付的升配订单',
-  'errors.INVALID_UPGRADE': '升配只能提高 CU 规格或副本数',
-  'errors.CLUSTER_NOT_READY': '集群当前状态不能升配',
-  'errors.COUPON_NOT_APPLICABLE': '优惠券不能用于支付订单',
-  'errors.FORBIDDEN': '无权限',
-  'errors.NOT_FOUND': '未找到',
-  'errors.VALIDATION_FAILED': '输入有误',
-  'errors.INVALID_CREDENTIALS': '邮箱或密码错误',
-  'errors.CSRF_TOKEN_INVALID': '会话校验失败，请刷新页面后重试',
-  'errors.UNAUTHENTICATED': '登录已失效，请重新登录',
-  'errors.NETWORK': '网络错误，请检查网络后重试',
-  'errors.RATE_LIMITED': '请求过于频繁，请稍后再试',
-  'errors.INTERNAL': '服务器错误',
-  'errors.UNAVAILABLE': '服务暂不可用',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
+
+/**
+ * What each error code of the contract (contract/errors.ts) means to the user: the console shows this, never the
+ * server's own (English) text. A code added to the contract fails tsc until it is worded here and in en-US.
+ */
+const zhCNErrorsWords = {
+  UNAUTHENTICATED: '登录已失效，请重新登录',
+  FORBIDDEN: '无权限',
+  NOT_FOUND: '未找到',
+  VALIDATION_FAILED: '输入有误，请检查后重试',
+  MALFORMED_JSON: '请求格式有误',
+  PAYLOAD_TOO_LARGE: '请求内容过大',
+  UNSUPPORTED_MEDIA_TYPE: '请求格式不受支持',
+  METHOD_NOT_ALLOWED: '不支持该操作',
+  INSUFFICIENT_BALANCE: '现金余额不足',
+  ORDER_NOT_PAYABLE: '订单当前不能支付',
+  ORDER_NOT_CANCELLABLE: '订单当前不能取消',
+  COUPON_NOT_APPLICABLE: '优惠券不能用于支付订单',
+  UPGRADE_ALREADY_PENDING: '该集群已有未支付的升配订单',
+  INVALID_UPGRADE: '升配只能提高 CU 规格或副本数',
+  CLUSTER_NOT_READY: '集群当前状态不能升配',
+  ORG_NOT_CERTIFIED: '组织尚未完成认证，暂不能购买',
+  IDEMPOTENCY_KEY_REUSED: '该操作已提交过其他内容，请刷新页面后重试',
+  REMITTANCE_CODE_UNKNOWN: '汇款识别码不存在',
+  CURRENCY_MISMATCH: '币种与组织的结算币种不一致',
+  BANK_REFERENCE_CONFLICT: '银行流水号已用于另一笔款项',
+  BALANCE_LIMIT_EXCEEDED: '余额将超出上限，款项已转人工处理',
+  AMOUNT_LIMIT_EXCEEDED: '单笔金额超出上限，款项已转人工处理',
+  ALREADY_MEMBER: '该用户已是本组织成员',
+  EMAIL_TAKEN: '该邮箱已被使用',
+  INVALID_CREDENTIALS: '邮箱或密码错误',
+  CSRF_TOKEN_INVALID: '会话校验失败，请刷新页面后重试',
+  INVITATION_INVALID: '邀请链接无效、已使用或已过期',
+  API_KEY_LIMIT_REACHED: '有效的 API 密钥已达上限，请先撤销不用的密钥',
+  CLOCK_BACKWARDS: '测试时钟只能向前调整',
+  RATE_LIMITED: '请求过于频繁，请稍后再试',
+  INTERNAL: '服务器错误，请稍后重试',
+  UNAVAILABLE: '服务暂不可用，请稍后重试',
+};
+// Typed by assignment, not at the literal: a code of the contract missing here fails tsc, while a code worded
+// here before the contract lists it does not (catalogs.test.ts checks that the two lists end up equal).
+export const zhCNErrors: Record<ErrorCode, string> = zhCNErrorsWords;
