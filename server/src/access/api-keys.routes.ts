@@ -26,6 +26,8 @@ export const apiKeyRoutes = [
     url: '/v1/orgs/:orgId/api-keys',
     summary: 'Create an API key for the caller in this org; the secret is answered this once',
     tags: ['access'],
+    // Never stored for an Idempotency-Key replay: a replay is 409 IDEMPOTENT_REPLAY_UNAVAILABLE.
+    secretAnswer: true,
     auth: 'user',
     params: OrgParams,
     body: CreateApiKeyBody,

@@ -333,6 +333,17 @@ async function run(
         }
         const answer = await spec.handler(ctx, tx);
         if (!key) return { replayed: false as const, answer };
+        const status = answer.status ?? okStatus;
+        if (spec.secretAnswer && status < 400) {
+          // A secret is answered this once and never kept: a replay is told so (RouteSpec.secretAnswer).
+          const unavailable = errorBody(
+            'IDEMPOTENT_REPLAY_UNAVAILABLE',
+            'the first answer carried a secret and is not kept; list the resource instead',
+            { firstStatus: status },
+          );
+          await storeAnswer(tx, scope, key, { statusCode: 409, json: JSON.stringify(unavailable) });
+          return { replayed: false as const, answer };
+        }
         // The stored text is what every replay sends, so the first caller gets exactly that text too.
         const json = JSON.stringify(answer.body);
         await storeAnswer(tx, scope, key, { statusCode: answer.status ?? okStatus, json });

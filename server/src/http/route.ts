@@ -61,6 +61,12 @@ export interface RouteSpec<
    * BEGIN and COMMIT round trips. With a key it runs in the key's transaction like any POST.
    */
   oneStatement?: boolean;
+  /**
+   * The success answer carries a secret (an API key, an invitation link). It is answered once and never
+   * stored: with an Idempotency-Key, the key's row keeps only 409 IDEMPOTENT_REPLAY_UNAVAILABLE, which is
+   * what a replay answers (list the resource instead). Error answers are stored and replayed as usual.
+   */
+  secretAnswer?: boolean;
   /** The answer media type when not JSON (documents, exports). */
   produces?: string;
   /**

@@ -73,6 +73,8 @@ export const internalRoutes = [
     url: '/v1/internal/orgs/:orgId/members',
     summary: 'Add a member with roles; answers their API key (shown once)',
     tags: ['internal'],
+    // The API key and invitation link are never stored for a replay: 409 IDEMPOTENT_REPLAY_UNAVAILABLE.
+    secretAnswer: true,
     auth: 'operator',
     params: OrgParams,
     body: CreateMemberBody,
