@@ -319,6 +319,7 @@ const enUSErrorsWords = {
   BANK_REFERENCE_CONFLICT: 'This bank reference belongs to another transfer',
   BALANCE_LIMIT_EXCEEDED: 'The balance would exceed its limit: the transfer is held for review',
   AMOUNT_LIMIT_EXCEEDED: 'The transfer is above the per-transfer limit: it is held for review',
+  IDEMPOTENT_REPLAY_UNAVAILABLE: 'This action was already done; its answer is not kept: reload the page',
   ALREADY_MEMBER: 'Already a member of this organization',
   EMAIL_TAKEN: 'This email is already in use',
   INVALID_CREDENTIALS: 'Wrong email or password',

@@ -316,6 +316,7 @@ const zhCNErrorsWords = {
   BANK_REFERENCE_CONFLICT: '银行流水号已用于另一笔款项',
   BALANCE_LIMIT_EXCEEDED: '余额将超出上限，款项已转人工处理',
   AMOUNT_LIMIT_EXCEEDED: '单笔金额超出上限，款项已转人工处理',
+  IDEMPOTENT_REPLAY_UNAVAILABLE: '该操作已完成，其结果不再保留：请刷新页面查看',
   ALREADY_MEMBER: '该用户已是本组织成员',
   EMAIL_TAKEN: '该邮箱已被使用',
   INVALID_CREDENTIALS: '邮箱或密码错误',
