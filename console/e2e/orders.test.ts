@@ -211,11 +211,30 @@ describe('费用中心 as the Org Admin', () => {
     await screenshot(page, 'topup');
   });
 
-  test('the bills page lists bills or says they are not available yet', async () => {
+  test('the bills page shows the open month with the paid order in its lines, and its PDF', async () => {
     await nav(page, '账单').click();
     await page.getByTestId('bills-page').waitFor();
-    await page.waitForSelector('[data-testid="bills-page"] .ant-table, [data-testid="bills-unavailable"]');
+    await page.getByTestId('bill-status-open').waitFor();
+    const text = await page.getByTestId('bills-page').textContent();
+    expect(text).toContain('账单月份');
+    expect(text).toContain('未出账');
+    expect(text).toContain('包年包月（已预付）');
+    expect(text).toContain('¥900.00');
     await screenshot(page, 'bills');
+    await page.locator('[data-testid="bills-page"] .ant-table-row-expand-icon').first().click();
+    const lines = page.locator('[data-testid^="bill-lines-"]');
+    await lines.getByText(firstOrderId).waitFor();
+    const linesText = await lines.textContent();
+    expect(linesText).toContain('新购');
+    expect(linesText).toContain('已预付结清');
+    expect(linesText).toContain('本月尚未出账');
+    await screenshot(page, 'bill-lines');
+    const downloading = page.waitForEvent('download');
+    await page.locator('[data-testid^="bill-pdf-"]').first().click();
+    const download = await downloading;
+    const path = join(ROOT, 'test-output', 'downloads', download.suggestedFilename());
+    await download.saveAs(path);
+    expect(readFileSync(path).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
 
   test('upgrades the running cluster with a live prorated quote', async () => {
@@ -260,6 +279,14 @@ describe('费用中心 as the Org Admin', () => {
     expect(text).toContain('New purchase');
     expect(text).not.toMatch(/订单号|已支付|已取消|新购/);
     await screenshot(page, 'orders-english');
+    await nav(page, 'Bills').click();
+    await page.getByTestId('bill-status-open').waitFor();
+    const bills = await page.getByTestId('bills-page').textContent();
+    expect(bills).toContain('Subscription (prepaid)');
+    expect(bills).toContain('Open');
+    expect(bills).not.toMatch(/账单|未出账|包年包月/);
+    await nav(page, 'Orders').click();
+    await row(firstOrderId).waitFor();
     await page.getByTestId('lang-switch').click();
     await page.getByRole('columnheader', { name: '订单号' }).waitFor();
   });

@@ -132,7 +132,8 @@ describe('roles in the console', () => {
     await page.getByTestId('login-password').fill('not-the-password');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').waitFor();
-    expect(await page.getByTestId('login-error').textContent()).toContain('邮箱或密码错误');
+    // the code's words only: never the server's own (English) text in zh-CN
+    expect((await page.getByTestId('login-error').textContent())?.trim()).toBe('邮箱或密码错误');
     await screenshot(page, 'login-error');
   });
 });
