@@ -11,9 +11,9 @@ import type { z } from 'zod';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
-import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from '../platform/idempotency.js';
 import { authenticate } from './authenticate.js';
 import { errorBody, isTransientDbError, pathError, toHttpError, validationError } from './errors.js';
+import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { type Answer, isIdParam, type RouteSpec } from './route.js';
 

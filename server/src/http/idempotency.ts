@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Queryable, Tx } from '../db/schema.js';
-import { AppError } from './errors.js';
+import { AppError } from '../platform/errors.js';
 
 /** The same key and body within this window returns the first answer (SPEC §7.1). */
 export const IDEMPOTENCY_WINDOW_MS = 8 * 86_400_000;
