@@ -1,5 +1,6 @@
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 import type { Queryable } from '../db/schema.js';
-import type { OrgAccess, OrgRole, ProjectRole } from './roles.js';
+import type { OrgAccess } from '../http/principal.js';
 
 export async function findSession(db: Queryable, tokenHash: string, now: Date) {
   return db

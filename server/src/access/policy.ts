@@ -1,5 +1,6 @@
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
+import type { OrgAccess, UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
-import type { OrgAccess, OrgRole, ProjectRole, UserPrincipal } from './roles.js';
 
 /**
  * Who may do what: the whole authorization model in one table (SPEC §1). An action is allowed when the

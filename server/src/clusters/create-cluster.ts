@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { CreateClusterBody } from '../../../contract/api.js';
 import { authorizeProject } from '../access/policy.js';
-import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import type { UserPrincipal } from '../http/principal.js';
 import { presentOrder } from '../orders/orders.presenter.js';
 import { getOrder, insertHistory, insertOrder } from '../orders/orders.repository.js';
 import { getProject } from '../orgs/orgs.repository.js';

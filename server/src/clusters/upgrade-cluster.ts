@@ -1,7 +1,7 @@
 import { authorizeProject } from '../access/policy.js';
-import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import type { UserPrincipal } from '../http/principal.js';
 import { presentOrder } from '../orders/orders.presenter.js';
 import {
   findUnpaidUpgrade,

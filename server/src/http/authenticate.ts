@@ -5,10 +5,10 @@ import {
   loadOrgAccess,
   touchApiKey,
 } from '../access/access.repository.js';
-import type { Principal } from '../access/roles.js';
 import { hashToken, safeEqual } from '../access/secrets.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
+import type { Principal } from './principal.js';
 import type { AuthMode } from './route.js';
 
 export const SESSION_COOKIE = 'tally_session';

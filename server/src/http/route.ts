@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Principal, UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import type { Principal, UserPrincipal } from './principal.js';
 
 export type Method = 'GET' | 'POST';
 export type AuthMode = 'user' | 'operator' | 'none';

@@ -1,8 +1,8 @@
 import { authorizeProject } from '../access/policy.js';
-import type { UserPrincipal } from '../access/roles.js';
 import { transitionCluster } from '../clusters/clusters.repository.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import type { UserPrincipal } from '../http/principal.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { effectiveStatus, nextStatus } from './order-states.js';

@@ -1,6 +1,6 @@
 import { canProject } from '../access/policy.js';
-import type { OrgAccess } from '../access/roles.js';
 import type { OrderHistoryTable } from '../db/schema.js';
+import type { OrgAccess } from '../http/principal.js';
 import { effectiveStatus } from './order-states.js';
 import type { OrderRow } from './orders.repository.js';
 

@@ -1,7 +1,7 @@
 import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
-import type { UserPrincipal } from '../access/roles.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import type { UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';

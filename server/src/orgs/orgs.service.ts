@@ -1,8 +1,9 @@
+import type { ProjectRole } from '../../../contract/enums.js';
 import { issueApiKey } from '../access/api-keys.service.js';
 import { createInvitation } from '../access/invitations.service.js';
-import type { ProjectRole, UserPrincipal } from '../access/roles.js';
 import { hashPassword } from '../access/secrets.js';
 import type { Queryable, Tx } from '../db/schema.js';
+import type { UserPrincipal } from '../http/principal.js';
 import { createBalance } from '../ledger/ledger.repository.js';
 import { AppError } from '../platform/errors.js';
 import { newId, newRemittanceCode } from '../platform/ids.js';

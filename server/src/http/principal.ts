@@ -1,13 +1,12 @@
-export const ORG_ROLES = ['org_admin', 'org_billing_admin', 'org_member'] as const;
-export const PROJECT_ROLES = ['project_admin', 'project_editor', 'project_viewer'] as const;
-export type OrgRole = (typeof ORG_ROLES)[number];
-export type ProjectRole = (typeof PROJECT_ROLES)[number];
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 
+/** The caller's roles in one org: what authorization (access/policy.ts) decides from. */
 export interface OrgAccess {
   orgRole: OrgRole;
   projects: Map<string, ProjectRole>;
 }
 
+/** Who is calling: what a route handler receives (`ctx.principal`). */
 export type Principal =
   | { kind: 'operator'; id: 'operator' }
   | {
