@@ -3,13 +3,16 @@ import { apiKeyRoutes } from './access/api-keys.routes.js';
 import { invitationRoutes } from './access/invitations.routes.js';
 import { billRoutes } from './billing/bills.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
+import { couponRoutes } from './coupons/coupons.routes.js';
 import { documentRoutes } from './documents/documents.routes.js';
 import type { RouteSpec } from './http/route.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
-import { moneyRoutes } from './ledger/money.routes.js';
+import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
-import { internalRoutes } from './orgs/internal.routes.js';
+import { orgRoutes } from './orgs/orgs.routes.js';
 import { pricingRoutes } from './pricing/pricing.routes.js';
+import { testClockRoutes } from './test-clock/test-clock.routes.js';
+import { topupRoutes } from './topups/topups.routes.js';
 import { usageRoutes } from './usage/usage.routes.js';
 
 /** Every route of the API, in one list: the server registers them and the OpenAPI document lists them. */
@@ -21,8 +24,11 @@ export const routes: RouteSpec[] = [
   ...clusterRoutes,
   ...documentRoutes,
   ...orderRoutes,
-  ...moneyRoutes,
-  ...internalRoutes,
+  ...ledgerRoutes,
+  ...topupRoutes,
+  ...couponRoutes,
+  ...orgRoutes,
+  ...testClockRoutes,
   ...billRoutes,
   ...usageRoutes,
   ...jobRoutes,

@@ -1,3 +1,4 @@
+import { EmptyBody } from '../../../contract/api.js';
 import { defineRoute } from '../http/route.js';
 import { listJobFailures } from './job-failures.repository.js';
 import { jobBoard } from './job-status.js';
@@ -43,5 +44,15 @@ export const jobRoutes = [
         },
       };
     },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/internal/jobs/run',
+    summary: 'Run every background job once now (timeouts, provisioning, housekeeping)',
+    tags: ['internal'],
+    auth: 'operator',
+    body: EmptyBody,
+    noTransaction: true,
+    handler: async ({ deps }) => ({ body: await deps.runJobsOnce() }),
   }),
 ];

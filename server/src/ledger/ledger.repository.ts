@@ -121,10 +121,6 @@ export async function creditCash(tx: Tx, orgId: string, amount: number, now: Dat
   return row.cash;
 }
 
-export async function createBalance(tx: Tx, orgId: string, currency: string, now: Date): Promise<void> {
-  await tx.insertInto('balances').values({ org_id: orgId, currency, cash: 0, updated_at: now }).execute();
-}
-
 export async function getCash(
   db: Queryable,
   orgId: string,

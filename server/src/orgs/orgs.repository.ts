@@ -29,6 +29,11 @@ export async function insertOrgIfCodeFree(
   return r !== undefined;
 }
 
+/** A new org's cash balance, empty, in its currency: written in the transaction that creates the org. */
+export async function createBalance(tx: Tx, orgId: string, currency: string, now: Date): Promise<void> {
+  await tx.insertInto('balances').values({ org_id: orgId, currency, cash: 0, updated_at: now }).execute();
+}
+
 export async function getOrg(db: Queryable, orgId: string) {
   return db.selectFrom('orgs').selectAll().where('id', '=', orgId).executeTakeFirst();
 }

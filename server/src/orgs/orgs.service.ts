@@ -4,7 +4,6 @@ import { createInvitation } from '../access/invitations.service.js';
 import { hashPassword } from '../access/secrets.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
-import { createBalance } from '../ledger/ledger.repository.js';
 import { AppError } from '../platform/errors.js';
 import { newId, newRemittanceCode } from '../platform/ids.js';
 import * as repo from './orgs.repository.js';
@@ -34,7 +33,7 @@ export async function createOrg(
     const id = newId('org', now);
     const ok = await repo.insertOrgIfCodeFree(tx, { ...input, id, remittanceCode: newRemittanceCode(), now });
     if (ok) {
-      await createBalance(tx, id, input.currency, now);
+      await repo.createBalance(tx, id, input.currency, now);
       return presentOrg((await repo.getOrg(tx, id))!);
     }
   }
