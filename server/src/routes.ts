@@ -1,11 +1,11 @@
-import { accessRoutes } from './access/access.routes.js';
-import { apiKeyRoutes } from './access/api-keys.routes.js';
-import { invitationRoutes } from './access/invitations.routes.js';
 import { billRoutes } from './billing/bills.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
 import { couponRoutes } from './coupons/coupons.routes.js';
 import { documentRoutes } from './documents/documents.routes.js';
 import type { RouteSpec } from './http/route.js';
+import { apiKeyRoutes } from './identity/api-keys.routes.js';
+import { invitationRoutes } from './identity/invitations.routes.js';
+import { signInRoutes } from './identity/sign-in.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
@@ -17,7 +17,8 @@ import { usageRoutes } from './usage/usage.routes.js';
 
 /** Every route of the API, in one list: the server registers them and the OpenAPI document lists them. */
 export const routes: RouteSpec[] = [
-  ...accessRoutes,
+  ...signInRoutes,
+  ...orgRoutes,
   ...apiKeyRoutes,
   ...invitationRoutes,
   ...pricingRoutes,
@@ -27,7 +28,6 @@ export const routes: RouteSpec[] = [
   ...ledgerRoutes,
   ...topupRoutes,
   ...couponRoutes,
-  ...orgRoutes,
   ...testClockRoutes,
   ...billRoutes,
   ...usageRoutes,

@@ -5,6 +5,7 @@ import { connect, type Database$ } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Deps } from './deps.js';
 import { buildApp, buildMetricsApp } from './http/app.js';
+import { authenticate } from './identity/authenticate.js';
 import { JobRunner } from './jobs/runner.js';
 import { orderGauges } from './orders/orders.repository.js';
 import { type Clock, OffsetClock } from './platform/clock.js';
@@ -113,6 +114,7 @@ export async function createTally(opts: StartOptions): Promise<Tally> {
   const refreshGauges = cachedOrderGauges(deps);
   const app = await buildApp(deps, {
     routes,
+    authenticate,
     beforeRequest: testClock ? refreshClock : undefined,
     extend: opts.extend,
     refreshGauges,

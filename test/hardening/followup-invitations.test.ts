@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashingGate } from '../../server/src/access/sign-in-hashing-gate.js';
+import { hashingGate } from '../../server/src/identity/sign-in-hashing-gate.js';
 import { api, createOrg, type OrgFixture } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 

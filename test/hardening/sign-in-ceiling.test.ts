@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { passwordHashing } from '../../server/src/access/secrets.js';
+import { passwordHashing } from '../../server/src/identity/secrets.js';
 import { addMember, createOrg } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HashingBusy, HashingGate } from '../../server/src/access/sign-in-hashing-gate.js';
+import { HashingBusy, HashingGate } from '../../server/src/identity/sign-in-hashing-gate.js';
 
 /** The per-process bound on concurrent password hashing: a flood waits in a short queue or is refused at once. */
 function deferred() {

@@ -1,7 +1,7 @@
 import { randomBytes, scryptSync } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { needsRehash, passwordHashing } from '../../server/src/access/secrets.js';
+import { needsRehash, passwordHashing } from '../../server/src/identity/secrets.js';
 import { addMember, createOrg, type OrgFixture } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 

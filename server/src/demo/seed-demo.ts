@@ -1,9 +1,9 @@
-import { loadOrgAccess } from '../access/access.repository.js';
 import { createCluster } from '../clusters/create-cluster.js';
 import { upgradeCluster } from '../clusters/upgrade-cluster.js';
 import { grantCoupon } from '../coupons/coupons.service.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
+import { loadOrgAccess } from '../identity/authentication.repository.js';
 import { sweepOrderTimeouts } from '../jobs/order-timeouts.js';
 import { completeProvisioning, processOutbox } from '../jobs/provisioning.js';
 import { cancelOrder } from '../orders/cancel-order.js';

@@ -11,16 +11,20 @@ import type { z } from 'zod';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
-import { authenticate } from './authenticate.js';
 import { errorBody, isTransientDbError, pathError, toHttpError, validationError } from './errors.js';
 import { claimKey, requestHash, storeAnswer, storeErrorAnswer } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
-import { type Answer, isIdParam, type RouteSpec } from './route.js';
+import { type Answer, type Authenticate, isIdParam, type RouteSpec } from './route.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface AppOptions {
   routes: RouteSpec[];
+  /**
+   * Finds the caller of each request (API key, session cookie or operator token); the composition root hands
+   * it in (identity/authenticate.ts), so that http/ knows no feature.
+   */
+  authenticate: Authenticate;
   /** Called before each request when the test clock is on (reads the shared offset). */
   beforeRequest?: () => Promise<void>;
   /** Extra plugins, e.g. the console's static files. */
@@ -184,7 +188,7 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
       method: spec.method,
       url: spec.url,
       ...(spec.rateLimit ? { config: { rateLimit: spec.rateLimit } } : {}),
-      handler: (req, reply) => run(deps, spec, req, reply),
+      handler: (req, reply) => run(deps, opts.authenticate, spec, req, reply),
     });
   }
   const openapi = buildOpenApi(opts.routes);
@@ -193,7 +197,7 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
   if (opts.serveMetrics !== false) {
     // For the operator only (SPEC §11): the token, checked like the internal API's.
     app.get('/metrics', async (req, reply) => {
-      await authenticate(deps, req, 'operator', deps.clock.now());
+      await opts.authenticate(deps, req, 'operator', deps.clock.now());
       return scrape(deps, opts.refreshGauges, reply);
     });
   } else {
@@ -275,6 +279,7 @@ function send(reply: FastifyReply, answer: Answer, fallbackStatus: number): Fast
 
 async function run(
   deps: Deps,
+  authenticate: Authenticate,
   spec: RouteSpec,
   req: FastifyRequest,
   reply: FastifyReply,

@@ -6,7 +6,10 @@ export interface OrgAccess {
   projects: Map<string, ProjectRole>;
 }
 
-/** Who is calling: what a route handler receives (`ctx.principal`). */
+/**
+ * Who is calling: what a route handler receives (`ctx.principal`). identity/authenticate.ts finds it; the
+ * composition root hands that function to the app (AppOptions.authenticate).
+ */
 export type Principal =
   | { kind: 'operator'; id: 'operator' }
   | {

@@ -7,6 +7,14 @@ import type { Principal, UserPrincipal } from './principal.js';
 export type Method = 'GET' | 'POST';
 export type AuthMode = 'user' | 'operator' | 'none';
 
+/** Finds the caller of a request for a route's auth mode: null for 'none'; throws when it may not call. */
+export type Authenticate = (
+  deps: Deps,
+  req: FastifyRequest,
+  mode: AuthMode,
+  now: Date,
+) => Promise<Principal | null>;
+
 /**
  * What a handler answers: JSON by default, or a stream / buffer with its content type (documents). A POST
  * handler that returns an error status (rather than throwing) commits its writes: an unmatched bank

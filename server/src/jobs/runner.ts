@@ -1,7 +1,7 @@
-import { purgeExpiredSignInState } from '../access/sign-in.repository.js';
 import { issueDueBills } from '../billing/issue-bill.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../http/idempotency.js';
+import { purgeExpiredSignInState } from '../identity/sign-in.repository.js';
 import { markBillsOverdue } from './bills-overdue.js';
 import { countFailingOrgsByJob } from './job-failures.repository.js';
 import { jobFinished, jobStarted, registerJob } from './job-status.js';

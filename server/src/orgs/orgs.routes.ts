@@ -1,13 +1,40 @@
 import { z } from 'zod';
 import { CertifyBody, CreateMemberBody, CreateOrgBody, CreateProjectBody } from '../../../contract/api.js';
+import { canSeeProject, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
 import { isValidTimeZone } from '../platform/time.js';
-import { addMember, certifyOrg, createOrg, createProject } from './orgs.service.js';
+import { listProjects } from './orgs.repository.js';
+import { addMember, certifyOrg, createOrg, createProject, describeMe } from './orgs.service.js';
 
 const OrgParams = z.object({ orgId: Id });
 
 export const orgRoutes = [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/me',
+    summary: 'The caller, with org and project roles',
+    tags: ['access'],
+    auth: 'user',
+    handler: async ({ deps, principal }) => ({ body: await describeMe(deps.db, principal) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/projects',
+    summary: 'The projects of the org the caller can see (all of them for org-wide roles), with their role',
+    tags: ['access'],
+    auth: 'user',
+    params: z.object({ orgId: Id }),
+    handler: async ({ deps, principal, params }) => {
+      // The console needs project names for an Org Admin, who holds no project role (/v1/me lists roles only).
+      const access = orgAccess(principal, params.orgId);
+      const rows = await listProjects(deps.db, params.orgId);
+      const items = rows
+        .filter((p) => canSeeProject(access, p.id))
+        .map((p) => ({ id: p.id, name: p.name, role: access.projects.get(p.id) ?? null }));
+      return { body: { items, nextCursor: null } };
+    },
+  }),
   defineRoute({
     method: 'POST',
     url: '/v1/internal/orgs',

@@ -1,9 +1,10 @@
 import type { ProjectRole } from '../../../contract/enums.js';
-import { issueApiKey } from '../access/api-keys.service.js';
-import { createInvitation } from '../access/invitations.service.js';
-import { hashPassword } from '../access/secrets.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
+import { issueApiKey } from '../identity/api-keys.service.js';
+import { createInvitation } from '../identity/invitations.service.js';
+import { hashPassword } from '../identity/secrets.js';
+import { findUserByEmail, insertUser } from '../identity/users.repository.js';
 import { AppError } from '../platform/errors.js';
 import { newId, newRemittanceCode } from '../platform/ids.js';
 import * as repo from './orgs.repository.js';
@@ -88,16 +89,16 @@ export async function addMember(
       );
     }
   }
-  let user = await repo.findUserByEmail(tx, email);
+  let user = await findUserByEmail(tx, email);
   const created = !user;
   if (!user) {
-    await repo.insertUser(tx, {
+    await insertUser(tx, {
       id: newId('usr', now),
       email,
       passwordHash: input.password ? await hashPassword(input.password) : null,
       now,
     });
-    user = (await repo.findUserByEmail(tx, email))!;
+    user = (await findUserByEmail(tx, email))!;
   }
   if (!(await repo.insertMembershipIfAbsent(tx, { orgId, userId: user.id, orgRole: input.orgRole, now }))) {
     throw new AppError('ALREADY_MEMBER', `${email} is already a member of this organization`);

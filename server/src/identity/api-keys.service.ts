@@ -1,10 +1,10 @@
+import { authorizeOrg } from '../access/policy.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { decodeTimeCursor, type Page, pageOf } from '../platform/pagination.js';
 import * as repo from './api-keys.repository.js';
-import { authorizeOrg } from './policy.js';
 import { hashToken, newApiKey } from './secrets.js';
 
 /** Live keys one user may hold in one org: enough for every environment, bounded like everything else. */

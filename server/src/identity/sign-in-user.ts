@@ -1,10 +1,10 @@
 import type { Deps } from '../deps.js';
-import { findUserByEmail } from '../orgs/orgs.repository.js';
 import { randomToken } from '../platform/ids.js';
 import { dummyPasswordHash, hashPassword, hashToken, needsRehash, verifyPassword } from './secrets.js';
 import { insertSession, replacePasswordHash } from './sign-in.repository.js';
 import { hashingGate } from './sign-in-hashing-gate.js';
 import { type Reservation, reserveAttempt, type Subject, settleAttempt } from './sign-in-throttle.js';
+import { findUserByEmail } from './users.repository.js';
 
 export const SESSION_HOURS = 12;
 /**

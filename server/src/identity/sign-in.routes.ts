@@ -1,41 +1,12 @@
-import { z } from 'zod';
 import { EmptyBody, LoginBody } from '../../../contract/api.js';
-import { readCookie, SESSION_COOKIE } from '../http/authenticate.js';
 import { errorBody, statusOf } from '../http/errors.js';
-import { type Answer, defineRoute, Id } from '../http/route.js';
-import { listProjects } from '../orgs/orgs.repository.js';
-import { describeMe } from '../orgs/orgs.service.js';
+import { type Answer, defineRoute } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
-import { canSeeProject, orgAccess } from './policy.js';
+import { readCookie, SESSION_COOKIE } from './authenticate.js';
 import { hashToken } from './secrets.js';
 import { PASSWORD_ROUTE_CEILING, SESSION_HOURS, signIn } from './sign-in-user.js';
 
-export const accessRoutes = [
-  defineRoute({
-    method: 'GET',
-    url: '/v1/me',
-    summary: 'The caller, with org and project roles',
-    tags: ['access'],
-    auth: 'user',
-    handler: async ({ deps, principal }) => ({ body: await describeMe(deps.db, principal) }),
-  }),
-  defineRoute({
-    method: 'GET',
-    url: '/v1/orgs/:orgId/projects',
-    summary: 'The projects of the org the caller can see (all of them for org-wide roles), with their role',
-    tags: ['access'],
-    auth: 'user',
-    params: z.object({ orgId: Id }),
-    handler: async ({ deps, principal, params }) => {
-      // The console needs project names for an Org Admin, who holds no project role (/v1/me lists roles only).
-      const access = orgAccess(principal, params.orgId);
-      const rows = await listProjects(deps.db, params.orgId);
-      const items = rows
-        .filter((p) => canSeeProject(access, p.id))
-        .map((p) => ({ id: p.id, name: p.name, role: access.projects.get(p.id) ?? null }));
-      return { body: { items, nextCursor: null } };
-    },
-  }),
+export const signInRoutes = [
   defineRoute({
     method: 'POST',
     url: '/v1/auth/login',

@@ -1,15 +1,15 @@
 import type { FastifyRequest } from 'fastify';
+import type { Deps } from '../deps.js';
+import type { Principal } from '../http/principal.js';
+import type { AuthMode } from '../http/route.js';
+import { AppError } from '../platform/errors.js';
 import {
   findPrincipalByApiKeyHash,
   findSession,
   loadOrgAccess,
   touchApiKey,
-} from '../access/access.repository.js';
-import { hashToken, safeEqual } from '../access/secrets.js';
-import type { Deps } from '../deps.js';
-import { AppError } from '../platform/errors.js';
-import type { Principal } from './principal.js';
-import type { AuthMode } from './route.js';
+} from './authentication.repository.js';
+import { hashToken, safeEqual } from './secrets.js';
 
 export const SESSION_COOKIE = 'tally_session';
 /** `last_used_at` is exact to a minute: a key used continuously costs one UPDATE a minute, not one a request. */
