@@ -1,13 +1,13 @@
 import { billRoutes } from './billing/bills.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
 import { couponRoutes } from './coupons/coupons.routes.js';
-import { documentRoutes } from './documents/documents.routes.js';
 import type { RouteSpec } from './http/route.js';
 import { apiKeyRoutes } from './identity/api-keys.routes.js';
 import { invitationRoutes } from './identity/invitations.routes.js';
 import { signInRoutes } from './identity/sign-in.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
+import { orderDocumentRoutes } from './orders/order-documents.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
 import { orgRoutes } from './orgs/orgs.routes.js';
 import { pricingRoutes } from './pricing/pricing.routes.js';
@@ -23,7 +23,7 @@ export const routes: RouteSpec[] = [
   ...invitationRoutes,
   ...pricingRoutes,
   ...clusterRoutes,
-  ...documentRoutes,
+  ...orderDocumentRoutes,
   ...orderRoutes,
   ...ledgerRoutes,
   ...topupRoutes,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { BillMonthParam, DocumentQuery, ExportQuery, ListQuery } from '../../../contract/api.js';
 import { authorizeOrg } from '../access/policy.js';
-import { billDocument } from '../documents/bill-document.js';
-import { billSpreadsheet } from '../documents/bill-export.js';
 import { attachment, documentLang } from '../documents/http.js';
 import { defineRoute, Id } from '../http/route.js';
 import { decodeCursor, encodeCursor } from '../platform/pagination.js';
+import { billDocument } from './bill-document.js';
+import { billSpreadsheet } from './bill-export.js';
 import { presentBill, presentBillSummary } from './bills.presenter.js';
 import { listBills, loadBill } from './bills.service.js';
 

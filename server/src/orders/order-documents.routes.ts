@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { DocumentQuery, OrderExportQuery } from '../../../contract/api.js';
 import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
+import { attachment, documentLang } from '../documents/http.js';
 import { defineRoute, Id } from '../http/route.js';
-import { getOrder } from '../orders/orders.repository.js';
 import { getProject } from '../orgs/orgs.repository.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
-import { attachment, documentLang } from './http.js';
 import { orderDocument } from './order-document.js';
+import { getOrder } from './orders.repository.js';
 import { ordersExport, ordersInBatches } from './orders-export.js';
 
 const OrgParams = z.object({ orgId: Id });
 const OrderParams = z.object({ orgId: Id, orderId: Id });
 
-export const documentRoutes = [
+export const orderDocumentRoutes = [
   defineRoute({
     method: 'GET',
     url: '/v1/orgs/:orgId/orders/export',

@@ -1,7 +1,7 @@
-import { milliToString } from '../billing/bills.presenter.js';
-import type { BillLineView } from '../billing/bills.service.js';
+import { type Lang, labels, orderTypeLabel, regionLabel, unitPriceLabel } from '../documents/labels.js';
 import type { Catalog } from '../pricing/catalog.js';
-import { type Lang, labels, orderTypeLabel, regionLabel, unitPriceLabel } from './labels.js';
+import { milliToString } from './bills.presenter.js';
+import type { BillLineView } from './bills.service.js';
 
 /** A bill line's item text, shared by the PDF and the spreadsheets. */
 export function lineItem(l: BillLineView, lang: Lang, catalog: Catalog): string {

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { BillView } from '../billing/bills.service.js';
+import { type Lang, labels } from '../documents/labels.js';
+import { type Cell, csvStream, Decimal, fromArray, xlsxStream, yuanCell } from '../documents/spreadsheet.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { lineItem, lineUnitPrice } from './bill-rows.js';
-import { type Lang, labels } from './labels.js';
-import { type Cell, csvStream, Decimal, fromArray, xlsxStream, yuanCell } from './spreadsheet.js';
+import type { BillView } from './bills.service.js';
 
 /** A bill's lines as CSV or XLSX: one row per line, amounts in yuan (exact, from fen), then the totals. */
 export async function billSpreadsheet(

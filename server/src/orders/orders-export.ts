@@ -1,9 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type SqlBool, sql } from 'kysely';
 import type { Queryable } from '../db/schema.js';
-import { effectiveStatus } from '../orders/order-states.js';
-import { type OrderFilters, type OrderRow, ordersQuery } from '../orders/orders.repository.js';
-import type { Catalog } from '../pricing/catalog.js';
 import {
   type ClusterConfig,
   configLabel,
@@ -12,9 +9,12 @@ import {
   orderStatusLabel,
   orderTypeLabel,
   termLabel,
-} from './labels.js';
-import { localTimeFormatter } from './local-time.js';
-import { type Cell, csvStream, xlsxStream, yuanCell } from './spreadsheet.js';
+} from '../documents/labels.js';
+import { localTimeFormatter } from '../documents/local-time.js';
+import { type Cell, csvStream, xlsxStream, yuanCell } from '../documents/spreadsheet.js';
+import type { Catalog } from '../pricing/catalog.js';
+import { effectiveStatus } from './order-states.js';
+import { type OrderFilters, type OrderRow, ordersQuery } from './orders.repository.js';
 
 export const EXPORT_BATCH = 2_000;
 

@@ -1,9 +1,9 @@
-import type { BillView } from '../billing/bills.service.js';
+import { billStatusLabel, type Lang, labels, yuan } from '../documents/labels.js';
+import { renderPdf } from '../documents/pdf.js';
 import { localDateTime } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { lineItem, lineQuantity, lineUnitPrice } from './bill-rows.js';
-import { billStatusLabel, type Lang, labels, yuan } from './labels.js';
-import { renderPdf } from './pdf.js';
+import type { BillView } from './bills.service.js';
 
 /** A month's bill as a PDF: totals, then every line, then the coupons applied. */
 export async function billDocument(

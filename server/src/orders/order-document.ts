@@ -1,7 +1,3 @@
-import { effectiveStatus } from '../orders/order-states.js';
-import type { OrderRow } from '../orders/orders.repository.js';
-import { localDateTime } from '../platform/time.js';
-import type { Catalog } from '../pricing/catalog.js';
 import {
   type ClusterConfig,
   configLabel,
@@ -11,8 +7,12 @@ import {
   orderTypeLabel,
   termLabel,
   yuan,
-} from './labels.js';
-import { renderPdf } from './pdf.js';
+} from '../documents/labels.js';
+import { renderPdf } from '../documents/pdf.js';
+import { localDateTime } from '../platform/time.js';
+import type { Catalog } from '../pricing/catalog.js';
+import { effectiveStatus } from './order-states.js';
+import type { OrderRow } from './orders.repository.js';
 
 /**
  * The order as a PDF (the 订单 page's 下载): org, order id, type, the configuration bought (and before, for
