@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/schema.js';
-import { isolateOrgs } from '../jobs/isolate.js';
-import { clearJobFailures, failingOrgs } from '../jobs/job-failures.repository.js';
+import { isolateOrgs } from '../isolation/isolate.js';
+import { clearJobFailures, failingOrgs } from '../isolation/job-failures.repository.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
   billsExisting,

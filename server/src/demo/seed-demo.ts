@@ -1,12 +1,12 @@
 import { createCluster } from '../clusters/create-cluster.js';
+import { completeProvisioning, processOutbox } from '../clusters/provisioning.js';
 import { upgradeCluster } from '../clusters/upgrade-cluster.js';
 import { grantCoupon } from '../coupons/coupons.service.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { loadOrgAccess } from '../identity/authentication.repository.js';
-import { sweepOrderTimeouts } from '../jobs/order-timeouts.js';
-import { completeProvisioning, processOutbox } from '../jobs/provisioning.js';
 import { cancelOrder } from '../orders/cancel-order.js';
+import { sweepOrderTimeouts } from '../orders/order-timeouts.js';
 import { payOrder } from '../orders/pay-order.js';
 import { addMember, createOrg, createProject } from '../orgs/orgs.service.js';
 import { randomToken } from '../platform/ids.js';

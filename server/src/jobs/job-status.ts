@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.js';
-import { errorText } from './job-failures.repository.js';
+import { errorText } from '../isolation/job-failures.repository.js';
 
 /** What this instance last saw of a background job (the failing orgs are in the database, shared by all). */
 export interface JobStatus {

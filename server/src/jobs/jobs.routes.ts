@@ -1,6 +1,6 @@
 import { EmptyBody } from '../../../contract/api.js';
 import { defineRoute } from '../http/route.js';
-import { listJobFailures } from './job-failures.repository.js';
+import { listJobFailures } from '../isolation/job-failures.repository.js';
 import { jobBoard } from './job-status.js';
 
 const MAX_FAILURES_LISTED = 1000;

@@ -1,12 +1,12 @@
+import { markBillsOverdue } from '../billing/bills-overdue.js';
 import { issueDueBills } from '../billing/issue-bill.js';
+import { completeProvisioning, processOutbox } from '../clusters/provisioning.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../http/idempotency.js';
 import { purgeExpiredSignInState } from '../identity/sign-in.repository.js';
-import { markBillsOverdue } from './bills-overdue.js';
-import { countFailingOrgsByJob } from './job-failures.repository.js';
+import { countFailingOrgsByJob } from '../isolation/job-failures.repository.js';
+import { sweepOrderTimeouts } from '../orders/order-timeouts.js';
 import { jobFinished, jobStarted, registerJob } from './job-status.js';
-import { sweepOrderTimeouts } from './order-timeouts.js';
-import { completeProvisioning, processOutbox } from './provisioning.js';
 
 type JobName = 'sweeper' | 'outbox' | 'provisioning' | 'housekeeping' | 'bills' | 'bills-overdue';
 

@@ -1,6 +1,6 @@
-import { markOverdue, orgsWithBillsOverdue } from '../billing/billing.repository.js';
 import type { Db } from '../db/schema.js';
-import { isolateOrgs } from './isolate.js';
+import { isolateOrgs } from '../isolation/isolate.js';
+import { markOverdue, orgsWithBillsOverdue } from './billing.repository.js';
 
 export const BILLS_OVERDUE_JOB = 'bills-overdue';
 const MAX_ORGS_PER_RETRY = 10_000;

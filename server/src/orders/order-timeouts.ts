@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/schema.js';
-import { timeOutDue } from '../orders/orders.repository.js';
-import { isolateOrgs } from './isolate.js';
-import { clearJobFailures, inBackoff } from './job-failures.repository.js';
+import { isolateOrgs } from '../isolation/isolate.js';
+import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
+import { timeOutDue } from './orders.repository.js';
 
 export const SWEEP_BATCH = 5_000;
 export const SWEEPER_JOB = 'sweeper';

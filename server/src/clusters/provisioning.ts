@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { transitionCluster } from '../clusters/clusters.repository.js';
 import type { Db, Tx } from '../db/schema.js';
+import { isolateOrgs } from '../isolation/isolate.js';
+import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
 import { emit } from '../outbox/outbox.js';
-import { isolateOrgs } from './isolate.js';
-import { clearJobFailures, inBackoff } from './job-failures.repository.js';
+import { transitionCluster } from './clusters.repository.js';
 
 export const OUTBOX_JOB = 'outbox';
 export const PROVISIONING_JOB = 'provisioning';
