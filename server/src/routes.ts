@@ -1,5 +1,6 @@
 import { billRoutes } from './billing/bills.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
+import { pricingRoutes } from './clusters/pricing.routes.js';
 import { couponRoutes } from './coupons/coupons.routes.js';
 import type { RouteSpec } from './http/route.js';
 import { apiKeyRoutes } from './identity/api-keys.routes.js';
@@ -10,7 +11,6 @@ import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { orderDocumentRoutes } from './orders/order-documents.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
 import { orgRoutes } from './orgs/orgs.routes.js';
-import { pricingRoutes } from './pricing/pricing.routes.js';
 import { testClockRoutes } from './test-clock/test-clock.routes.js';
 import { topupRoutes } from './topups/topups.routes.js';
 import { usageRoutes } from './usage/usage.routes.js';

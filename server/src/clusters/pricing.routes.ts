@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { QuoteBody } from '../../../contract/api.js';
 import { authorizeOrg, authorizeProject, orgAccess } from '../access/policy.js';
-import { priceUpgrade, requireCluster } from '../clusters/upgrade-cluster.js';
 import { defineRoute, Id } from '../http/route.js';
-import { quotePurchase } from './price.js';
+import { quotePurchase } from '../pricing/price.js';
+import { priceUpgrade, requireCluster } from './upgrade-cluster.js';
 
 export const pricingRoutes = [
   defineRoute({
