@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ChargeLine, nanosToFen, settleLines } from '../../server/src/billing/bill-arithmetic.js';
 import { addMonths, monthPeriod } from '../../server/src/billing/bill-period.js';
-import { billableUnits, toMilli } from '../../server/src/usage/usage-units.js';
+import { billableUnits, toMilli } from '../../server/src/billing/usage-units.js';
 
 const line = fc.record({
   kind: fc.constantFrom<ChargeLine['kind']>('subscription', 'usage'),

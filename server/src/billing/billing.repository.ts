@@ -1,6 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import type { BillCouponApplicationsTable, BillLinesTable, BillsTable, Queryable, Tx } from '../db/schema.js';
-import { MAX_EVENT_SPAN_MS, MAX_QUANTITY_MILLI, MAX_UNITS } from '../usage/usage-units.js';
+import { MAX_EVENT_SPAN_MS, MAX_QUANTITY_MILLI, MAX_UNITS } from './usage-units.js';
 
 /**
  * One advisory lock per (org, month) orders usage ingestion against bill issue: ingestion holds it shared

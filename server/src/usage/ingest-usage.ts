@@ -3,10 +3,6 @@ import type { z } from 'zod';
 import type { UsageEvent } from '../../../contract/api.js';
 import { addMonths, currentMonth } from '../billing/bill-period.js';
 import { lockBillMonthsShared } from '../billing/billing.repository.js';
-import type { Tx } from '../db/schema.js';
-import { AppError } from '../platform/errors.js';
-import { monthOf } from '../platform/time.js';
-import type { Catalog } from '../pricing/catalog.js';
 import {
   billableUnits,
   MAX_EVENT_SPAN_MS,
@@ -14,7 +10,11 @@ import {
   MAX_PAST_START_MS,
   MAX_QUANTITY_GB,
   toMilli,
-} from './usage-units.js';
+} from '../billing/usage-units.js';
+import type { Tx } from '../db/schema.js';
+import { AppError } from '../platform/errors.js';
+import { monthOf } from '../platform/time.js';
+import type { Catalog } from '../pricing/catalog.js';
 
 type Event = z.infer<typeof UsageEvent>;
 
