@@ -3,6 +3,7 @@ import type { CreateClusterBody, QuoteBody } from '../../../contract/api.js';
 import type { DocumentLang, ExportFormat } from '../../../contract/enums.js';
 import { get, post, qs } from './client.js';
 import type {
+  ApiKey,
   Balance,
   Bill,
   BillList,
@@ -10,6 +11,9 @@ import type {
   Cluster,
   ClusterPurchase,
   Coupon,
+  CreatedApiKey,
+  Invitation,
+  InvitationAccepted,
   Me,
   Order,
   OrderDetail,
@@ -28,6 +32,7 @@ type CreateClusterRequest = z.input<typeof CreateClusterBody>;
 
 /** Every API path the console uses, in one place. */
 const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
+const invitation = (token: string) => `/v1/invitations/${encodeURIComponent(token)}`;
 
 export interface OrderFilters {
   status?: string;
@@ -81,4 +86,14 @@ export const api = {
     b: { cuSize?: number; replicas?: number },
     key: string,
   ) => post<OrderResult>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/upgrade`, b, key),
+  apiKeys: (orgId: string, cursor?: string, signal?: AbortSignal) =>
+    get<Page<ApiKey>>(`${org(orgId)}/api-keys${qs({ limit: 100, cursor })}`, signal),
+  // No Idempotency-Key: a replayable answer would keep the secret in the idempotency store for days. The
+  // dialog sends one request per click and is busy meanwhile, so a double click still creates one key.
+  createApiKey: (orgId: string, name: string) => post<CreatedApiKey>(`${org(orgId)}/api-keys`, { name }),
+  revokeApiKey: (orgId: string, id: string, key: string) =>
+    post<ApiKey>(`${org(orgId)}/api-keys/${encodeURIComponent(id)}/revoke`, {}, key),
+  invitation: (token: string, signal?: AbortSignal) => get<Invitation>(invitation(token), signal),
+  acceptInvitation: (token: string, password: string) =>
+    post<InvitationAccepted>(`${invitation(token)}/accept`, { password }),
 };

@@ -1,13 +1,14 @@
 import { Alert, Button, Card, Empty, Flex, Form, Input, Modal, Table, Tag, Typography } from 'antd';
 import { useRef, useState } from 'react';
 import { newIdempotencyKey } from '../../api/client.js';
+import { api } from '../../api/endpoints.js';
+import type { ApiKey, CreatedApiKey } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState } from '../../components/states.js';
 import { toast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { type ApiKey, accountApi, type CreatedApiKey } from './account-api.js';
 
 /** Create a key: a name, then the secret shown this once with a copy button. */
 function CreateDialog({ onClose, onCreated }: { onClose(): void; onCreated(k: CreatedApiKey): void }) {
@@ -26,7 +27,7 @@ function CreateDialog({ onClose, onCreated }: { onClose(): void; onCreated(k: Cr
     setBusy(true);
     setError(undefined);
     try {
-      const k = await accountApi.createApiKey(org.id, name);
+      const k = await api.createApiKey(org.id, name);
       setCreated(k);
       onCreated(k);
     } catch (e) {
@@ -121,7 +122,7 @@ function RevokeDialog({
     setBusy(true);
     setError(undefined);
     try {
-      onRevoked(await accountApi.revokeApiKey(org.id, apiKey.id, idem.current));
+      onRevoked(await api.revokeApiKey(org.id, apiKey.id, idem.current));
       toast.success(t('apiKeys.revokedToast'));
     } catch (e) {
       setError(e);
@@ -155,7 +156,7 @@ function RevokeDialog({
 export function ApiKeysPage() {
   const { t } = useI18n();
   const { org } = useOrg();
-  const keys = useAsync((signal) => accountApi.apiKeys(org.id, undefined, signal), [org.id]);
+  const keys = useAsync((signal) => api.apiKeys(org.id, undefined, signal), [org.id]);
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey>();
 

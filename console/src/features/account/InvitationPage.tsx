@@ -1,11 +1,11 @@
 import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
+import { api } from '../../api/endpoints.js';
 import { useSession } from '../../app/session.js';
 import { PageLoading } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { accountApi } from './account-api.js';
 
 /**
  * /invite/:token — the one-time link a new member receives: set a password (typed twice), then sign in with
@@ -16,7 +16,7 @@ export function InvitationPage() {
   const { token = '' } = useParams();
   const { signIn } = useSession();
   const navigate = useNavigate();
-  const invitation = useAsync((signal) => accountApi.invitation(token, signal), [token]);
+  const invitation = useAsync((signal) => api.invitation(token, signal), [token]);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -25,7 +25,7 @@ export function InvitationPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await accountApi.acceptInvitation(token, v.password);
+      await api.acceptInvitation(token, v.password);
       await signIn(invitation.data.email, v.password);
       navigate('/', { replace: true });
     } catch (e) {
