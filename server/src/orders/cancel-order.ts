@@ -1,5 +1,4 @@
 import { authorizeProject } from '../access/policy.js';
-import { transitionCluster } from '../clusters/clusters.repository.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
@@ -7,7 +6,13 @@ import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { effectiveStatus, nextStatus } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
-import { getOrder, insertHistory, lockOrder, transitionFromUnpaid } from './orders.repository.js';
+import {
+  cancelPendingCluster,
+  getOrder,
+  insertHistory,
+  lockOrder,
+  transitionFromUnpaid,
+} from './orders.repository.js';
 
 /**
  * 取消订单 → 确定取消: irreversible. A cancelled new purchase leaves no cluster (its record ends as
@@ -56,11 +61,7 @@ export async function cancelOrder(
     recordedAt: now,
   });
   if (order.type === 'new_purchase') {
-    const c = await transitionCluster(tx, orgId, order.cluster_id, 'pending_payment', {
-      state: 'cancelled',
-      payment_deadline: null,
-      updated_at: now,
-    });
+    const c = await cancelPendingCluster(tx, orgId, order.cluster_id, now);
     if (c) {
       await emit(tx, {
         orgId,

@@ -99,6 +99,21 @@ export async function transitionFromUnpaid(
   return q.returningAll().executeTakeFirst();
 }
 
+/**
+ * A cancelled new purchase cancels its cluster if it is still waiting for payment: a compare-and-set on the
+ * cluster's state, the one-order form of the `cl` step of timeOutDue. Answers the cluster when this call moved it.
+ */
+export async function cancelPendingCluster(tx: Tx, orgId: string, clusterId: string, now: Date) {
+  return tx
+    .updateTable('clusters')
+    .set({ state: 'cancelled', payment_deadline: null, updated_at: now })
+    .where('org_id', '=', orgId)
+    .where('id', '=', clusterId)
+    .where('state', '=', 'pending_payment')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function findUnpaidUpgrade(tx: Tx, orgId: string, clusterId: string) {
   return tx
     .selectFrom('orders')
