@@ -192,13 +192,6 @@ export function yuan(fen: number): string {
   return `${sign}¥${Math.floor(abs / 100).toLocaleString('en-US')}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/** Plain "1234.56" for spreadsheets (exact, from integer fen). */
-export function yuanPlain(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
 /** Micro-fen per unit as yuan with enough decimals: 417 µfen/GB-hour → "¥0.00000417". */
 export function unitPriceLabel(micros: number | null, unit: string | null): string {
   if (micros === null) return '';

@@ -124,9 +124,3 @@ export function xlsxStream(
 export async function* fromArray<T>(items: T[]): AsyncIterable<T> {
   for (const i of items) yield i;
 }
-
-export async function streamToBuffer(s: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
-}

@@ -16,9 +16,6 @@ export interface Job {
   run: (deps: Deps, now: Date) => Promise<unknown>;
 }
 
-/** Other features add their periodic work here (monthly bills). */
-export const extraJobs: Job[] = [];
-
 export function coreJobs(deps: Deps): Job[] {
   return [
     {
@@ -82,7 +79,7 @@ export class JobRunner {
     private readonly deps: Deps,
     private readonly beforeRun: () => Promise<void> = async () => {},
   ) {
-    this.jobs = [...coreJobs(deps), ...extraJobs];
+    this.jobs = coreJobs(deps);
     for (const job of this.jobs) registerJob(deps, job.name, job.intervalMs);
   }
 

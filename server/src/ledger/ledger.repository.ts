@@ -73,28 +73,9 @@ export async function postTransactions(tx: Tx, ts: TransactionInput[]): Promise<
 }
 
 /**
- * Takes `amount` from the org's cash if and only if it is there: one conditional update, so two payers can
- * never both spend the same money. Returns the new balance, or undefined when the balance is short.
- */
-export async function debitCash(
-  tx: Tx,
-  orgId: string,
-  amount: number,
-  now: Date,
-): Promise<number | undefined> {
-  const row = await tx
-    .updateTable('balances')
-    .set({ cash: sql`cash - ${amount}`, updated_at: now })
-    .where('org_id', '=', orgId)
-    .where('cash', '>=', amount)
-    .returning('cash')
-    .executeTakeFirst();
-  return row?.cash;
-}
-
-/**
- * debitCash for many orgs in one statement (each org at most once): each org's debit happens if and only if
- * its balance covers it. Returns the orgs debited.
+ * Takes each org's amount from its cash if and only if it is there, for many orgs in one statement (each org
+ * at most once): one conditional update, so two payers can never both spend the same money. Returns the orgs
+ * debited.
  */
 export async function debitCashMany(
   tx: Tx,

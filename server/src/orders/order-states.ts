@@ -1,12 +1,9 @@
+import type { OrderStatus } from '../../../contract/enums.js';
+
 /**
  * The order state machine (SPEC §2) as one pure table. Every transition in the code is checked against it,
  * and performed as a compare-and-set on `status = 'unpaid'`.
  */
-export const ORDER_STATUSES = ['unpaid', 'paid', 'cancelled', 'timed_out'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-export const ORDER_TYPES = ['new_purchase', 'upgrade'] as const;
-export type OrderType = (typeof ORDER_TYPES)[number];
-
 export type OrderEvent = 'pay' | 'cancel' | 'time_out';
 
 export const TRANSITIONS: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
@@ -19,8 +16,6 @@ export const TRANSITIONS: Record<OrderStatus, Partial<Record<OrderEvent, OrderSt
 export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | undefined {
   return TRANSITIONS[from][event];
 }
-
-export const isFinal = (s: OrderStatus): boolean => Object.keys(TRANSITIONS[s]).length === 0;
 
 /**
  * The deadline is exact: at and after `expiresAt` an unpaid order is timed out, whether or not the sweeper

@@ -1,6 +1,6 @@
 import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
+import type { OrderStatus } from '../../../contract/enums.js';
 import type { OrdersTable, Queryable, Tx } from '../db/schema.js';
-import type { OrderStatus } from './order-states.js';
 
 export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'> & {
   config: unknown;

@@ -11,6 +11,3 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 }
-
-export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
-export const forbidden = (why = 'your role does not allow this') => new AppError('FORBIDDEN', why);

@@ -1,11 +1,4 @@
-import { z } from 'zod';
 import { AppError } from './errors.js';
-
-/** ?limit= (default 20, max 100) and ?cursor= on every list (SPEC §7.1). */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-});
 
 export interface Page<T> {
   items: T[];
