@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium } from './chromium.js';
 
 /**
  * End-to-end harness: a real Tally server process on a fresh embedded database (the built console at /,
@@ -11,7 +13,6 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
  */
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CHROMIUM = '/usr/bin/chromium';
 export const OPERATOR_TOKEN = 'console-e2e-operator-token-0123456789';
 export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 /** The servers' ports: 18100-18199, or the range TALLY_E2E_PORTS names ("first-last"). */
@@ -128,6 +129,32 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   };
 }
 
+export interface E2eFile {
+  server: TestServer;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * A test file's server (on a fresh database) and browser: started before the file's own beforeAll hooks, stopped
+ * after its tests; its screenshots are named `<prefix>-NN-…`. The fields are set once started: read them in
+ * hooks and tests.
+ */
+export function e2eFile(prefix: string, env: Record<string, string> = {}): E2eFile {
+  const e2e = {} as E2eFile;
+  beforeAll(async () => {
+    screenshotPrefix(prefix);
+    e2e.server = await startServer(env);
+    e2e.browser = await launchBrowser();
+    e2e.page = e2e.browser.page;
+  });
+  afterAll(async () => {
+    await e2e.browser?.close();
+    await e2e.server?.stop();
+  });
+  return e2e;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: the tests read fields of JSON answers they know
 async function ok(r: Promise<ApiAnswer>, status: number, what: string): Promise<any> {
   const a = await r;
@@ -240,35 +267,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium, never a downloaded browser; a fresh profile each time. */
+/** The tests' browser (./chromium.ts) with a 15 s default timeout, and its page. */
 export async function launchBrowser(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    acceptDownloads: true,
-    viewport: { width: 1440, height: 900 },
-    locale: 'zh-CN',
-  });
-  context.setDefaultTimeout(15_000);
-  const page = context.pages()[0] ?? (await context.newPage());
-  return {
-    context,
-    page,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  const chromium = await launchChromium({ profilePrefix: 'console-e2e-chromium-' });
+  chromium.context.setDefaultTimeout(15_000);
+  try {
+    const page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
+    return { context: chromium.context, page, close: chromium.close };
+  } catch (e) {
+    await chromium.close();
+    throw e;
+  }
 }
 
 let shotSeq = 0;
