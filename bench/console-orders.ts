@@ -14,7 +14,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type BrowserContext, type CDPSession, chromium } from 'playwright-core';
+import type { BrowserContext, CDPSession } from 'playwright-core';
+import { type Chromium, launchChromium } from '../console/e2e/chromium.js';
 import {
   dropDb,
   freshDb,
@@ -47,7 +48,6 @@ const BUILD = !argv.includes('--no-build');
 const PORT = Number(option(argv, 'port', '18150'));
 const VERBOSE = argv.includes('--verbose');
 const PROFILE = argv.includes('--profile');
-const CHROMIUM = process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium';
 const GOAL_MS = 1000;
 const PASSWORD = 'bench-password-1234';
 const PG_DB = 'tally_bench_console';
@@ -218,7 +218,7 @@ async function main() {
   const env: Record<string, string> = POSTGRES ? { DATABASE_URL: pgUrl(PG_DB) } : { TALLY_DATA_DIR: dataDir };
   if (POSTGRES) await freshDb(PG_DB);
   let server: Server | undefined;
-  let browser: BrowserContext | undefined;
+  let chromium: Chromium | undefined;
   try {
     say(`seeding one org with ${ORDERS} orders (tally seed)`);
     const org = await withSeed(
@@ -254,22 +254,11 @@ async function main() {
     );
     if (first.items.length !== 100 || !first.nextCursor) throw new Error('the org does not have the orders');
 
-    const profile = mkdtempSync(join(os.tmpdir(), 'console-bench-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1440, height: 900 },
-      locale: 'zh-CN',
+    chromium = await launchChromium({
+      profilePrefix: 'console-bench-chromium-',
+      executablePath: process.env.BENCH_CHROMIUM,
     });
+    const browser = chromium.context;
     const version = browser.browser()?.version() ?? 'unknown';
     await browser.addInitScript(FIRST_ROW_PROBE);
     const login = await browser.request.post(`${base}/v1/auth/login`, {
@@ -381,7 +370,7 @@ async function main() {
     }
     console.log(`  written to ${RESULTS}`);
   } finally {
-    await browser?.close().catch(() => {});
+    await chromium?.close().catch(() => {});
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     if (POSTGRES) await dropDb(PG_DB).catch(() => {});
