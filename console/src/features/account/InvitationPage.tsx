@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
+import { Alert, Button, Form, Input, Typography } from 'antd';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
@@ -6,13 +6,14 @@ import { useSession } from '../../app/session.js';
 import { PageLoading } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { useAsync } from '../../lib/useAsync.js';
+import { SignedOutCard } from '../auth/SignedOutCard.js';
 
 /**
  * /invite/:token — the one-time link a new member receives: set a password (typed twice), then sign in with
  * it. A used, expired or unknown link says so and offers the sign-in page.
  */
 export function InvitationPage() {
-  const { t, errorText, locale, setLocale } = useI18n();
+  const { t, errorText } = useI18n();
   const { token = '' } = useParams();
   const { signIn } = useSession();
   const navigate = useNavigate();
@@ -37,63 +38,55 @@ export function InvitationPage() {
 
   if (invitation.loading) return <PageLoading />;
   return (
-    <Flex align="center" justify="center" style={{ minHeight: '100vh' }}>
-      <Card style={{ width: 420 }} data-testid="invitation-page">
-        <Flex justify="space-between" align="baseline">
-          <Typography.Title level={3}>{t('invite.title')}</Typography.Title>
-          <Button type="link" onClick={() => setLocale(locale === 'zh-CN' ? 'en-US' : 'zh-CN')}>
-            {t('header.switchLanguage')}
-          </Button>
-        </Flex>
-        {invitation.error !== undefined || !invitation.data ? (
-          <>
-            <Alert type="error" showIcon title={errorText(invitation.error)} data-testid="invitation-error" />
-            <Link to="/login">
-              <Button type="primary" style={{ marginTop: 16 }}>
-                {t('invite.toLogin')}
-              </Button>
-            </Link>
-          </>
-        ) : (
-          <>
-            <Typography.Paragraph type="secondary">
-              {t('invite.subtitle', { email: invitation.data.email })}
-            </Typography.Paragraph>
-            {error !== undefined && (
-              <Alert type="error" showIcon title={errorText(error)} style={{ marginBottom: 16 }} />
-            )}
-            <Form layout="vertical" onFinish={onFinish} requiredMark={false}>
-              <input type="hidden" autoComplete="username" value={invitation.data.email} readOnly />
-              <Form.Item
-                label={t('invite.password')}
-                name="password"
-                rules={[{ required: true, min: 8, max: 200, message: t('invite.passwordRule') }]}
-              >
-                <Input.Password autoComplete="new-password" data-testid="invite-password" />
-              </Form.Item>
-              <Form.Item
-                label={t('invite.passwordAgain')}
-                name="again"
-                dependencies={['password']}
-                rules={[
-                  { required: true, message: t('invite.passwordRule') },
-                  ({ getFieldValue }) => ({
-                    validator: (_, value) =>
-                      !value || value === getFieldValue('password')
-                        ? Promise.resolve()
-                        : Promise.reject(new Error(t('invite.mismatch'))),
-                  }),
-                ]}
-              >
-                <Input.Password autoComplete="new-password" data-testid="invite-password-again" />
-              </Form.Item>
-              <Button type="primary" htmlType="submit" block loading={busy} data-testid="invite-submit">
-                {t('invite.submit')}
-              </Button>
-            </Form>
-          </>
-        )}
-      </Card>
-    </Flex>
+    <SignedOutCard title={t('invite.title')} testId="invitation-page">
+      {invitation.error !== undefined || !invitation.data ? (
+        <>
+          <Alert type="error" showIcon title={errorText(invitation.error)} data-testid="invitation-error" />
+          <Link to="/login">
+            <Button type="primary" style={{ marginTop: 16 }}>
+              {t('invite.toLogin')}
+            </Button>
+          </Link>
+        </>
+      ) : (
+        <>
+          <Typography.Paragraph type="secondary">
+            {t('invite.subtitle', { email: invitation.data.email })}
+          </Typography.Paragraph>
+          {error !== undefined && (
+            <Alert type="error" showIcon title={errorText(error)} style={{ marginBottom: 16 }} />
+          )}
+          <Form layout="vertical" onFinish={onFinish} requiredMark={false}>
+            <input type="hidden" autoComplete="username" value={invitation.data.email} readOnly />
+            <Form.Item
+              label={t('invite.password')}
+              name="password"
+              rules={[{ required: true, min: 8, max: 200, message: t('invite.passwordRule') }]}
+            >
+              <Input.Password autoComplete="new-password" data-testid="invite-password" />
+            </Form.Item>
+            <Form.Item
+              label={t('invite.passwordAgain')}
+              name="again"
+              dependencies={['password']}
+              rules={[
+                { required: true, message: t('invite.passwordRule') },
+                ({ getFieldValue }) => ({
+                  validator: (_, value) =>
+                    !value || value === getFieldValue('password')
+                      ? Promise.resolve()
+                      : Promise.reject(new Error(t('invite.mismatch'))),
+                }),
+              ]}
+            >
+              <Input.Password autoComplete="new-password" data-testid="invite-password-again" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit" block loading={busy} data-testid="invite-submit">
+              {t('invite.submit')}
+            </Button>
+          </Form>
+        </>
+      )}
+    </SignedOutCard>
   );
 }

@@ -1,8 +1,9 @@
-import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
+import { Alert, Button, Form, Input, Typography } from 'antd';
 import { useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
 import { useSession } from '../../app/session.js';
 import { useI18n } from '../../i18n/i18n.js';
+import { SignedOutCard } from './SignedOutCard.js';
 
 /** Only same-site paths may be the target after sign-in (no open redirect). */
 function safeNext(next: string | null): string {
@@ -10,7 +11,7 @@ function safeNext(next: string | null): string {
 }
 
 export function LoginPage() {
-  const { t, errorText, locale, setLocale } = useI18n();
+  const { t, errorText } = useI18n();
   const { state, signIn } = useSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -33,44 +34,36 @@ export function LoginPage() {
   };
 
   return (
-    <Flex align="center" justify="center" style={{ minHeight: '100vh' }}>
-      <Card style={{ width: 400 }}>
-        <Flex justify="space-between" align="baseline">
-          <Typography.Title level={3}>{t('login.title')}</Typography.Title>
-          <Button type="link" onClick={() => setLocale(locale === 'zh-CN' ? 'en-US' : 'zh-CN')}>
-            {t('header.switchLanguage')}
-          </Button>
-        </Flex>
-        <Typography.Paragraph type="secondary">{t('login.subtitle')}</Typography.Paragraph>
-        {error !== undefined && (
-          <Alert
-            type="error"
-            showIcon
-            title={errorText(error)}
-            style={{ marginBottom: 16 }}
-            data-testid="login-error"
-          />
-        )}
-        <Form layout="vertical" onFinish={onFinish} requiredMark={false}>
-          <Form.Item
-            label={t('login.email')}
-            name="email"
-            rules={[{ required: true, message: t('login.emailRequired') }]}
-          >
-            <Input autoComplete="username" type="email" data-testid="login-email" />
-          </Form.Item>
-          <Form.Item
-            label={t('login.password')}
-            name="password"
-            rules={[{ required: true, message: t('login.passwordRequired') }]}
-          >
-            <Input.Password autoComplete="current-password" data-testid="login-password" />
-          </Form.Item>
-          <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">
-            {t('login.submit')}
-          </Button>
-        </Form>
-      </Card>
-    </Flex>
+    <SignedOutCard title={t('login.title')}>
+      <Typography.Paragraph type="secondary">{t('login.subtitle')}</Typography.Paragraph>
+      {error !== undefined && (
+        <Alert
+          type="error"
+          showIcon
+          title={errorText(error)}
+          style={{ marginBottom: 16 }}
+          data-testid="login-error"
+        />
+      )}
+      <Form layout="vertical" onFinish={onFinish} requiredMark={false}>
+        <Form.Item
+          label={t('login.email')}
+          name="email"
+          rules={[{ required: true, message: t('login.emailRequired') }]}
+        >
+          <Input autoComplete="username" type="email" data-testid="login-email" />
+        </Form.Item>
+        <Form.Item
+          label={t('login.password')}
+          name="password"
+          rules={[{ required: true, message: t('login.passwordRequired') }]}
+        >
+          <Input.Password autoComplete="current-password" data-testid="login-password" />
+        </Form.Item>
+        <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">
+          {t('login.submit')}
+        </Button>
+      </Form>
+    </SignedOutCard>
   );
 }
