@@ -1,3 +1,4 @@
+import type { BillStatus } from '../../../contract/enums.js';
 import type { Config } from '../config.js';
 import type { Queryable } from '../db/schema.js';
 import { requireOrg } from '../orgs/orgs.service.js';
@@ -12,8 +13,6 @@ import {
   getCouponApplications,
 } from './billing.repository.js';
 import { type DraftLine, draftBill } from './draft-bill.js';
-
-export type BillStatus = 'open' | 'unpaid' | 'paid' | 'overdue';
 
 export interface BillLineView extends DraftLine {
   lineNo: number;
@@ -48,7 +47,7 @@ export interface BillView {
 /** The deadline is exact, as for orders: an unpaid bill past its due time reads as overdue before the job runs. */
 export function effectiveBillStatus(b: Pick<BillRow, 'status' | 'due_at'>, now: Date): BillStatus {
   if (b.status === 'unpaid' && now.getTime() >= b.due_at.getTime()) return 'overdue';
-  return b.status as BillStatus;
+  return b.status;
 }
 
 async function orgMonths(db: Queryable, config: Pick<Config, 'billingTimeZone'>, orgId: string, now: Date) {
@@ -137,14 +136,14 @@ export async function loadBill(
     ...fromRow(org, row, now),
     lines: lines.map((l) => ({
       lineNo: l.line_no,
-      kind: l.kind as 'subscription' | 'usage',
+      kind: l.kind,
       amount: l.amount,
       orderId: l.order_id,
       orderType: l.order_type,
       clusterId: l.cluster_id,
       clusterName: l.cluster_name,
       region: l.region,
-      metric: l.metric as 'storage' | 'backup' | null,
+      metric: l.metric,
       quantityMilli: l.quantity_milli,
       unit: l.unit,
       microsPerUnit: l.micros_per_unit,

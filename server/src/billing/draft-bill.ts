@@ -1,3 +1,4 @@
+import type { OrderType, UsageMetric } from '../../../contract/enums.js';
 import type { Queryable } from '../db/schema.js';
 import {
   type BillTotals,
@@ -13,11 +14,11 @@ export const USAGE_UNITS = { storage: 'GB-hour', backup: 'GB-day' } as const;
 
 export interface DraftLine extends ChargeLine {
   orderId: string | null;
-  orderType: string | null;
+  orderType: OrderType | null;
   clusterId: string;
   clusterName: string;
   region: string | null;
-  metric: 'storage' | 'backup' | null;
+  metric: UsageMetric | null;
   /** thousandths of a GB-hour / GB-day */
   quantityMilli: number | null;
   unit: string | null;

@@ -1,7 +1,8 @@
+import type { ClusterState } from '../../../contract/enums.js';
 import type { ClusterRow } from './clusters.repository.js';
 
 /** A new purchase's cluster reads as cancelled from its order's deadline on, swept or not. */
-export function effectiveClusterState(c: ClusterRow, now: Date): string {
+export function effectiveClusterState(c: ClusterRow, now: Date): ClusterState {
   if (c.state === 'pending_payment' && c.payment_deadline && now.getTime() >= c.payment_deadline.getTime()) {
     return 'cancelled';
   }

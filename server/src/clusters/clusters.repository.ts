@@ -1,8 +1,8 @@
 import { type Insertable, sql } from 'kysely';
+import type { ClusterState } from '../../../contract/enums.js';
 import type { ClustersTable, Queryable, Tx } from '../db/schema.js';
 
 export type ClusterRow = ClustersTable;
-export type ClusterState = 'pending_payment' | 'creating' | 'running' | 'upgrading' | 'cancelled';
 
 export async function insertCluster(tx: Tx, row: Insertable<ClustersTable>) {
   await tx.insertInto('clusters').values(row).execute();
@@ -48,7 +48,7 @@ export async function transitionCluster(
 export async function listClusters(
   db: Queryable,
   orgId: string,
-  f: { projectIds?: string[] | undefined; state?: string | undefined },
+  f: { projectIds?: string[] | undefined; state?: ClusterState | undefined },
   page: { limit: number; after?: { createdAt: Date; id: string } | undefined },
 ) {
   let q = db.selectFrom('clusters').selectAll().where('org_id', '=', orgId);

@@ -170,7 +170,7 @@ async function completeProvisioningBatch(
     const due = await q.orderBy('ready_at').limit(batch).forUpdate().skipLocked().execute();
     for (const c of due) {
       const upgrading = c.state === 'upgrading';
-      const done = await transitionCluster(tx, c.org_id, c.id, c.state as 'creating' | 'upgrading', {
+      const done = await transitionCluster(tx, c.org_id, c.id, c.state, {
         state: 'running',
         ready_at: null,
         ...(upgrading

@@ -1,6 +1,23 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type {
+  ActorType,
+  BillLineKind,
+  BillStatus,
+  ClusterState,
+  LedgerEntryKind,
+  OrderStatus,
+  OrderType,
+  OrgRole,
+  ProjectRole,
+  TermUnit,
+  TransferStatus,
+  UsageMetric,
+} from '../../../contract/enums.js';
 
-/** Row types of the tables, as the driver returns them (int8 parsed to a safe number, timestamptz to Date). */
+/**
+ * Row types of the tables, as the driver returns them (int8 parsed to a safe number, timestamptz to Date).
+ * Enumerated columns are the unions of contract/enums.ts (the tables' CHECK constraints hold the same values).
+ */
 type Json = ColumnType<unknown, string, string>;
 
 export interface OrgsTable {
@@ -47,7 +64,7 @@ export interface SessionsTable {
 export interface MembershipsTable {
   org_id: string;
   user_id: string;
-  org_role: string;
+  org_role: OrgRole;
   created_at: Date;
 }
 export interface ProjectsTable {
@@ -60,7 +77,7 @@ export interface ProjectRolesTable {
   org_id: string;
   project_id: string;
   user_id: string;
-  role: string;
+  role: ProjectRole;
 }
 export interface ClustersTable {
   org_id: string;
@@ -71,9 +88,9 @@ export interface ClustersTable {
   cu_type: string;
   cu_size: number;
   replicas: number;
-  term_unit: string;
+  term_unit: TermUnit;
   term_count: number;
-  state: string;
+  state: ClusterState;
   payment_deadline: Date | null;
   term_ends_at: Date | null;
   target_cu_size: number | null;
@@ -88,8 +105,8 @@ export interface OrdersTable {
   project_id: string;
   cluster_id: string;
   cluster_name: string;
-  type: string;
-  status: string;
+  type: OrderType;
+  status: OrderStatus;
   currency: string;
   amount: number;
   list_amount: number;
@@ -111,9 +128,9 @@ export interface OrderHistoryTable {
   org_id: string;
   order_id: string;
   seq: number;
-  from_status: string | null;
-  to_status: string;
-  actor_type: string;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  actor_type: ActorType;
   actor_id: string | null;
   at: Date;
   recorded_at: Date;
@@ -127,7 +144,7 @@ export interface BalancesTable {
 export interface LedgerTransactionsTable {
   org_id: string;
   id: string;
-  kind: string;
+  kind: LedgerEntryKind;
   ref_id: string;
   memo: string | null;
   created_at: Date;
@@ -151,7 +168,7 @@ export interface BankTransfersTable {
   remittance_code: string;
   amount: number;
   currency: string;
-  status: string;
+  status: TransferStatus;
   reason: string | null;
   org_id: string | null;
   topup_id: string | null;
@@ -227,7 +244,7 @@ export interface UsageEventsTable {
   org_id: string;
   id: string;
   cluster_id: string;
-  metric: string;
+  metric: UsageMetric;
   quantity_milli: number;
   start_at: Date;
   end_at: Date;
@@ -240,7 +257,7 @@ export interface BillsTable {
   org_id: string;
   month: string;
   currency: string;
-  status: string;
+  status: BillStatus;
   total_amount: number;
   prepaid_amount: number;
   usage_amount: number;
@@ -259,13 +276,13 @@ export interface BillLinesTable {
   org_id: string;
   month: string;
   line_no: number;
-  kind: string;
+  kind: BillLineKind;
   order_id: string | null;
-  order_type: string | null;
+  order_type: OrderType | null;
   cluster_id: string;
   cluster_name: string;
   region: string | null;
-  metric: string | null;
+  metric: UsageMetric | null;
   quantity_milli: number | null;
   unit: string | null;
   micros_per_unit: number | null;

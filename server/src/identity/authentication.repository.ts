@@ -1,4 +1,3 @@
-import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 import type { Queryable } from '../db/schema.js';
 import type { OrgAccess } from '../http/principal.js';
 
@@ -26,10 +25,10 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
   for (const r of rows) {
     let access = orgs.get(r.org_id);
     if (!access) {
-      access = { orgRole: r.org_role as OrgRole, projects: new Map() };
+      access = { orgRole: r.org_role, projects: new Map() };
       orgs.set(r.org_id, access);
     }
-    if (r.project_id && r.role) access.projects.set(r.project_id, r.role as ProjectRole);
+    if (r.project_id && r.role) access.projects.set(r.project_id, r.role);
   }
   return orgs;
 }
@@ -74,8 +73,8 @@ export async function findPrincipalByApiKeyHash(
     .execute();
   const first = rows[0];
   if (!first) return undefined;
-  const access: OrgAccess = { orgRole: first.org_role as OrgRole, projects: new Map() };
-  for (const r of rows) if (r.project_id && r.role) access.projects.set(r.project_id, r.role as ProjectRole);
+  const access: OrgAccess = { orgRole: first.org_role, projects: new Map() };
+  for (const r of rows) if (r.project_id && r.role) access.projects.set(r.project_id, r.role);
   return {
     id: first.id,
     email: first.email,

@@ -21,7 +21,7 @@ export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | 
  * The deadline is exact: at and after `expiresAt` an unpaid order is timed out, whether or not the sweeper
  * has persisted it yet. Every read and every guard goes through this.
  */
-export function effectiveStatus(o: { status: string; expires_at: Date }, now: Date): OrderStatus {
+export function effectiveStatus(o: { status: OrderStatus; expires_at: Date }, now: Date): OrderStatus {
   if (o.status === 'unpaid' && now.getTime() >= o.expires_at.getTime()) return 'timed_out';
-  return o.status as OrderStatus;
+  return o.status;
 }

@@ -1,5 +1,5 @@
 import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
-import type { OrderStatus } from '../../../contract/enums.js';
+import type { ActorType, OrderStatus, OrderType } from '../../../contract/enums.js';
 import type { OrdersTable, Queryable, Tx } from '../db/schema.js';
 
 export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'> & {
@@ -20,7 +20,7 @@ export async function insertHistory(
     seq: 1 | 2;
     from: OrderStatus | null;
     to: OrderStatus;
-    actorType: 'user' | 'system' | 'operator';
+    actorType: ActorType;
     actorId: string | null;
     at: Date;
     recordedAt: Date;
@@ -127,7 +127,7 @@ export async function findUnpaidUpgrade(tx: Tx, orgId: string, clusterId: string
 
 export interface OrderFilters {
   status?: OrderStatus[] | undefined;
-  type?: string | undefined;
+  type?: OrderType | undefined;
   projectIds?: string[] | undefined;
   clusterId?: string | undefined;
   createdFrom?: Date | undefined;

@@ -76,7 +76,7 @@ export async function payOrder(
   deps.metrics.orderTransitions.inc({ to: 'paid' });
   const paid = {
     ...order,
-    status: 'paid',
+    status: 'paid' as const,
     paid_at: now,
     paid_by: p.id,
     bill_month: monthOf(now, deps.config.billingTimeZone),

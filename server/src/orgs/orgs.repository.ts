@@ -1,3 +1,4 @@
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 import type { Queryable, Tx } from '../db/schema.js';
 
 export async function insertOrgIfCodeFree(
@@ -75,7 +76,7 @@ export async function listProjects(db: Queryable, orgId: string) {
 
 export async function insertMembershipIfAbsent(
   tx: Tx,
-  m: { orgId: string; userId: string; orgRole: string; now: Date },
+  m: { orgId: string; userId: string; orgRole: OrgRole; now: Date },
 ) {
   const r = await tx
     .insertInto('memberships')
@@ -88,7 +89,7 @@ export async function insertMembershipIfAbsent(
 
 export async function insertProjectRole(
   tx: Tx,
-  r: { orgId: string; projectId: string; userId: string; role: string },
+  r: { orgId: string; projectId: string; userId: string; role: ProjectRole },
 ) {
   await tx
     .insertInto('project_roles')

@@ -1,4 +1,4 @@
-import type { ProjectRole } from '../../../contract/enums.js';
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { issueApiKey } from '../identity/api-keys.service.js';
@@ -70,7 +70,7 @@ export async function addMember(
   input: {
     email: string;
     password?: string | undefined;
-    orgRole: string;
+    orgRole: OrgRole;
     projectRoles?: { projectId: string; role: ProjectRole }[] | undefined;
   },
   now: Date,
