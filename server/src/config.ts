@@ -1,5 +1,21 @@
 import { z } from 'zod';
 
+/** An absolute http(s) URL the console is served at: a host, maybe a port and a path, nothing else. */
+function isPublicUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const u = new URL(value);
+  return (
+    (u.protocol === 'http:' || u.protocol === 'https:') &&
+    u.hostname !== '' &&
+    u.search === '' &&
+    u.hash === '' &&
+    !value.includes('?') &&
+    !value.includes('#') &&
+    u.username === '' &&
+    u.password === ''
+  );
+}
+
 /** The environment, parsed once at start. Everything else reads this object, never process.env. */
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -22,6 +38,10 @@ const Env = z.object({
   TALLY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TALLY_COOKIE_SECURE: z.enum(['0', '1']).default('0'),
   TALLY_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  TALLY_PUBLIC_URL: z
+    .string()
+    .refine(isPublicUrl, 'an http(s) URL (a path is allowed; no query, fragment or credentials)')
+    .optional(),
   TALLY_BANK_NAME: z.string().default('招商银行北京分行营业部'),
   TALLY_BANK_ACCOUNT_NAME: z.string().default('北京泰利云计算有限公司'),
   TALLY_BANK_ACCOUNT_PREFIX: z
@@ -48,6 +68,11 @@ export interface Config {
   cookieSecure: boolean;
   /** When set, /metrics is served without auth on this port only (not on the public port). */
   metricsPort: number | undefined;
+  /**
+   * Where users reach the console (TALLY_PUBLIC_URL, default http://localhost:<PORT>), without a trailing
+   * slash: the base of the links Tally answers, such as an invitation's.
+   */
+  publicUrl: string;
   bank: { name: string; accountName: string; accountPrefix: string };
 }
 
@@ -75,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, generateToken: 
     logLevel: e.TALLY_LOG_LEVEL,
     cookieSecure: e.TALLY_COOKIE_SECURE === '1',
     metricsPort: e.TALLY_METRICS_PORT,
+    publicUrl: (e.TALLY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     bank: {
       name: e.TALLY_BANK_NAME,
       accountName: e.TALLY_BANK_ACCOUNT_NAME,

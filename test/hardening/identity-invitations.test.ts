@@ -17,13 +17,21 @@ beforeAll(async () => {
   org = await createOrg(t);
 });
 
+/** The link is absolute, on TALLY_PUBLIC_URL (default http://localhost:<PORT>, 8080 here); the token follows /invite/. */
+function tokenOf(url: unknown): string {
+  const [base, token] = String(url).split('/invite/');
+  expect(base).toBe('http://localhost:8080');
+  expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+  return token!;
+}
+
 async function invite(address = email()) {
   const r = await api(t, 'POST', `/v1/internal/orgs/${org.id}/members`, {
     auth: t.op,
     body: { email: address, orgRole: 'org_member' },
   });
   expect(r.status, r.body).toBe(201);
-  return { email: address, ...r.json, token: String(r.json.invitation.url).replace('/invite/', '') };
+  return { email: address, ...r.json, token: tokenOf(r.json.invitation.url) };
 }
 
 const accept = (token: string, password: string) =>
@@ -93,7 +101,7 @@ describe('invitations', () => {
       auth: t.op,
       body: { email: address, orgRole: 'org_member' },
     });
-    const secondToken = String(second.json.invitation.url).replace('/invite/', '');
+    const secondToken = tokenOf(second.json.invitation.url);
     expect((await accept(first.token, 'the first one')).status).toBe(200);
     const r = await accept(secondToken, 'the second one');
     expect(r.json.error).toMatchObject({ code: 'INVITATION_INVALID', details: { reason: 'used' } });

@@ -8,18 +8,23 @@ import { HashingBusy, hashingGate } from './sign-in-hashing-gate.js';
 /** How long an invitation link works (SPEC §11). */
 export const INVITATION_HOURS = 72;
 
-/** The console page that accepts an invitation. */
-export const invitationUrl = (token: string) => `/invite/${token}`;
+/** The console page that accepts an invitation, on the public URL (config.publicUrl, no trailing slash). */
+export const invitationUrl = (publicUrl: string, token: string) => `${publicUrl}/invite/${token}`;
 
 /**
  * A one-time link for a user without a password to set one. The token is answered this once; only its
  * SHA-256 is stored.
  */
-export async function createInvitation(tx: Tx, input: { orgId: string; userId: string }, now: Date) {
+export async function createInvitation(
+  tx: Tx,
+  input: { orgId: string; userId: string },
+  now: Date,
+  publicUrl: string,
+) {
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + INVITATION_HOURS * 3_600_000);
   await repo.insertInvitation(tx, { tokenHash: hashToken(token), ...input, now, expiresAt });
-  return { url: invitationUrl(token), expiresAt };
+  return { url: invitationUrl(publicUrl, token), expiresAt };
 }
 
 function invalid(reason: 'unknown' | 'used' | 'expired'): AppError {

@@ -88,9 +88,9 @@ export const orgRoutes = [
     params: OrgParams,
     body: CreateMemberBody,
     successStatus: 201,
-    handler: async ({ params, body, now }, tx) => ({
+    handler: async ({ deps, params, body, now }, tx) => ({
       status: 201,
-      body: await addMember(tx, params.orgId, body, now),
+      body: await addMember(tx, params.orgId, body, now, deps.config.publicUrl),
     }),
   }),
 ];

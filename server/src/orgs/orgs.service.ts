@@ -62,7 +62,8 @@ export async function createProject(tx: Tx, orgId: string, name: string, now: Da
  * Adds a member to an org, creating the user on first sight of the email, and issues them an API key for
  * this org only (shown this once; only its hash is stored). A password given for a new user is theirs; an
  * existing user's password is never set or changed here, since whoever adds them to one org must gain
- * nothing in their others (SPEC §11). A user who has no password gets a one-time invitation link to set one.
+ * nothing in their others (SPEC §11). A user who has no password gets a one-time invitation link to set one,
+ * absolute on `publicUrl` (config.publicUrl; the demo seed, whose members all have passwords, passes none).
  */
 export async function addMember(
   tx: Tx,
@@ -74,6 +75,7 @@ export async function addMember(
     projectRoles?: { projectId: string; role: ProjectRole }[] | undefined;
   },
   now: Date,
+  publicUrl = '',
 ) {
   await requireOrg(tx, orgId);
   const email = input.email.trim().toLowerCase();
@@ -108,7 +110,9 @@ export async function addMember(
   }
   const { secret } = await issueApiKey(tx, { orgId, userId: user.id, name: 'default' }, now);
   const hasPassword = user.password_hash !== null;
-  const invitation = hasPassword ? undefined : await createInvitation(tx, { orgId, userId: user.id }, now);
+  const invitation = hasPassword
+    ? undefined
+    : await createInvitation(tx, { orgId, userId: user.id }, now, publicUrl);
   return {
     user: {
       id: user.id,
