@@ -56,7 +56,6 @@ export const billRoutes = [
     auth: 'user',
     params: BillParams,
     query: DocumentQuery,
-    produces: 'application/pdf',
     handler: async ({ deps, principal, params, query, now }) => {
       authorizeOrg(principal, params.orgId, 'bill.read');
       const bill = await loadBill(deps.db, deps.config, params.orgId, params.month, now);
@@ -77,7 +76,6 @@ export const billRoutes = [
     auth: 'user',
     params: BillParams,
     query: ExportQuery.extend({ lang: DocumentQuery.shape.lang }),
-    produces: 'text/csv',
     handler: async ({ deps, principal, params, query, now }) => {
       authorizeOrg(principal, params.orgId, 'bill.read');
       const bill = await loadBill(deps.db, deps.config, params.orgId, params.month, now);

@@ -58,7 +58,10 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
-  /** documentation of the success answer */
+  /**
+   * The success answer's schema (contract/responses.ts). The composition root (server/src/routes.ts) attaches
+   * `responseOf["METHOD url"]` to every JSON route and refuses a route that has none.
+   */
   response?: z.ZodType;
   successStatus?: number;
   /** A POST that manages its own database access (runs jobs): no wrapping transaction, no idempotency. */
@@ -75,8 +78,11 @@ export interface RouteSpec<
    * what a replay answers (list the resource instead). Error answers are stored and replayed as usual.
    */
   secretAnswer?: boolean;
-  /** The answer media type when not JSON (documents, exports). */
-  produces?: string;
+  /**
+   * The media types a document or export route answers with instead of JSON (contract/responses.ts
+   * `documentOf`, attached by server/src/routes.ts).
+   */
+  produces?: readonly string[];
   /**
    * A per-address ceiling on requests to this route in this process (@fastify/rate-limit), checked before
    * the handler: at most `max` requests per `timeWindow` milliseconds. Rules that must hold across instances

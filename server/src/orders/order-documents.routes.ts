@@ -22,7 +22,6 @@ export const orderDocumentRoutes = [
     auth: 'user',
     params: OrgParams,
     query: OrderExportQuery,
-    produces: 'text/csv',
     handler: async ({ deps, principal, params, query, now }) => {
       const projectIds = listableProjectIds(principal, params.orgId, 'order.export', query.projectId);
       const org = await requireOrg(deps.db, params.orgId);
@@ -45,7 +44,6 @@ export const orderDocumentRoutes = [
     auth: 'user',
     params: OrderParams,
     query: DocumentQuery,
-    produces: 'application/pdf',
     handler: async ({ deps, principal, params, query, now }) => {
       orgAccess(principal, params.orgId);
       const order = await getOrder(deps.db, params.orgId, params.orderId);
