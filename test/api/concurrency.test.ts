@@ -164,6 +164,38 @@ describe.runIf(onPostgres)('concurrency on PostgreSQL', () => {
     expect(bal.json.cash).toBe(12_345);
   });
 
+  it('one reference reported at once in several spellings, round after round: each credited once, never a 5xx', async () => {
+    // Two reports that pass the unique key's pre-check together meet again on the primary key (the reference as
+    // sent); the claim must treat that as "reported before" too, not as an error.
+    const org = await createOrg(t);
+    for (let round = 0; round < 40; round++) {
+      const ref = `Spell-${round}-${org.id}`;
+      const spellings = [ref, ref.toLowerCase(), ` ${ref.toUpperCase()} `, ref];
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          via(i).inject({
+            method: 'POST',
+            url: '/v1/internal/bank-transfers',
+            headers: t.op,
+            payload: {
+              remittanceCode: org.remittanceCode,
+              amount: 100,
+              currency: 'CNY',
+              bankReference: spellings[i % 4],
+            },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.statusCode).sort(), `round ${round}`).toEqual([
+        ...Array(15).fill(200),
+        201,
+      ]);
+      expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
+    }
+    const bal = await api(t, 'GET', `/v1/orgs/${org.id}/balance`, { auth: org.admin.auth });
+    expect(bal.json.cash).toBe(40 * 100);
+  });
+
   it('concurrent upgrades of one cluster create one unpaid upgrade order', async () => {
     const org = await createOrg(t);
     const { runningCluster } = await import('../factories.js');

@@ -111,6 +111,9 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
       : null;
   const key = bankReferenceKey(r.bankReference);
   // Claims the bank reference; a concurrent report of the same reference waits here for the first to commit.
+  // No conflict target: the row is unique on its key and on the reference as sent (the primary key), and two
+  // reports of one reference that pass the arbiter's pre-check together would otherwise meet on the primary key,
+  // which a targeted ON CONFLICT does not cover (a unique violation instead of "reported before").
   const claimed = await tx
     .insertInto('bank_transfers')
     .values({
@@ -126,7 +129,7 @@ export async function reportBankTransfer(tx: Tx, r: BankTransferReport, now: Dat
       first_reported_at: now,
       last_reported_at: now,
     })
-    .onConflict((oc) => oc.column('reference_key').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .returning('bank_reference')
     .executeTakeFirst();
 
