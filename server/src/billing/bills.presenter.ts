@@ -1,3 +1,5 @@
+import { Currency } from '../../../contract/enums.js';
+import type { Bill, BillLine, BillSummary } from '../../../contract/responses.js';
 import type { BillLineView, BillView } from './bills.service.js';
 
 /** Thousandths as a fixed 3-decimal string ("12.500"): quantities are not money, and never floats. */
@@ -7,7 +9,7 @@ export function milliToString(milli: number): string {
   return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
 }
 
-export function presentBillLine(l: BillLineView) {
+export function presentBillLine(l: BillLineView): BillLine {
   return {
     lineNo: l.lineNo,
     kind: l.kind,
@@ -23,25 +25,25 @@ export function presentBillLine(l: BillLineView) {
     unit: l.unit,
     /** millionths of a fen per unit */
     unitPriceMicros: l.microsPerUnit,
-    paidAt: l.at,
+    paidAt: l.at?.toISOString() ?? null,
     amount: l.amount,
     couponAmount: l.couponAmount,
     dueAmount: l.dueAmount,
   };
 }
 
-export function presentBillSummary(b: Omit<BillView, 'lines' | 'couponApplications'>) {
+export function presentBillSummary(b: Omit<BillView, 'lines' | 'couponApplications'>): BillSummary {
   return {
     orgId: b.orgId,
     month: b.month,
-    currency: b.currency,
+    currency: Currency.parse(b.currency),
     status: b.status,
-    periodStart: b.periodStart,
-    periodEnd: b.periodEnd,
-    issuedAt: b.issuedAt,
-    dueAt: b.dueAt,
-    paidAt: b.paidAt,
-    overdueAt: b.overdueAt,
+    periodStart: b.periodStart.toISOString(),
+    periodEnd: b.periodEnd.toISOString(),
+    issuedAt: b.issuedAt?.toISOString() ?? null,
+    dueAt: b.dueAt?.toISOString() ?? null,
+    paidAt: b.paidAt?.toISOString() ?? null,
+    overdueAt: b.overdueAt?.toISOString() ?? null,
     totalAmount: b.totalAmount,
     prepaidAmount: b.prepaidAmount,
     usageAmount: b.usageAmount,
@@ -52,7 +54,7 @@ export function presentBillSummary(b: Omit<BillView, 'lines' | 'couponApplicatio
   };
 }
 
-export function presentBill(b: BillView) {
+export function presentBill(b: BillView): Bill {
   return {
     ...presentBillSummary(b),
     lines: b.lines.map(presentBillLine),

@@ -1,4 +1,5 @@
 import type { ClusterState } from '../../../contract/enums.js';
+import type { Cluster } from '../../../contract/responses.js';
 import type { ClusterRow } from './clusters.repository.js';
 
 /** A new purchase's cluster reads as cancelled from its order's deadline on, swept or not. */
@@ -9,7 +10,7 @@ export function effectiveClusterState(c: ClusterRow, now: Date): ClusterState {
   return c.state;
 }
 
-export function presentCluster(c: ClusterRow, now: Date) {
+export function presentCluster(c: ClusterRow, now: Date): Cluster {
   const state = effectiveClusterState(c, now);
   return {
     id: c.id,
@@ -22,10 +23,13 @@ export function presentCluster(c: ClusterRow, now: Date) {
     replicas: c.replicas,
     term: { unit: c.term_unit, count: c.term_count },
     state,
-    termEndsAt: c.term_ends_at,
-    paymentDeadline: state === 'pending_payment' ? c.payment_deadline : null,
-    upgradingTo: state === 'upgrading' ? { cuSize: c.target_cu_size, replicas: c.target_replicas } : null,
-    createdAt: c.created_at,
-    updatedAt: c.updated_at,
+    termEndsAt: c.term_ends_at?.toISOString() ?? null,
+    paymentDeadline: state === 'pending_payment' ? (c.payment_deadline?.toISOString() ?? null) : null,
+    upgradingTo:
+      state === 'upgrading' && c.target_cu_size !== null && c.target_replicas !== null
+        ? { cuSize: c.target_cu_size, replicas: c.target_replicas }
+        : null,
+    createdAt: c.created_at.toISOString(),
+    updatedAt: c.updated_at.toISOString(),
   };
 }

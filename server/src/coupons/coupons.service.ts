@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { Currency } from '../../../contract/enums.js';
+import type { Coupon } from '../../../contract/responses.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
@@ -15,17 +17,17 @@ export function presentCoupon(
     created_at: Date;
   },
   now: Date,
-) {
+): Coupon {
   return {
     id: c.id,
     orgId: c.org_id,
-    currency: c.currency,
+    currency: Currency.parse(c.currency),
     amount: c.amount,
     remaining: c.remaining,
-    expiresAt: c.expires_at,
+    expiresAt: c.expires_at.toISOString(),
     status: c.expires_at.getTime() <= now.getTime() ? 'expired' : c.remaining === 0 ? 'used' : 'active',
     appliesTo: 'pay_as_you_go',
-    createdAt: c.created_at,
+    createdAt: c.created_at.toISOString(),
   };
 }
 

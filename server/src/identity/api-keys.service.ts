@@ -1,3 +1,4 @@
+import type { ApiKey } from '../../../contract/responses.js';
 import { authorizeOrg } from '../access/policy.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
@@ -10,14 +11,14 @@ import { hashToken, newApiKey } from './secrets.js';
 /** Live keys one user may hold in one org: enough for every environment, bounded like everything else. */
 export const MAX_ACTIVE_KEYS = 50;
 
-export function presentApiKey(k: repo.ApiKeyRow) {
+export function presentApiKey(k: repo.ApiKeyRow): ApiKey {
   return {
     id: k.id,
     name: k.name,
     prefix: k.prefix,
-    createdAt: k.created_at,
-    lastUsedAt: k.last_used_at,
-    revokedAt: k.revoked_at,
+    createdAt: k.created_at.toISOString(),
+    lastUsedAt: k.last_used_at?.toISOString() ?? null,
+    revokedAt: k.revoked_at?.toISOString() ?? null,
   };
 }
 

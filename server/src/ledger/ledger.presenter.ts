@@ -1,9 +1,11 @@
+import { Currency } from '../../../contract/enums.js';
+import type { LedgerEntry } from '../../../contract/responses.js';
 import type { listEntries } from './ledger.repository.js';
 
 type EntryRow = Awaited<ReturnType<typeof listEntries>>[number];
 
 /** A cash entry as the API shows it: its public id only, never the platform-wide counter behind it. */
-export function presentEntry(e: EntryRow) {
+export function presentEntry(e: EntryRow): LedgerEntry {
   return {
     id: e.public_id,
     transactionId: e.txn_id,
@@ -12,9 +14,9 @@ export function presentEntry(e: EntryRow) {
     memo: e.memo,
     direction: e.amount > 0 ? 'credit' : 'debit',
     amount: e.amount,
-    currency: e.currency,
+    currency: Currency.parse(e.currency),
     orderId: e.order_id,
-    createdAt: e.created_at,
+    createdAt: e.created_at.toISOString(),
   };
 }
 

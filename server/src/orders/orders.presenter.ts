@@ -1,3 +1,5 @@
+import { Currency } from '../../../contract/enums.js';
+import type { Order, OrderConfig, OrderHistoryEntry, OrderPricing } from '../../../contract/responses.js';
 import { canProject } from '../access/policy.js';
 import type { OrderHistoryTable } from '../db/schema.js';
 import type { OrgAccess } from '../http/principal.js';
@@ -18,7 +20,7 @@ export function availableActions(
   return actions;
 }
 
-export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date) {
+export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date): Order {
   const status = effectiveStatus(o, now);
   return {
     id: o.id,
@@ -28,19 +30,20 @@ export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date) {
     clusterName: o.cluster_name,
     type: o.type,
     status,
-    currency: o.currency,
+    currency: Currency.parse(o.currency),
     amount: o.amount,
     listAmount: o.list_amount,
     discountAmount: o.discount_amount,
-    config: o.config,
-    configBefore: o.config_before,
-    pricing: o.pricing,
-    createdAt: o.created_at,
-    expiresAt: o.expires_at,
-    paidAt: o.paid_at,
-    cancelledAt: o.cancelled_at,
+    // JSON columns: written from these very types when the order was created (create-cluster, upgrade-cluster)
+    config: o.config as OrderConfig,
+    configBefore: o.config_before as OrderConfig | null,
+    pricing: o.pricing as OrderPricing,
+    createdAt: o.created_at.toISOString(),
+    expiresAt: o.expires_at.toISOString(),
+    paidAt: o.paid_at?.toISOString() ?? null,
+    cancelledAt: o.cancelled_at?.toISOString() ?? null,
     // An order past its deadline but not yet swept timed out at the deadline itself.
-    timedOutAt: status === 'timed_out' ? (o.timed_out_at ?? o.expires_at) : null,
+    timedOutAt: status === 'timed_out' ? (o.timed_out_at ?? o.expires_at).toISOString() : null,
     createdBy: o.created_by,
     paidBy: o.paid_by,
     cancelledBy: o.cancelled_by,
@@ -49,16 +52,21 @@ export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date) {
   };
 }
 
-export function presentHistory(rows: OrderHistoryTable[], o: OrderRow, now: Date) {
-  const history = rows.map((h) => ({
+export function presentHistory(rows: OrderHistoryTable[], o: OrderRow, now: Date): OrderHistoryEntry[] {
+  const history: OrderHistoryEntry[] = rows.map((h) => ({
     from: h.from_status,
     to: h.to_status,
-    at: h.at,
+    at: h.at.toISOString(),
     by: { type: h.actor_type, id: h.actor_id },
   }));
   // The deadline passed and the sweeper has not written it yet: the history says so already.
   if (effectiveStatus(o, now) === 'timed_out' && o.status === 'unpaid') {
-    history.push({ from: 'unpaid', to: 'timed_out', at: o.expires_at, by: { type: 'system', id: null } });
+    history.push({
+      from: 'unpaid',
+      to: 'timed_out',
+      at: o.expires_at.toISOString(),
+      by: { type: 'system', id: null },
+    });
   }
   return history;
 }

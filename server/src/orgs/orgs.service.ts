@@ -1,4 +1,5 @@
-import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
+import { Currency, type OrgRole, type ProjectRole } from '../../../contract/enums.js';
+import type { CreatedProject, Me, Org } from '../../../contract/responses.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { issueApiKey } from '../identity/api-keys.service.js';
@@ -9,20 +10,25 @@ import { AppError } from '../platform/errors.js';
 import { newId, newRemittanceCode } from '../platform/ids.js';
 import * as repo from './orgs.repository.js';
 
-export function presentOrg(o: NonNullable<Awaited<ReturnType<typeof repo.getOrg>>>) {
+export function presentOrg(o: NonNullable<Awaited<ReturnType<typeof repo.getOrg>>>): Org {
   return {
     id: o.id,
     name: o.name,
-    currency: o.currency,
+    currency: Currency.parse(o.currency),
     timeZone: o.time_zone,
     certified: o.certified,
     remittanceCode: o.remittance_code,
-    createdAt: o.created_at,
+    createdAt: o.created_at.toISOString(),
   };
 }
 
-export function presentProject(p: { org_id: string; id: string; name: string; created_at: Date }) {
-  return { id: p.id, orgId: p.org_id, name: p.name, createdAt: p.created_at };
+export function presentProject(p: {
+  org_id: string;
+  id: string;
+  name: string;
+  created_at: Date;
+}): CreatedProject {
+  return { id: p.id, orgId: p.org_id, name: p.name, createdAt: p.created_at.toISOString() };
 }
 
 export async function createOrg(
@@ -129,7 +135,7 @@ export async function addMember(
 }
 
 /** GET /v1/me: the caller with their org and project roles (an API key's: its one org). */
-export async function describeMe(db: Queryable, p: UserPrincipal) {
+export async function describeMe(db: Queryable, p: UserPrincipal): Promise<Me> {
   const [allOrgs, projects] = await Promise.all([
     repo.listOrgsOfUser(db, p.id),
     repo.listProjectsOfUser(db, p.id),
@@ -142,7 +148,7 @@ export async function describeMe(db: Queryable, p: UserPrincipal) {
     orgs: orgs.map((o) => ({
       id: o.id,
       name: o.name,
-      currency: o.currency,
+      currency: Currency.parse(o.currency),
       timeZone: o.time_zone,
       certified: o.certified,
       orgRole: o.org_role,
