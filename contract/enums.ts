@@ -111,7 +111,16 @@ export const TRANSFER_STATUSES = ['credited', 'unmatched'] as const;
 export const TransferStatus = z.enum(TRANSFER_STATUSES);
 export type TransferStatus = z.infer<typeof TransferStatus>;
 
-export const UNMATCHED_REASONS = ['unknown_remittance_code', 'currency_mismatch'] as const;
+/**
+ * Why a reported transfer was kept for an operator instead of credited: no org has its code, its currency is not
+ * the org's, crediting it would take the balance past its ceiling, or it is larger than one transfer may be.
+ */
+export const UNMATCHED_REASONS = [
+  'unknown_remittance_code',
+  'currency_mismatch',
+  'balance_limit_exceeded',
+  'amount_above_limit',
+] as const;
 export const UnmatchedReason = z.enum(UNMATCHED_REASONS);
 export type UnmatchedReason = z.infer<typeof UnmatchedReason>;
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { UNMATCHED_REASONS } from '../../contract/enums.js';
 import { documentOf, type RouteKey, responseOf } from '../../contract/responses.js';
 import { routes } from '../../server/src/routes.js';
 import { api } from '../factories.js';
@@ -291,6 +292,43 @@ function scenario(t: TestTally, validated: Set<string>) {
       body: { ...transfer, remittanceCode: strayCode, amount: 50_000, bankReference: 'REF-CONTRACT-STRAY' },
     });
     expect(stray.status).toBe(422);
+    // Held for an operator though the code is known: another currency, more than one transfer may carry, and a
+    // transfer that would take a balance past 2^53 fen (an org filled to within one transfer of it first).
+    const held = async (body: typeof transfer, code: string) => {
+      const r = await api(t, 'POST', '/v1/internal/bank-transfers', { auth: op, body });
+      expect([r.status, r.json?.error?.code]).toEqual([422, code]);
+    };
+    await held({ ...transfer, currency: 'USD', bankReference: 'REF-CONTRACT-USD' }, 'CURRENCY_MISMATCH');
+    await held(
+      { ...transfer, amount: 100_000_000_000_001, bankReference: 'REF-CONTRACT-HUGE' },
+      'AMOUNT_LIMIT_EXCEEDED',
+    );
+    const full = await call('POST /v1/internal/orgs', '/v1/internal/orgs', {
+      auth: op,
+      body: { name: 'Full Co' },
+      status: 201,
+    });
+    for (let i = 0; i < 90; i++) {
+      const r = await api(t, 'POST', '/v1/internal/bank-transfers', {
+        auth: op,
+        body: {
+          ...transfer,
+          remittanceCode: full.remittanceCode,
+          amount: 100_000_000_000_000,
+          bankReference: `REF-CONTRACT-FULL-${i}`,
+        },
+      });
+      expect(r.status).toBe(201);
+    }
+    await held(
+      {
+        ...transfer,
+        remittanceCode: full.remittanceCode,
+        amount: 100_000_000_000_000,
+        bankReference: 'REF-CONTRACT-OVER',
+      },
+      'BALANCE_LIMIT_EXCEEDED',
+    );
     const unmatched = await call(
       'GET /v1/internal/bank-transfers/unmatched',
       '/v1/internal/bank-transfers/unmatched',
@@ -299,6 +337,7 @@ function scenario(t: TestTally, validated: Set<string>) {
       },
     );
     expect(unmatched.items.map((u) => u.bankReference)).toContain('REF-CONTRACT-STRAY');
+    expect(new Set(unmatched.items.map((u) => u.reason))).toEqual(new Set(UNMATCHED_REASONS));
     const assign = (status: number) =>
       call(
         'POST /v1/internal/bank-transfers/:bankReference/assign',

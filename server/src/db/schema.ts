@@ -11,6 +11,7 @@ import type {
   ProjectRole,
   TermUnit,
   TransferStatus,
+  UnmatchedReason,
   UsageMetric,
 } from '../../../contract/enums.js';
 
@@ -169,7 +170,7 @@ export interface BankTransfersTable {
   amount: number;
   currency: string;
   status: TransferStatus;
-  reason: string | null;
+  reason: UnmatchedReason | null;
   org_id: string | null;
   topup_id: string | null;
   report_count: Generated<number>;
