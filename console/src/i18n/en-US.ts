@@ -326,6 +326,7 @@ const enUSErrorsWords = {
   CSRF_TOKEN_INVALID: 'Session check failed: reload the page and try again',
   INVITATION_INVALID: 'This invitation link is not valid, was already used, or has expired',
   API_KEY_LIMIT_REACHED: 'Too many live API keys: revoke one you no longer use',
+  BILL_DATA_INVALID: 'This bill cannot be shown: some of its usage data is invalid. Contact support',
   CLOCK_BACKWARDS: 'The test clock only moves forward',
   RATE_LIMITED: 'Too many requests: try again shortly',
   INTERNAL: 'Server error: try again later',

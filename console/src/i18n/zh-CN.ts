@@ -323,6 +323,7 @@ const zhCNErrorsWords = {
   CSRF_TOKEN_INVALID: '会话校验失败，请刷新页面后重试',
   INVITATION_INVALID: '邀请链接无效、已使用或已过期',
   API_KEY_LIMIT_REACHED: '有效的 API 密钥已达上限，请先撤销不用的密钥',
+  BILL_DATA_INVALID: '该账单暂无法显示：部分用量数据无效，请联系客服',
   CLOCK_BACKWARDS: '测试时钟只能向前调整',
   RATE_LIMITED: '请求过于频繁，请稍后再试',
   INTERNAL: '服务器错误，请稍后重试',

@@ -107,11 +107,17 @@ export async function paidOrdersOfMonth(db: Queryable, orgIds: string[], month: 
     .execute();
 }
 
+/** The rows of usage_events (as `u`) that bills count: within the ingest bounds (usage-units.ts). */
+const withinUsageBounds = sql<boolean>`u.quantity_milli <= ${MAX_QUANTITY_MILLI}
+      and u.units <= ${MAX_UNITS.storage}
+      and u.end_at - u.start_at <= make_interval(secs => ${MAX_EVENT_SPAN_MS / 1000})`;
+
 /**
  * Usage of the month per org, cluster, metric and unit price, as exact sums (billionths of a fen), in numeric so
  * that no sum can overflow. Only events within the ingest bounds (usage-units.ts) count: a row outside them can
  * only predate those bounds (written before they were enforced); it is left out of every bill, open or issued,
- * rather than letting one absurd event fail a whole month's bills.
+ * rather than letting one absurd event fail a whole month's bills. The unit price is answered as text: a frozen
+ * price stored before the bounds may be past 2^53 (int8 holds it), and the caller decides what such a line is.
  */
 export async function usageOfMonth(db: Queryable, orgIds: string[], month: string) {
   const r = await sql<{
@@ -120,22 +126,43 @@ export async function usageOfMonth(db: Queryable, orgIds: string[], month: strin
     cluster_name: string;
     region: string;
     metric: 'storage' | 'backup';
-    micros_per_unit: number;
+    micros_per_unit: string;
     quantity_milli: string;
     nanos: string;
   }>`
-    select u.org_id, u.cluster_id, c.name as cluster_name, c.region, u.metric, u.micros_per_unit,
+    select u.org_id, u.cluster_id, c.name as cluster_name, c.region, u.metric, u.micros_per_unit::text,
       sum(u.quantity_milli::numeric * u.units)::text as quantity_milli,
       sum(u.quantity_milli::numeric * u.units * u.micros_per_unit)::text as nanos
     from usage_events u
     join clusters c on c.org_id = u.org_id and c.id = u.cluster_id
-    where u.org_id = any(${orgIds}::text[]) and u.bill_month = ${month}
-      and u.quantity_milli <= ${MAX_QUANTITY_MILLI}
-      and u.units <= ${MAX_UNITS.storage}
-      and u.end_at - u.start_at <= make_interval(secs => ${MAX_EVENT_SPAN_MS / 1000})
+    where u.org_id = any(${orgIds}::text[]) and u.bill_month = ${month} and ${withinUsageBounds}
     group by u.org_id, u.cluster_id, c.name, c.region, u.metric, u.micros_per_unit
     order by u.org_id, c.name, u.cluster_id, u.metric, u.micros_per_unit`.execute(db);
   return r.rows;
+}
+
+/**
+ * The ids of the counted events behind some lines of usageOfMonth (org, cluster, metric, unit price as text),
+ * by id, at most `limit`: to name the data a bill cannot be made of.
+ */
+export async function usageEventIdsOfLines(
+  db: Queryable,
+  month: string,
+  lines: { orgId: string; clusterId: string; metric: 'storage' | 'backup'; microsPerUnit: string }[],
+  limit: number,
+): Promise<string[]> {
+  if (lines.length === 0) return [];
+  const r = await sql<{ id: string }>`
+    select u.id from usage_events u
+    join unnest(${lines.map((l) => l.orgId)}::text[], ${lines.map((l) => l.clusterId)}::text[],
+      ${lines.map((l) => l.metric)}::text[], ${lines.map((l) => l.microsPerUnit)}::bigint[])
+      as q(org_id, cluster_id, metric, micros_per_unit)
+      on u.org_id = q.org_id and u.cluster_id = q.cluster_id and u.metric::text = q.metric
+        and u.micros_per_unit = q.micros_per_unit
+    where u.bill_month = ${month} and ${withinUsageBounds}
+    order by u.id
+    limit ${limit}`.execute(db);
+  return r.rows.map((x) => x.id);
 }
 
 /**
