@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ListQuery } from '../../../contract/api.js';
+import { Currency } from '../../../contract/enums.js';
+import type { Balance } from '../../../contract/responses.js';
 import { authorizeOrg } from '../access/policy.js';
 import { activeCouponTotal } from '../coupons/coupons.service.js';
 import { defineRoute, Id } from '../http/route.js';
@@ -20,7 +22,12 @@ export const ledgerRoutes = [
       authorizeOrg(principal, params.orgId, 'balance.read');
       const cash = await getCash(deps.db, params.orgId);
       const coupons = await activeCouponTotal(deps.db, params.orgId, now);
-      return { body: { currency: cash?.currency ?? 'CNY', cash: cash?.cash ?? 0, coupons } };
+      const balance: Balance = {
+        currency: Currency.parse(cash?.currency ?? 'CNY'),
+        cash: cash?.cash ?? 0,
+        coupons,
+      };
+      return { body: balance };
     },
   }),
   defineRoute({

@@ -1,3 +1,5 @@
+import { Currency } from '../../../contract/enums.js';
+import type { TopUp } from '../../../contract/responses.js';
 import { payOutstandingBills } from '../billing/pay-bill.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { creditCash, postTransaction } from '../ledger/ledger.repository.js';
@@ -20,16 +22,16 @@ export function presentTopup(t: {
   amount: number;
   currency: string;
   created_at: Date;
-}) {
+}): TopUp {
   return {
     id: t.id,
     orgId: t.org_id,
     bankReference: t.bank_reference,
     amount: t.amount,
-    currency: t.currency,
+    currency: Currency.parse(t.currency),
     method: 'bank_transfer',
     status: 'credited',
-    createdAt: t.created_at,
+    createdAt: t.created_at.toISOString(),
   };
 }
 
