@@ -1,4 +1,4 @@
-import { Currency } from '../../../contract/enums.js';
+import { Currency, type UnmatchedReason } from '../../../contract/enums.js';
 import type { TopUp } from '../../../contract/responses.js';
 import { payOutstandingBills } from '../billing/pay-bill.js';
 import type { Queryable, Tx } from '../db/schema.js';
@@ -52,12 +52,6 @@ export const MAX_BALANCE_FEN = Number.MAX_SAFE_INTEGER;
  */
 export const MAX_TRANSFER_FEN = 100_000_000_000_000;
 
-/** Why a transfer was kept for an operator instead of credited (the `reason` stored on it). */
-export type UnmatchedReason =
-  | 'unknown_remittance_code'
-  | 'currency_mismatch'
-  | 'balance_limit_exceeded'
-  | 'amount_above_limit';
 type UnmatchedCode =
   | 'REMITTANCE_CODE_UNKNOWN'
   | 'CURRENCY_MISMATCH'
