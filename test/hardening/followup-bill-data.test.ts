@@ -73,6 +73,15 @@ describe('a stored usage line past 2^53 fen', () => {
     }
   });
 
+  it('the OpenAPI document lists the 409 on every bill read', async () => {
+    const doc = await api(t, 'GET', '/v1/openapi.json');
+    expect(doc.status).toBe(200);
+    for (const path of ['', '/{month}', '/{month}/document', '/{month}/export']) {
+      const conflict = doc.json.paths[`/v1/orgs/{orgId}/bills${path}`].get.responses['409'];
+      expect(conflict?.description, path).toContain('BILL_DATA_INVALID');
+    }
+  });
+
   it('another org’s bills read as usual', async () => {
     const { org } = fixtures.healthy;
     const list = await read(org, '/bills');

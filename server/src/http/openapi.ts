@@ -39,6 +39,10 @@ export const DOMAIN_ERRORS: Record<string, readonly ErrorCode[]> = {
     'BALANCE_LIMIT_EXCEEDED',
   ],
   'POST /v1/internal/clock': ['CLOCK_BACKWARDS'],
+  'GET /v1/orgs/:orgId/bills': ['BILL_DATA_INVALID'],
+  'GET /v1/orgs/:orgId/bills/:month': ['BILL_DATA_INVALID'],
+  'GET /v1/orgs/:orgId/bills/:month/document': ['BILL_DATA_INVALID'],
+  'GET /v1/orgs/:orgId/bills/:month/export': ['BILL_DATA_INVALID'],
 };
 
 /** The error codes a route may answer: those of its kind, then its domain errors. */
