@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Queryable, Tx } from '../db/schema.js';
+import { type Expression, type RawBuilder, sql } from 'kysely';
+import type { LedgerEntriesTable, LedgerTransactionsTable, Queryable, Tx } from '../db/schema.js';
 
 export type Account = 'cash' | 'bank_clearing' | 'subscription_revenue' | 'payg_revenue';
 export type TxnKind = 'topup' | 'order_payment' | 'bill_payment' | 'reversal';
@@ -23,6 +23,32 @@ export interface TransactionInput {
 }
 
 /**
+ * The columns every writer of a ledger transaction and its entries sets, in this order: postTransactions
+ * and postTransactionSql both write exactly these (the rest are the database's: identity, public_id).
+ */
+const TXN_COLUMNS = ['org_id', 'id', 'kind', 'ref_id', 'memo', 'created_at'] as const;
+const ENTRY_COLUMNS = [
+  'org_id',
+  'txn_id',
+  'account',
+  'amount',
+  'currency',
+  'order_id',
+  'created_at',
+] as const;
+type TxnColumn = (typeof TXN_COLUMNS)[number] & keyof LedgerTransactionsTable;
+type EntryColumn = (typeof ENTRY_COLUMNS)[number] & keyof LedgerEntriesTable;
+
+/**
+ * Double entry: a transaction has at least two entries and they sum to zero. Checked before anything is
+ * written; the database checks it again when the transaction commits (migration 0007).
+ */
+function assertBalanced(id: string, amounts: readonly number[]): void {
+  const sum = amounts.reduce((s, a) => s + a, 0);
+  if (sum !== 0 || amounts.length < 2) throw new Error(`unbalanced ledger transaction ${id}: sum ${sum}`);
+}
+
+/**
  * Appends one balanced ledger transaction. The entries must sum to zero (double entry); the database
  * refuses a second transaction of the same kind for the same reference (one debit per order, one credit
  * per bank reference) and any update or delete of an entry.
@@ -33,43 +59,108 @@ export async function postTransaction(tx: Tx, t: TransactionInput): Promise<void
 
 /** postTransaction for many transactions at once: two statements per thousand, whatever the count. */
 export async function postTransactions(tx: Tx, ts: TransactionInput[]): Promise<void> {
-  for (const t of ts) {
-    const sum = t.entries.reduce((s, e) => s + e.amount, 0);
-    if (sum !== 0 || t.entries.length < 2)
-      throw new Error(`unbalanced ledger transaction ${t.id}: sum ${sum}`);
-  }
+  for (const t of ts)
+    assertBalanced(
+      t.id,
+      t.entries.map((e) => e.amount),
+    );
   for (let i = 0; i < ts.length; i += 1000) {
     const chunk = ts.slice(i, i + 1000);
     await tx
       .insertInto('ledger_transactions')
       .values(
-        chunk.map((t) => ({
-          org_id: t.orgId,
-          id: t.id,
-          kind: t.kind,
-          ref_id: t.refId,
-          memo: t.memo ?? null,
-          created_at: t.now,
-        })),
+        chunk.map(
+          (t) =>
+            ({
+              org_id: t.orgId,
+              id: t.id,
+              kind: t.kind,
+              ref_id: t.refId,
+              memo: t.memo ?? null,
+              created_at: t.now,
+            }) satisfies Record<TxnColumn, unknown>,
+        ),
       )
       .execute();
     await tx
       .insertInto('ledger_entries')
       .values(
         chunk.flatMap((t) =>
-          t.entries.map((e) => ({
-            org_id: t.orgId,
-            txn_id: t.id,
-            account: e.account,
-            amount: e.amount,
-            currency: t.currency,
-            order_id: e.orderId ?? null,
-            created_at: t.now,
-          })),
+          t.entries.map(
+            (e) =>
+              ({
+                org_id: t.orgId,
+                txn_id: t.id,
+                account: e.account,
+                amount: e.amount,
+                currency: t.currency,
+                order_id: e.orderId ?? null,
+                created_at: t.now,
+              }) satisfies Record<EntryColumn, unknown>,
+          ),
         ),
       )
       .execute();
   }
+}
+
+/** An expression of a statement that posts a transaction: a value, or SQL over the source's columns. */
+type SqlValue = Expression<unknown> | RawBuilder<unknown>;
+
+/**
+ * postTransaction as two common table expressions of a larger statement (`<name>_txn`, `<name>_ent`), for a
+ * use case that must stay one statement (the payment): for the row of the CTE `source`, if there is one, it
+ * posts the transaction `id` with one entry per account, each `sign × amount` in the source's currency. The
+ * source has at most one row (the id is one value). The signs are checked like postTransaction's amounts.
+ */
+export function postTransactionSql(p: {
+  name: string;
+  source: string;
+  id: string;
+  kind: TxnKind;
+  orgId: SqlValue;
+  refId: SqlValue;
+  memo: SqlValue;
+  currency: SqlValue;
+  /** the transaction's magnitude, in minor units */
+  amount: SqlValue;
+  orderId: SqlValue;
+  now: Date;
+  entries: { account: Account; sign: 1 | -1 }[];
+}): RawBuilder<unknown> {
+  assertBalanced(
+    p.id,
+    p.entries.map((e) => e.sign),
+  );
+  const now = sql`${p.now}::timestamptz`;
+  const txn: Record<TxnColumn, SqlValue> = {
+    org_id: p.orgId,
+    id: sql`${p.id}`,
+    kind: sql.lit(p.kind),
+    ref_id: p.refId,
+    memo: p.memo,
+    created_at: now,
+  };
+  const entry: Record<EntryColumn, SqlValue> = {
+    org_id: p.orgId,
+    txn_id: sql`${p.id}`,
+    account: sql`v.account`,
+    amount: sql`v.sign * ${p.amount}`,
+    currency: p.currency,
+    order_id: p.orderId,
+    created_at: now,
+  };
+  const accounts = p.entries.map((e) => sql`(${sql.lit(e.account)}, ${sql.lit(e.sign)})`);
+  const columns = (cs: readonly string[]) => sql.join(cs.map((c) => sql.ref(c)));
+  const source = sql.table(p.source);
+  return sql`${sql.table(`${p.name}_txn`)} as (
+      insert into ledger_transactions (${columns(TXN_COLUMNS)})
+      select ${sql.join(TXN_COLUMNS.map((c) => txn[c]))} from ${source}
+    ), ${sql.table(`${p.name}_ent`)} as (
+      insert into ledger_entries (${columns(ENTRY_COLUMNS)})
+      select ${sql.join(ENTRY_COLUMNS.map((c) => entry[c]))}
+      from ${source} cross join (values ${sql.join(accounts)}) as v(account, sign)
+    )`;
 }
 
 /**

@@ -1,6 +1,10 @@
-import { type Expression, type Insertable, type SqlBool, sql } from 'kysely';
+import { type Expression, type Insertable, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { ActorType, OrderStatus, OrderType } from '../../../contract/enums.js';
-import type { OrdersTable, Queryable, Tx } from '../db/schema.js';
+import type { OrderHistoryTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
+import { postTransactionSql } from '../ledger/ledger.repository.js';
+import { emitSql } from '../outbox/outbox.js';
+import type { Catalog } from '../pricing/catalog.js';
+import { termDaysSql } from '../pricing/price.js';
 
 export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'> & {
   config: unknown;
@@ -11,6 +15,20 @@ export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'>
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
   await tx.insertInto('orders').values(row).execute();
 }
+
+/** The columns every writer of a history row sets, in this order: insertHistory and historyRowSql alike. */
+const HISTORY_COLUMNS = [
+  'org_id',
+  'order_id',
+  'seq',
+  'from_status',
+  'to_status',
+  'actor_type',
+  'actor_id',
+  'at',
+  'recorded_at',
+] as const;
+type HistoryColumn = (typeof HISTORY_COLUMNS)[number] & keyof OrderHistoryTable;
 
 export async function insertHistory(
   tx: Tx,
@@ -38,8 +56,39 @@ export async function insertHistory(
       actor_id: h.actorId,
       at: h.at,
       recorded_at: h.recordedAt,
-    })
+    } satisfies Record<HistoryColumn, unknown>)
     .execute();
+}
+
+/**
+ * insertHistory inside a larger statement (the body of a common table expression): the transition's row for
+ * each order of the CTE `source` (its `org_id` and `id`), at `at` (a time, or SQL over the source's columns:
+ * a timeout happens at the deadline).
+ */
+export function historyRowSql(h: {
+  source: string;
+  seq: 1 | 2;
+  from: OrderStatus;
+  to: OrderStatus;
+  actorType: ActorType;
+  actorId: string | null;
+  at: Date | RawBuilder<unknown>;
+  recordedAt: Date;
+}): RawBuilder<unknown> {
+  const time = (t: Date) => sql`${t}::timestamptz`;
+  const row: Record<HistoryColumn, RawBuilder<unknown>> = {
+    org_id: sql.ref(`${h.source}.org_id`),
+    order_id: sql.ref(`${h.source}.id`),
+    seq: sql.lit(h.seq),
+    from_status: sql.lit(h.from),
+    to_status: sql.lit(h.to),
+    actor_type: sql.lit(h.actorType),
+    actor_id: h.actorId === null ? sql`null` : sql`${h.actorId}`,
+    at: h.at instanceof Date ? time(h.at) : h.at,
+    recorded_at: time(h.recordedAt),
+  };
+  return sql`insert into order_history (${sql.join(HISTORY_COLUMNS.map((c) => sql.ref(c)))})
+      select ${sql.join(HISTORY_COLUMNS.map((c) => row[c]))} from ${sql.table(h.source)}`;
 }
 
 export async function getOrder(db: Queryable, orgId: string, orderId: string): Promise<OrderRow | undefined> {
@@ -214,8 +263,7 @@ export async function timeOutDue(
       where o.ctid = any (array(select ctid from due)) and o.status = 'unpaid'
       returning o.org_id, o.id, o.type, o.cluster_id, o.project_id, o.expires_at
     ), hist as (
-      insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
-      select org_id, id, 2, 'unpaid', 'timed_out', 'system', null, expires_at, ${now}::timestamptz from upd
+      ${historyRowSql({ source: 'upd', seq: 2, from: 'unpaid', to: 'timed_out', actorType: 'system', actorId: null, at: sql`upd.expires_at`, recordedAt: now })}
     ), cl as (
       update clusters c set state = 'cancelled', payment_deadline = null, updated_at = ${now}::timestamptz
       from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
@@ -259,7 +307,8 @@ export interface PayStatementInput {
   ledgerTxnId: string;
   /** null: every project; otherwise the projects where the payer's role allows paying */
   projectIds: string[] | null;
-  daysPerMonth: number;
+  /** the term rule (termDays) that starts a new purchase's cluster term */
+  catalog: Catalog;
 }
 
 export interface PayStatementResult {
@@ -275,10 +324,53 @@ export interface PayStatementResult {
  * the order, append the balanced ledger transaction, the history row, start the cluster's term and emit the
  * outbox event — all or nothing. The order row is locked before the balance row, as everywhere. When the
  * payment is refused nothing is written, and the caller decides why from `before` (404, 403, 409, 402).
+ * Each part that another module owns is that module's fragment: the ledger posting (postTransactionSql), the
+ * history row (historyRowSql), the term (termDaysSql), the event (emitSql). Being one statement, it runs on a
+ * transaction or on the database itself (autocommit).
  */
-export async function payInOneStatement(tx: Tx, p: PayStatementInput): Promise<PayStatementResult> {
+export async function payInOneStatement(db: Queryable, p: PayStatementInput): Promise<PayStatementResult> {
   const now = p.now;
   const projectFilter = p.projectIds === null ? sql`true` : sql`o.project_id = any(${p.projectIds}::text[])`;
+  const ledger = postTransactionSql({
+    name: 'ledger',
+    source: 'upd',
+    id: p.ledgerTxnId,
+    kind: 'order_payment',
+    orgId: sql.ref('upd.org_id'),
+    refId: sql.ref('upd.id'),
+    memo: sql`'order ' || upd.id`,
+    currency: sql.ref('upd.currency'),
+    amount: sql.ref('upd.amount'),
+    orderId: sql.ref('upd.id'),
+    now,
+    entries: [
+      { account: 'cash', sign: -1 },
+      { account: 'subscription_revenue', sign: 1 },
+    ],
+  });
+  const history = historyRowSql({
+    source: 'upd',
+    seq: 2,
+    from: 'unpaid',
+    to: 'paid',
+    actorType: 'user',
+    actorId: p.payerId,
+    at: now,
+    recordedAt: now,
+  });
+  const termDays = termDaysSql(p.catalog, {
+    unit: sql`upd.config->'term'->>'unit'`,
+    count: sql`upd.config->'term'->>'count'`,
+  });
+  const event = emitSql({
+    source: 'upd',
+    type: 'order.paid',
+    orgId: sql.ref('upd.org_id'),
+    aggregateId: sql.ref('upd.id'),
+    payload: sql`jsonb_build_object('orderId', upd.id, 'type', upd.type, 'clusterId', upd.cluster_id,
+        'amount', upd.amount, 'config', upd.config)`,
+    now,
+  });
   const r = await sql<OrderRow & { paid: boolean; cash_before: number; cash_after: number | null }>`
     with o as (
       select * from orders where org_id = ${p.orgId} and id = ${p.orderId} for update
@@ -293,32 +385,21 @@ export async function payInOneStatement(tx: Tx, p: PayStatementInput): Promise<P
       from b where orders.org_id = ${p.orgId} and orders.id = ${p.orderId} and orders.status = 'unpaid'
         and orders.expires_at > ${now}::timestamptz
       returning orders.*
-    ), txn as (
-      insert into ledger_transactions (org_id, id, kind, ref_id, memo, created_at)
-      select org_id, ${p.ledgerTxnId}, 'order_payment', id, 'order ' || id, ${now}::timestamptz from upd
-    ), ent as (
-      insert into ledger_entries (org_id, txn_id, account, amount, currency, order_id, created_at)
-      select upd.org_id, ${p.ledgerTxnId}, v.account, v.sign * upd.amount, upd.currency, upd.id, ${now}::timestamptz
-      from upd cross join (values ('cash', -1), ('subscription_revenue', 1)) as v(account, sign)
-    ), hist as (
-      insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
-      select org_id, id, 2, 'unpaid', 'paid', 'user', ${p.payerId}, ${now}::timestamptz, ${now}::timestamptz from upd
+    ), ${ledger}, hist as (
+      ${history}
     ), cl as (
       update clusters c set
-        term_ends_at = ${now}::timestamptz + make_interval(days => ${p.daysPerMonth}::int
-          * (upd.config->'term'->>'count')::int * (case when upd.config->'term'->>'unit' = 'year' then 12 else 1 end)),
+        term_ends_at = ${now}::timestamptz + make_interval(days => ${termDays}),
         payment_deadline = null, updated_at = ${now}::timestamptz
       from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
         and c.state = 'pending_payment'
     ), ev as (
-      insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
-      select org_id, 'order.paid', id, jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id,
-        'amount', amount, 'config', config), ${now}::timestamptz from upd
+      ${event}
     )
     select o.*, exists (select 1 from upd) as paid,
       (select cash from balances where org_id = ${p.orgId}) as cash_before,
       (select cash from b) as cash_after
-    from o`.execute(tx);
+    from o`.execute(db);
   const row = r.rows[0];
   if (!row) return { before: undefined, paid: false, cashBefore: 0, cashAfter: null };
   const { paid, cash_before, cash_after, ...before } = row;

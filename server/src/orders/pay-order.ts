@@ -1,5 +1,5 @@
 import { authorizeProject, orgAccess, projectScope } from '../access/policy.js';
-import type { Tx } from '../db/schema.js';
+import type { Queryable } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
@@ -18,7 +18,7 @@ import { getOrder, payInOneStatement } from './orders.repository.js';
  */
 export async function payOrder(
   deps: Deps,
-  tx: Tx,
+  db: Queryable,
   p: UserPrincipal,
   orgId: string,
   orderId: string,
@@ -28,7 +28,7 @@ export async function payOrder(
   const access = orgAccess(p, orgId);
   const scope = payScope(p, orgId);
   if (!scope.all || input.couponId !== undefined) {
-    const order = await getOrder(tx, orgId, orderId);
+    const order = await getOrder(db, orgId, orderId);
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
     authorizeProject(p, orgId, order.project_id, 'order.pay', 'order');
   }
@@ -41,16 +41,17 @@ export async function payOrder(
       },
     );
   }
-  const r = await payInOneStatement(tx, {
+  const billMonth = monthOf(now, deps.config.billingTimeZone);
+  const r = await payInOneStatement(db, {
     orgId,
     orderId,
     now,
     payerId: p.id,
-    billMonth: monthOf(now, deps.config.billingTimeZone),
+    billMonth,
     ledgerTxnId: newId('ltx', now),
     // Already authorized above; the statement's own filter keeps it from paying any other project's order.
     projectIds: scope.all ? null : scope.projectIds,
-    daysPerMonth: deps.catalog.daysPerMonth,
+    catalog: deps.catalog,
   });
   if (!r.before) throw new AppError('NOT_FOUND', 'order not found');
   const order = r.before;
@@ -79,7 +80,7 @@ export async function payOrder(
     status: 'paid' as const,
     paid_at: now,
     paid_by: p.id,
-    bill_month: monthOf(now, deps.config.billingTimeZone),
+    bill_month: billMonth,
   };
   return {
     order: presentOrder(paid, access, now),

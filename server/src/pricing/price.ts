@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import { AppError } from '../platform/errors.js';
 import { roundHalfUp, toSafeNumber } from '../platform/money.js';
 import { type Catalog, type CuType, type Region, type Term, termDays, termMonths } from './catalog.js';
@@ -378,4 +379,18 @@ export function termEndAfterRenewal(
   term: { unit: 'month' | 'year'; count: number },
 ): Date {
   return addTerm(oldTermEndsAt, term);
+}
+
+/**
+ * termDays in SQL, for a statement that starts a term from stored data (the payment of a new purchase): the
+ * days of the term whose unit and count are the given expressions. It is built from termDays itself (the
+ * days of one month and of one year, times the count), so the rule has one place.
+ */
+export function termDaysSql(
+  catalog: Catalog,
+  term: { unit: RawBuilder<unknown>; count: RawBuilder<unknown> },
+): RawBuilder<number> {
+  const yearDays = termDays(catalog, { unit: 'year', count: 1 });
+  const monthDays = termDays(catalog, { unit: 'month', count: 1 });
+  return sql<number>`(${term.count})::int * (case when ${term.unit} = 'year' then ${sql.lit(yearDays)} else ${sql.lit(monthDays)} end)`;
 }
