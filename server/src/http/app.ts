@@ -8,7 +8,6 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { z } from 'zod';
-import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
 import { errorBody, isTransientDbError, pathError, toHttpError, validationError } from './errors.js';
@@ -325,9 +324,9 @@ async function run(
   for (let attempt = 1; ; attempt++) {
     try {
       if (spec.oneStatement && !key) {
-        // One statement needs no BEGIN/COMMIT around it (see RouteSpec.oneStatement); the handler's queries
-        // are the same on a Kysely instance as on a transaction.
-        const answer = await spec.handler(ctx, deps.db as unknown as Tx);
+        // One statement needs no BEGIN/COMMIT around it (see RouteSpec.oneStatement): its handler takes a
+        // Queryable (HandlerDb), here the database itself.
+        const answer = await spec.handler(ctx, deps.db);
         logCtx.outcome = (answer.status ?? okStatus) < 400 ? 'ok' : `status ${answer.status}`;
         return send(reply, answer, okStatus);
       }

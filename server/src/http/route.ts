@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Tx } from '../db/schema.js';
+import type { Queryable, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { Principal, UserPrincipal } from './principal.js';
 
@@ -43,11 +43,18 @@ export interface Ctx<P, Q, B, A extends AuthMode> {
   now: Date;
 }
 
+/**
+ * What a POST handler does its database work through: the transaction of the request, or for a
+ * one-statement route (RouteSpec.oneStatement) a connection or a transaction, whichever the request got.
+ */
+export type HandlerDb<O extends boolean> = O extends true ? Queryable : Tx;
+
 export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
   A extends AuthMode = AuthMode,
+  O extends boolean = boolean,
 > {
   method: Method;
   /** fastify syntax, e.g. /v1/orgs/:orgId/orders/:orderId */
@@ -69,9 +76,10 @@ export interface RouteSpec<
   /**
    * The handler changes the database in at most one statement (and reads nothing it must lock first): a
    * statement is atomic by itself, so without an Idempotency-Key the handler runs on `deps.db` and saves the
-   * BEGIN and COMMIT round trips. With a key it runs in the key's transaction like any POST.
+   * BEGIN and COMMIT round trips. With a key it runs in the key's transaction like any POST. Its handler
+   * gets a `Queryable` (HandlerDb), not a `Tx`, so it cannot rely on a transaction it may not have.
    */
-  oneStatement?: boolean;
+  oneStatement?: O;
   /**
    * The success answer carries a secret (an API key, an invitation link). It is answered once and never
    * stored: with an Idempotency-Key, the key's row keeps only 409 IDEMPOTENT_REPLAY_UNAVAILABLE, which is
@@ -91,10 +99,11 @@ export interface RouteSpec<
   rateLimit?: { max: number; timeWindow: number };
   /**
    * GET handlers read through `deps.db`. POST handlers run inside one transaction together with their
-   * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do.
+   * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do. A one-statement
+   * route's handler gets the database or the key's transaction instead (HandlerDb).
    */
   handler: A extends AuthMode
-    ? (ctx: Ctx<z.infer<P>, z.infer<Q>, z.infer<B>, A>, tx: Tx) => Promise<Answer>
+    ? (ctx: Ctx<z.infer<P>, z.infer<Q>, z.infer<B>, A>, tx: HandlerDb<O>) => Promise<Answer>
     : never;
 }
 
@@ -103,7 +112,8 @@ export function defineRoute<
   Q extends z.ZodType = z.ZodObject<Record<string, never>>,
   B extends z.ZodType = z.ZodObject<Record<string, never>>,
   A extends AuthMode = 'user',
->(spec: RouteSpec<P, Q, B, A>): RouteSpec {
+  O extends boolean = false,
+>(spec: RouteSpec<P, Q, B, A, O>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 
