@@ -27,7 +27,8 @@ beforeAll(async () => {
 
 describe('API 密钥 and invitations', () => {
   test('the invitation link sets a password (typed twice) and signs the member in', async () => {
-    await e2e.page.goto(`${e2e.server.url}${invitationUrl}`);
+    // The link is absolute (TALLY_PUBLIC_URL); the browser opens its path on the server under test.
+    await e2e.page.goto(`${e2e.server.url}${new URL(invitationUrl).pathname}`);
     await e2e.page.getByTestId('invitation-page').waitFor();
     expect(await e2e.page.getByTestId('invitation-page').textContent()).toContain(email);
     await e2e.page.getByTestId('invite-password').fill(password);
@@ -86,7 +87,8 @@ describe('API 密钥 and invitations', () => {
   });
 
   test('a spent invitation link says so', async () => {
-    await e2e.page.goto(`${e2e.server.url}${invitationUrl}`);
+    // The link is absolute (TALLY_PUBLIC_URL); the browser opens its path on the server under test.
+    await e2e.page.goto(`${e2e.server.url}${new URL(invitationUrl).pathname}`);
     await e2e.page.getByTestId('invitation-error').waitFor();
     expect(await e2e.page.getByTestId('invitation-error').textContent()).toContain('邀请链接无效');
     await screenshot(e2e.page, 'invitation-spent');
