@@ -51,25 +51,7 @@ export async function claimKey(
     .where('key', '=', key)
     .where('created_at', '<=', fresh)
     .execute();
-  const inserted = await tx
-    .insertInto('idempotency_keys')
-    .values({ scope, key, request_hash: hash, status_code: 0, response: null, created_at: now })
-    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (inserted) return null;
-  const existing = await tx
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'status_code', 'response'])
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
-  if (existing.request_hash !== hash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request', {
-      key,
-    });
-  }
-  return { statusCode: existing.status_code, json: existing.response ?? 'null' };
+  return insertOrFirstAnswer(tx, scope, key, hash, now, { status_code: 0, response: null });
 }
 
 export async function storeAnswer(tx: Tx, scope: string, key: string, answer: StoredAnswer): Promise<void> {
@@ -93,20 +75,32 @@ export async function storeErrorAnswer(
   now: Date,
   answer: StoredAnswer,
 ): Promise<StoredAnswer> {
+  const first = await insertOrFirstAnswer(db, scope, key, hash, now, {
+    status_code: answer.statusCode,
+    response: answer.json,
+  });
+  return first ?? answer;
+}
+
+/**
+ * Inserts the key's row unless the key is already there. Returns null when this insert made the row,
+ * otherwise the answer already stored for it (IDEMPOTENCY_KEY_REUSED if it was for another request).
+ */
+async function insertOrFirstAnswer(
+  db: Queryable,
+  scope: string,
+  key: string,
+  hash: string,
+  now: Date,
+  answer: { status_code: number; response: string | null },
+): Promise<StoredAnswer | null> {
   const inserted = await db
     .insertInto('idempotency_keys')
-    .values({
-      scope,
-      key,
-      request_hash: hash,
-      status_code: answer.statusCode,
-      response: answer.json,
-      created_at: now,
-    })
+    .values({ scope, key, request_hash: hash, ...answer, created_at: now })
     .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
     .returning('key')
     .executeTakeFirst();
-  if (inserted) return answer;
+  if (inserted) return null;
   const existing = await db
     .selectFrom('idempotency_keys')
     .select(['request_hash', 'status_code', 'response'])
