@@ -52,6 +52,17 @@ function expiresAt(failures: number[], lockedUntil: Date | null, lockouts: numbe
   return new Date(Math.max(lastFailure, lockEnd));
 }
 
+/** Writes the subject's new failures and lock, with the expiry they imply. */
+async function saveState(
+  tx: Tx,
+  row: ThrottleRow,
+  state: Pick<ThrottleRow, 'failures' | 'locked_until' | 'lockouts'>,
+  now: Date,
+): Promise<void> {
+  const expires = expiresAt(state.failures, state.locked_until, state.lockouts);
+  await saveThrottleRow(tx, { ...row, ...state, expiresAt: expires }, now);
+}
+
 /**
  * Counts one attempt against every subject, or against none when any of them is locked (the answer then
  * says how long to wait: the longest of the locks). Rows are locked in the order given; callers give the
@@ -81,17 +92,7 @@ export async function reserveAttempt(tx: Tx, subjects: Subject[], now: Date): Pr
       lockedUntil = setLock;
       lockouts++;
     }
-    await saveThrottleRow(
-      tx,
-      {
-        ...row,
-        failures,
-        locked_until: lockedUntil,
-        lockouts,
-        expiresAt: expiresAt(failures, lockedUntil, lockouts),
-      },
-      now,
-    );
+    await saveState(tx, row, { failures, locked_until: lockedUntil, lockouts }, now);
     reservations.push({
       scope: row.scope,
       subject: row.subject,
@@ -129,16 +130,6 @@ export async function settleAttempt(
       lockedUntil = r.previousLock;
       lockouts = Math.max(0, lockouts - 1);
     }
-    await saveThrottleRow(
-      tx,
-      {
-        ...row,
-        failures,
-        locked_until: lockedUntil,
-        lockouts,
-        expiresAt: expiresAt(failures, lockedUntil, lockouts),
-      },
-      now,
-    );
+    await saveState(tx, row, { failures, locked_until: lockedUntil, lockouts }, now);
   }
 }
