@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { UNMATCHED_REASONS } from '../../contract/enums.js';
 import { documentOf, type RouteKey, responseOf } from '../../contract/responses.js';
 import { routes } from '../../server/src/routes.js';
-import { api } from '../factories.js';
+import { api, PURCHASE } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 
 /**
@@ -133,13 +133,6 @@ function scenario(t: TestTally, validated: Set<string>) {
   const op = t.op;
   const bearer = (m: { apiKey: string }) => ({ authorization: `Bearer ${m.apiKey}` });
   const runJobs = () => call('POST /v1/internal/jobs/run', '/v1/internal/jobs/run', { auth: op });
-  const PURCHASE = {
-    region: 'aliyun-cn-hangzhou',
-    cuType: 'performance',
-    cuSize: 1,
-    replicas: 1,
-    term: { unit: 'month', count: 1 },
-  } as const;
 
   async function run() {
     // ——— The org, its projects and a member of every role ———
