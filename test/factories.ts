@@ -108,6 +108,44 @@ export async function addMember(
   };
 }
 
+type ProjectRole = 'project_admin' | 'project_editor' | 'project_viewer';
+interface RoleMemberSpec {
+  orgRole: 'org_billing_admin' | 'org_member';
+  /** a role in the org's first (0) or second (1) project */
+  project?: { index: 0 | 1; role: ProjectRole };
+}
+
+/** The members the authorization tests need, by name: p1 and p2 are the org's first two projects. */
+const ROLE_MEMBERS = {
+  billingAdmin: { orgRole: 'org_billing_admin' },
+  orgMember: { orgRole: 'org_member' },
+  p1Admin: { orgRole: 'org_member', project: { index: 0, role: 'project_admin' } },
+  p1Editor: { orgRole: 'org_member', project: { index: 0, role: 'project_editor' } },
+  p1Viewer: { orgRole: 'org_member', project: { index: 0, role: 'project_viewer' } },
+  p2Admin: { orgRole: 'org_member', project: { index: 1, role: 'project_admin' } },
+} as const satisfies Record<string, RoleMemberSpec>;
+export type RoleMember = keyof typeof ROLE_MEMBERS;
+
+/** Adds one member per name given, in that order, to the org. */
+export async function addRoleMembers<K extends RoleMember>(
+  t: TestTally,
+  org: OrgFixture,
+  names: readonly K[],
+): Promise<Record<K, Member>> {
+  const members = {} as Record<K, Member>;
+  for (const name of names) {
+    const spec: RoleMemberSpec = ROLE_MEMBERS[name];
+    const projectRoles = [];
+    if (spec.project) {
+      const project = org.projects[spec.project.index];
+      if (!project) throw new Error(`${name}: the org has no project ${spec.project.index + 1}`);
+      projectRoles.push({ projectId: project.id, role: spec.project.role });
+    }
+    members[name] = await addMember(t, org.id, spec.orgRole, projectRoles);
+  }
+  return members;
+}
+
 export async function topUp(
   t: TestTally,
   org: { remittanceCode: string },

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { POLICY } from '../../server/src/access/policy.js';
 import { routes } from '../../server/src/routes.js';
 import {
-  addMember,
+  addRoleMembers,
   api,
   buyCluster,
   createOrg,
@@ -41,11 +41,10 @@ beforeAll(async () => {
   other = await createOrg(t);
   const [p1, p2] = org.projects;
   who.orgAdmin = org.admin;
-  who.billingAdmin = await addMember(t, org.id, 'org_billing_admin');
-  who.orgMember = await addMember(t, org.id, 'org_member');
-  who.p1Admin = await addMember(t, org.id, 'org_member', [{ projectId: p1!.id, role: 'project_admin' }]);
-  who.p1Editor = await addMember(t, org.id, 'org_member', [{ projectId: p1!.id, role: 'project_editor' }]);
-  who.p1Viewer = await addMember(t, org.id, 'org_member', [{ projectId: p1!.id, role: 'project_viewer' }]);
+  Object.assign(
+    who,
+    await addRoleMembers(t, org, ['billingAdmin', 'orgMember', 'p1Admin', 'p1Editor', 'p1Viewer']),
+  );
   who.foreignAdmin = other.admin;
   const c1 = await runningCluster(t, org);
   const { cluster: c2, order: o2 } = await buyCluster(t, org, org.admin, { projectId: p2!.id });

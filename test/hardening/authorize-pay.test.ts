@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  addMember,
+  addRoleMembers,
   api,
   buyCluster,
   createOrg,
@@ -57,12 +57,10 @@ async function snapshot() {
 beforeAll(async () => {
   t = await startTestTally();
   org = await createOrg(t);
-  const [p1, p2] = org.projects;
-  who.billingAdmin = await addMember(t, org.id, 'org_billing_admin');
-  who.orgMember = await addMember(t, org.id, 'org_member');
-  who.p1Editor = await addMember(t, org.id, 'org_member', [{ projectId: p1!.id, role: 'project_editor' }]);
-  who.p1Viewer = await addMember(t, org.id, 'org_member', [{ projectId: p1!.id, role: 'project_viewer' }]);
-  who.p2Admin = await addMember(t, org.id, 'org_member', [{ projectId: p2!.id, role: 'project_admin' }]);
+  Object.assign(
+    who,
+    await addRoleMembers(t, org, ['billingAdmin', 'orgMember', 'p1Editor', 'p1Viewer', 'p2Admin']),
+  );
   clusterId = (await runningCluster(t, org)).id;
   const { order } = await buyCluster(t, org);
   orderId = order.id;
