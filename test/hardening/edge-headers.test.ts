@@ -1,36 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../../server/src/config.js';
-import { serveConsole } from '../../server/src/http/console.js';
-import { ManualClock } from '../../server/src/platform/clock.js';
-import { createTally, type Tally } from '../../server/src/server.js';
-import { freshDatabase } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Tally } from '../../server/src/server.js';
+import { startConsoleTally } from './console-tally.js';
 
 /**
  * Security headers (SPEC §11): console pages carry a CSP without inline script, frame-ancestors 'none',
  * nosniff and a strict Referrer-Policy; API answers carry nosniff and no-referrer; HSTS only behind HTTPS.
  */
-async function start(cookieSecure: boolean): Promise<Tally> {
-  const database = await freshDatabase(4);
-  const tally = await createTally({
-    config: testConfig({ cookieSecure }),
-    database,
-    clock: new ManualClock('2026-11-02T08:00:00Z'),
-    extend: serveConsole,
-  });
-  afterAll(async () => {
-    await tally.close();
-    await database.close();
-  });
-  return tally;
-}
-
 let plain: Tally;
 let https: Tally;
 
 // Two servers on fresh databases: slow on a loaded machine, so a longer hook timeout.
 beforeAll(async () => {
-  plain = await start(false);
-  https = await start(true);
+  plain = await startConsoleTally({ cookieSecure: false });
+  https = await startConsoleTally({ cookieSecure: true });
 }, 180_000);
 
 const get = (t: Tally, url: string, headers: Record<string, string> = {}) =>

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../../server/src/config.js';
-import { serveConsole } from '../../server/src/http/console.js';
-import { ManualClock } from '../../server/src/platform/clock.js';
-import { createTally, GAUGE_MAX_AGE_MS, type Tally } from '../../server/src/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GAUGE_MAX_AGE_MS, type Tally } from '../../server/src/server.js';
 import { api, buyCluster, createOrg, type OrgFixture } from '../factories.js';
-import { freshDatabase, startTestTally, type TestTally } from '../harness.js';
+import { startTestTally, type TestTally } from '../harness.js';
+import { startConsoleTally } from './console-tally.js';
 
 /**
  * /metrics is for the operator only (SPEC §11): the operator token on the public port, or no auth on a
@@ -69,18 +67,8 @@ describe('TALLY_METRICS_PORT: a separate listener', () => {
   let base: string;
 
   beforeAll(async () => {
-    const database = await freshDatabase(4);
-    tally = await createTally({
-      config: testConfig({ metricsPort: 18_409 }),
-      database,
-      clock: new ManualClock('2026-11-02T08:00:00Z'),
-      // With the console, whose catch-all must not answer /metrics with its page either.
-      extend: serveConsole,
-    });
-    afterAll(async () => {
-      await tally.close();
-      await database.close();
-    });
+    // With the console, whose catch-all must not answer /metrics with its page either.
+    tally = await startConsoleTally({ metricsPort: 18_409 });
     expect(tally.metricsApp).toBeDefined();
     // Port 0: the test needs a listener, not that number (the server listens on the configured port).
     base = await tally.metricsApp!.listen({ port: 0, host: '127.0.0.1' });
