@@ -1,16 +1,8 @@
-import {
-  type ClusterConfig,
-  configLabel,
-  type Lang,
-  labels,
-  orderStatusLabel,
-  orderTypeLabel,
-  termLabel,
-  yuan,
-} from '../documents/labels.js';
+import { type Lang, labels, yuan } from '../documents/labels.js';
 import { renderPdf } from '../documents/pdf.js';
 import { localDateTime } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
+import { orderLabels } from './order-labels.js';
 import { effectiveStatus } from './order-states.js';
 import type { OrderRow } from './orders.repository.js';
 
@@ -32,20 +24,19 @@ export async function orderDocument(
   const l = labels(ctx.lang);
   const at = (d: Date | null) => (d ? localDateTime(d, ctx.timeZone) : '—');
   const status = effectiveStatus(o, ctx.now);
-  const config = o.config as ClusterConfig;
-  const before = o.config_before as ClusterConfig | null;
+  const shown = orderLabels(o, ctx);
   const rows: [string, string][] = [
     [l.org, ctx.orgName],
     [l.orderId, o.id],
-    [l.type, orderTypeLabel(ctx.lang, o.type)],
-    [l.status, orderStatusLabel(ctx.lang, status)],
+    [l.type, shown.type],
+    [l.status, shown.status],
     [l.project, ctx.projectName ?? o.project_id],
     [l.cluster, `${o.cluster_name} (${o.cluster_id})`],
-    [l.config, configLabel(ctx.catalog, ctx.lang, config)],
+    [l.config, shown.config],
   ];
-  if (o.type === 'upgrade') rows.push([l.configBefore, configLabel(ctx.catalog, ctx.lang, before)]);
+  if (o.type === 'upgrade') rows.push([l.configBefore, shown.configBefore]);
   rows.push(
-    [l.term, termLabel(ctx.lang, config.term)],
+    [l.term, shown.term],
     [l.listPrice, yuan(o.list_amount)],
     [l.discount, o.discount_amount ? `-${yuan(o.discount_amount)}` : yuan(0)],
     [l.amountDue, yuan(o.amount)],

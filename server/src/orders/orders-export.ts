@@ -1,19 +1,11 @@
 import type { Readable } from 'node:stream';
 import { type SqlBool, sql } from 'kysely';
 import type { Queryable } from '../db/schema.js';
-import {
-  type ClusterConfig,
-  configLabel,
-  type Lang,
-  labels,
-  orderStatusLabel,
-  orderTypeLabel,
-  termLabel,
-} from '../documents/labels.js';
+import { type Lang, labels } from '../documents/labels.js';
 import { localTimeFormatter } from '../documents/local-time.js';
 import { type Cell, csvStream, xlsxStream, yuanCell } from '../documents/spreadsheet.js';
 import type { Catalog } from '../pricing/catalog.js';
-import { effectiveStatus } from './order-states.js';
+import { orderLabels } from './order-labels.js';
 import { type OrderFilters, type OrderRow, ordersQuery } from './orders.repository.js';
 
 export const EXPORT_BATCH = 2_000;
@@ -95,17 +87,17 @@ export function ordersExport(
   ];
   async function* cells(): AsyncIterable<Cell[]> {
     for await (const o of rows) {
-      const config = o.config as ClusterConfig;
+      const shown = orderLabels(o, ctx);
       yield [
         o.id,
-        orderTypeLabel(ctx.lang, o.type),
-        orderStatusLabel(ctx.lang, effectiveStatus(o, ctx.now)),
+        shown.type,
+        shown.status,
         o.project_id,
         o.cluster_name,
         o.cluster_id,
-        configLabel(ctx.catalog, ctx.lang, config),
-        o.config_before ? configLabel(ctx.catalog, ctx.lang, o.config_before as ClusterConfig) : null,
-        termLabel(ctx.lang, config.term),
+        shown.config,
+        o.config_before ? shown.configBefore : null,
+        shown.term,
         yuanCell(o.list_amount),
         yuanCell(o.discount_amount),
         yuanCell(o.amount),
