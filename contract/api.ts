@@ -50,7 +50,10 @@ export const QuoteBody = z.discriminatedUnion('type', [
     clusterId: IdRef,
     cuSize: z.number().int().min(1).max(1024).optional(),
     replicas: z.number().int().min(1).max(100).optional(),
+    /** upgrade and extend (SPEC §8.3): the new term, from the payment */
+    term: Term.optional(),
   }),
+  z.strictObject({ type: z.literal('renewal'), clusterId: IdRef, term: Term }),
 ]);
 
 export const CreateClusterBody = z.strictObject({ projectId: IdRef, name: Name, ...Shape });
@@ -59,11 +62,19 @@ export const UpgradeBody = z
   .strictObject({
     cuSize: z.number().int().min(1).max(1024).optional(),
     replicas: z.number().int().min(1).max(100).optional(),
+    /** upgrade and extend (SPEC §8.3): the new term, from the payment */
+    term: Term.optional(),
   })
   .refine((b) => b.cuSize !== undefined || b.replicas !== undefined, {
     message: 'name cuSize, replicas or both',
     path: ['cuSize'],
   });
+
+/** 续订 (SPEC §8.2): the term to add to the cluster's current term end. */
+export const RenewBody = z.strictObject({ term: Term });
+
+/** 自动续订 (SPEC §8.4): the org's switch. */
+export const AutoRenewBody = z.strictObject({ enabled: z.boolean() });
 
 export const PayBody = z.strictObject({ couponId: z.string().max(64).optional() });
 export const EmptyBody = z.strictObject({});

@@ -14,8 +14,8 @@ export const ORDER_STATUSES = ['unpaid', 'paid', 'cancelled', 'timed_out'] as co
 export const OrderStatus = z.enum(ORDER_STATUSES);
 export type OrderStatus = z.infer<typeof OrderStatus>;
 
-/** SPEC §2; `renewal` (续订, SPEC §8.2) comes with renewals. */
-export const ORDER_TYPES = ['new_purchase', 'upgrade'] as const;
+/** SPEC §2: 新购, 升配 and 续订 (SPEC §8.2). */
+export const ORDER_TYPES = ['new_purchase', 'upgrade', 'renewal'] as const;
 export const OrderType = z.enum(ORDER_TYPES);
 export type OrderType = z.infer<typeof OrderType>;
 
@@ -30,12 +30,37 @@ export const ActorType = z.enum(ACTOR_TYPES);
 export type ActorType = z.infer<typeof ActorType>;
 
 /**
- * SPEC §7.2. The term timeline of SPEC §8.1 adds `expiring`, `expired`, `recycled` and `deleted` when it is
- * built.
+ * SPEC §7.2 and the term timeline of SPEC §8.1 (`expiring` 即将过期, `expired` 已过期, `recycled` 回收站,
+ * `deleted` 已删除). Final: cancelled, deleted.
  */
-export const CLUSTER_STATES = ['pending_payment', 'creating', 'running', 'upgrading', 'cancelled'] as const;
+export const CLUSTER_STATES = [
+  'pending_payment',
+  'creating',
+  'running',
+  'upgrading',
+  'expiring',
+  'expired',
+  'recycled',
+  'deleted',
+  'cancelled',
+] as const;
 export const ClusterState = z.enum(CLUSTER_STATES);
 export type ClusterState = z.infer<typeof ClusterState>;
+
+/** What the caller may do to a cluster now (SPEC §8): the console shows exactly these buttons. */
+export const CLUSTER_ACTIONS = ['upgrade', 'renew'] as const;
+export const ClusterAction = z.enum(CLUSTER_ACTIONS);
+export type ClusterAction = z.infer<typeof ClusterAction>;
+
+/** Why the system ended an order (SPEC §8.1): an unpaid upgrade at expiry, an unpaid renewal at recycle. */
+export const ORDER_END_REASONS = ['cluster_expired', 'cluster_recycled'] as const;
+export const OrderEndReason = z.enum(ORDER_END_REASONS);
+export type OrderEndReason = z.infer<typeof OrderEndReason>;
+
+/** An auto-renew attempt's outcome (SPEC §8.4). */
+export const RENEWAL_OUTCOMES = ['paid', 'failed', 'skipped'] as const;
+export const RenewalOutcome = z.enum(RENEWAL_OUTCOMES);
+export type RenewalOutcome = z.infer<typeof RenewalOutcome>;
 
 export const TERM_UNITS = ['month', 'year'] as const;
 export const TermUnit = z.enum(TERM_UNITS);

@@ -4,6 +4,7 @@ import {
   AuthMethod,
   BillLineKind,
   BillStatus,
+  ClusterAction,
   ClusterState,
   CouponScope,
   CouponStatus,
@@ -11,10 +12,12 @@ import {
   LedgerDirection,
   LedgerEntryKind,
   OrderAction,
+  OrderEndReason,
   OrderStatus,
   OrderType,
   OrgRole,
   ProjectRole,
+  RenewalOutcome,
   Settlement,
   TermUnit,
   TopupMethod,
@@ -169,20 +172,54 @@ export const PurchasePricing = z.strictObject({
   ...QuoteAmounts,
   months: z.number().int().positive(),
 });
-/** How an upgrade was priced, by the remaining days of the term (also an order's `pricing`). */
+/** How a renewal (续订) was priced: the new-purchase formula for the cluster's configuration (SPEC §8.2). */
+export const RenewalPricing = z.strictObject({
+  type: z.literal('renewal'),
+  ...QuoteAmounts,
+  months: z.number().int().positive(),
+});
+/**
+ * How an upgrade was priced. Without a new term: the added CU over the remaining days (SPEC §3). With one
+ * (升配并延长有效期, SPEC §8.3): `listAmount`, `hours`, `cuHours` and `discountPercent` are the new term's,
+ * and `newTerm.amount` − `credit.amount` = `amount`.
+ */
 export const UpgradePricing = z.strictObject({
   type: z.literal('upgrade'),
   ...QuoteAmounts,
   remainingDays: z.number().int().positive(),
   addedCu: z.number().int().positive(),
+  newTerm: z
+    .strictObject({
+      unit: TermUnit,
+      count: z.number().int().positive(),
+      months: z.number().int().positive(),
+      hours: Count,
+      cuHours: Count,
+      listAmount: Money,
+      discountPercent: z.number().int().min(0).max(100),
+      amount: Money,
+    })
+    .optional(),
+  credit: z
+    .strictObject({
+      remainingDays: z.number().int().positive(),
+      hours: Count,
+      cuHours: Count,
+      listAmount: Money,
+      discountPercent: z.number().int().min(0).max(100),
+      value: Money,
+      amount: Money,
+    })
+    .optional(),
 });
-export const OrderPricing = z.discriminatedUnion('type', [PurchasePricing, UpgradePricing]);
+export const OrderPricing = z.discriminatedUnion('type', [PurchasePricing, UpgradePricing, RenewalPricing]);
 export type OrderPricing = z.infer<typeof OrderPricing>;
 
 /** POST /v1/orgs/{orgId}/quotes: the price now, nothing created. */
 export const Quote = z.discriminatedUnion('type', [
   PurchasePricing.extend({ quotedAt: Instant }),
   UpgradePricing.extend({ clusterId: Id, quotedAt: Instant }),
+  RenewalPricing.extend({ clusterId: Id, quotedAt: Instant }),
 ]);
 export type Quote = z.infer<typeof Quote>;
 
@@ -210,6 +247,13 @@ export const Cluster = z.strictObject({
   upgradingTo: z
     .strictObject({ cuSize: z.number().int().positive(), replicas: z.number().int().positive() })
     .nullable(),
+  /** SPEC §8.1: termEndsAt + 7 days (回收站) and + 37 days (deleted); null until the first payment */
+  recycleAt: Instant.nullable(),
+  deleteAt: Instant.nullable(),
+  /** the cluster's unpaid upgrade or renewal order (SPEC §2: at most one), as the caller may see it */
+  pendingOrder: z.strictObject({ id: Id, type: OrderType, expiresAt: Instant }).nullable(),
+  /** what the caller may do to the cluster now */
+  availableActions: z.array(ClusterAction),
   createdAt: Instant,
   updatedAt: Instant,
 });
@@ -219,15 +263,19 @@ export type ClusterList = z.infer<typeof ClusterList>;
 
 // ——— Orders ———
 
-/** The configuration an order bought (frozen at creation); an upgrade's also names the term end it keeps. */
+/**
+ * The configuration an order bought (frozen at creation). Upgrades and renewals also name the term end:
+ * before, the cluster's when the order was made; after, the end once paid (a renewal: the old end + its
+ * term; an upgrade without a term keeps it; an upgrade with a term ends a term after its payment, so null
+ * until then).
+ */
 export const OrderConfig = z.strictObject({
   region: z.string(),
   cuType: z.string(),
   cuSize: z.number().int().positive(),
   replicas: z.number().int().positive(),
   term: Term,
-  /** upgrades only: the cluster's term end when the order was made */
-  termEndsAt: Instant.optional(),
+  termEndsAt: Instant.nullable().optional(),
 });
 export type OrderConfig = z.infer<typeof OrderConfig>;
 
@@ -245,17 +293,22 @@ export const Order = z.strictObject({
   listAmount: Money,
   discountAmount: Money,
   config: OrderConfig,
-  /** upgrades: the configuration before; null for a new purchase */
+  /** upgrades and renewals: the configuration before; null for a new purchase */
   configBefore: OrderConfig.nullable(),
   pricing: OrderPricing,
   createdAt: Instant,
   /** the payment deadline */
   expiresAt: Instant,
+  /**
+   * SPEC §8.1: when the system cancels the order if it is still unpaid — an upgrade at its cluster's expiry,
+   * a renewal at its cluster's recycle — when that comes before `expiresAt`; else null
+   */
+  cancelsAt: Instant.nullable(),
   paidAt: Instant.nullable(),
   cancelledAt: Instant.nullable(),
   timedOutAt: Instant.nullable(),
-  /** user ids */
-  createdBy: Id,
+  /** user ids; null where the system did it (an auto-renew order, a cancellation at expiry) */
+  createdBy: Id.nullable(),
   paidBy: Id.nullable(),
   cancelledBy: Id.nullable(),
   /** the bill the order belongs to, once paid */
@@ -271,6 +324,8 @@ export const OrderHistoryEntry = z.strictObject({
   to: OrderStatus,
   at: Instant,
   by: z.strictObject({ type: ActorType, id: Id.nullable() }),
+  /** why the system made the change (SPEC §8.1); null otherwise */
+  reason: OrderEndReason.nullable(),
 });
 export type OrderHistoryEntry = z.infer<typeof OrderHistoryEntry>;
 
@@ -282,7 +337,7 @@ export type OrderDetail = z.infer<typeof OrderDetail>;
 export const ClusterPurchase = z.strictObject({ cluster: Cluster, order: Order });
 export type ClusterPurchase = z.infer<typeof ClusterPurchase>;
 
-/** POST …/upgrade and …/cancel: the order as it is now. */
+/** POST …/upgrade, …/renew and …/cancel: the order as it is now. */
 export const OrderResult = z.strictObject({ order: Order });
 export type OrderResult = z.infer<typeof OrderResult>;
 
@@ -292,6 +347,41 @@ export const Payment = z.strictObject({
   balance: z.strictObject({ cash: Money, currency: Currency }),
 });
 export type Payment = z.infer<typeof Payment>;
+
+// ——— The term (SPEC §8) ———
+
+/** GET/PUT …/settings/auto-renew: the org's 自动续订 switch. */
+export const AutoRenewSetting = z.strictObject({
+  enabled: z.boolean(),
+  /** when and by whom it was last changed; null if never */
+  updatedAt: Instant.nullable(),
+  updatedBy: Id.nullable(),
+});
+export type AutoRenewSetting = z.infer<typeof AutoRenewSetting>;
+
+/** One auto-renew attempt (SPEC §8.4), at termEndsAt − 7 days + k × 24 h. */
+export const RenewalAttempt = z.strictObject({
+  clusterId: Id,
+  /** the scheduled instant of the attempt */
+  at: Instant,
+  /** 0…13 */
+  k: z.number().int().min(0).max(13),
+  /** the term end the attempt meant to renew */
+  termEndsAt: Instant,
+  outcome: RenewalOutcome,
+  /** the renewal order used or created (null when skipped) */
+  orderId: Id.nullable(),
+  amount: Money.nullable(),
+  /** failed: what the cash balance lacked */
+  shortfall: Money.nullable(),
+  currency: Currency,
+  /** skipped: why (the cluster's unpaid upgrade) */
+  reason: z.string().nullable(),
+  recordedAt: Instant,
+});
+export type RenewalAttempt = z.infer<typeof RenewalAttempt>;
+export const RenewalAttemptList = Page(RenewalAttempt);
+export type RenewalAttemptList = z.infer<typeof RenewalAttemptList>;
 
 // ——— Money ———
 
@@ -506,6 +596,10 @@ const jobResults = {
   /** `failed`: orgs whose work failed this run (recorded and retried apart, SPEC §11) */
   bills: z.strictObject({ issued: Count, paid: Count, unpaid: Count, skipped: Count, failed: Count }),
   'bills-overdue': z.strictObject({ overdue: Count, failed: Count }),
+  /** SPEC §8.1: clusters moved along the term timeline (expiring, expired, recycled, deleted) */
+  term: z.strictObject({ moved: Count, failed: Count }),
+  /** SPEC §8.4: auto-renew attempts made, by outcome */
+  'auto-renew': z.strictObject({ paid: Count, failed: Count, skipped: Count, errors: Count }),
 };
 export type JobName = keyof typeof jobResults;
 
@@ -517,6 +611,8 @@ export const JobsRun = z.strictObject({
   housekeeping: jobResults.housekeeping.optional(),
   bills: jobResults.bills.optional(),
   'bills-overdue': jobResults['bills-overdue'].optional(),
+  term: jobResults.term.optional(),
+  'auto-renew': jobResults['auto-renew'].optional(),
 });
 export type JobsRun = z.infer<typeof JobsRun>;
 
@@ -543,6 +639,8 @@ export const JobStatus = z.discriminatedUnion('name', [
   jobStatus('housekeeping'),
   jobStatus('bills'),
   jobStatus('bills-overdue'),
+  jobStatus('term'),
+  jobStatus('auto-renew'),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -586,6 +684,10 @@ export const responseOf = {
   'GET /v1/orgs/:orgId/clusters': ClusterList,
   'GET /v1/orgs/:orgId/clusters/:clusterId': Cluster,
   'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade': OrderResult,
+  'POST /v1/orgs/:orgId/clusters/:clusterId/renew': OrderResult,
+  'GET /v1/orgs/:orgId/clusters/:clusterId/renewal-attempts': RenewalAttemptList,
+  'GET /v1/orgs/:orgId/settings/auto-renew': AutoRenewSetting,
+  'PUT /v1/orgs/:orgId/settings/auto-renew': AutoRenewSetting,
   'GET /v1/orgs/:orgId/orders': OrderList,
   'GET /v1/orgs/:orgId/orders/:orderId': OrderDetail,
   'POST /v1/orgs/:orgId/orders/:orderId/pay': Payment,

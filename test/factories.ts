@@ -23,7 +23,7 @@ const unique = (p: string) => `${p}-${process.pid}-${++seq}-${Math.random().toSt
 
 export async function api(
   t: TestTally,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   url: string,
   opts: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string> } = {},
 ) {

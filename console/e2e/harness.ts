@@ -49,7 +49,7 @@ export interface ApiAnswer {
 export interface TestServer {
   url: string;
   /** Calls the API with the operator token (internal API) or a member's API key. */
-  call(method: 'GET' | 'POST', path: string, body?: unknown, apiKey?: string): Promise<ApiAnswer>;
+  call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, apiKey?: string): Promise<ApiAnswer>;
   log(): string;
   stop(): Promise<void>;
 }

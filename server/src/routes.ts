@@ -1,5 +1,6 @@
 import { documentOf, responseOf } from '../../contract/responses.js';
 import { billRoutes } from './billing/bills.routes.js';
+import { autoRenewRoutes } from './clusters/auto-renew.routes.js';
 import { clusterRoutes } from './clusters/clusters.routes.js';
 import { pricingRoutes } from './clusters/pricing.routes.js';
 import { couponRoutes } from './coupons/coupons.routes.js';
@@ -40,6 +41,7 @@ export const routes: RouteSpec[] = [
   ...invitationRoutes,
   ...pricingRoutes,
   ...clusterRoutes,
+  ...autoRenewRoutes,
   ...orderDocumentRoutes,
   ...orderRoutes,
   ...ledgerRoutes,

@@ -105,7 +105,7 @@ const row = (
 
 interface Case {
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: (role?: Role) => string;
   body?: () => unknown;
   expect: Expect;

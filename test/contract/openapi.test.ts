@@ -198,7 +198,7 @@ describe('GET /v1/openapi.json', () => {
 });
 
 describe('the composition root', () => {
-  const route = (url: string, method: 'GET' | 'POST' = 'GET') =>
+  const route = (url: string, method: 'GET' | 'POST' | 'PUT' = 'GET') =>
     defineRoute({
       method,
       url,

@@ -100,7 +100,7 @@ function scenario(t: TestTally, validated: Set<string>) {
     path: string,
     opts: CallOpts = {},
   ): Promise<z.infer<(typeof responseOf)[K]>> {
-    const method = key.slice(0, key.indexOf(' ')) as 'GET' | 'POST';
+    const method = key.slice(0, key.indexOf(' ')) as 'GET' | 'POST' | 'PUT';
     expect(path, `the path does not belong to ${key}`).toMatch(pathPattern(key));
     const r = await api(t, method, path, {
       ...(opts.auth ? { headers: opts.auth as Record<string, string> } : {}),

@@ -48,7 +48,7 @@ let db: pg.Pool;
 let a: Org;
 let b: Org;
 let ids: Record<string, string>;
-let routes: { method: 'GET' | 'POST'; path: string }[];
+let routes: { method: 'GET' | 'POST' | 'PUT'; path: string }[];
 
 beforeAll(async () => {
   database = await createDatabase('hostile');
@@ -82,7 +82,7 @@ beforeAll(async () => {
   routes = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
     Object.keys(ops)
       .filter((m) => m === 'get' || m === 'post')
-      .map((m) => ({ method: m.toUpperCase() as 'GET' | 'POST', path })),
+      .map((m) => ({ method: m.toUpperCase() as 'GET' | 'POST' | 'PUT', path })),
   );
 }, 120_000);
 

@@ -15,6 +15,13 @@ export const POLICY = {
   'cluster.read': { org: ['org_admin'], project: ['project_admin', 'project_editor', 'project_viewer'] },
   'cluster.create': { org: ['org_admin'], project: ['project_admin'] },
   'cluster.upgrade': { org: ['org_admin'], project: ['project_admin'] },
+  /** 续订 (SPEC §8.2) */
+  'cluster.renew': { org: ['org_admin'], project: ['project_admin'] },
+  /** the auto-renew attempts of a cluster, with their amounts and shortfalls (SPEC §8.4) */
+  'cluster.renewals.read': { org: ['org_admin'], project: ['project_admin'] },
+  /** the 自动续订 switch (SPEC §8.4): seen by whoever sees orders or billing, set by Org Admin */
+  'autorenew.read': { org: ['org_admin', 'org_billing_admin'], project: ['project_admin'] },
+  'autorenew.set': { org: ['org_admin'], project: [] },
   'order.list': { org: ['org_admin'], project: ['project_admin'] },
   'order.read': { org: ['org_admin'], project: ['project_admin'] },
   'order.pay': { org: ['org_admin'], project: ['project_admin'] },

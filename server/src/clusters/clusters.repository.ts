@@ -1,6 +1,7 @@
 import { type Insertable, sql } from 'kysely';
 import type { ClusterState } from '../../../contract/enums.js';
 import type { ClustersTable, Queryable, Tx } from '../db/schema.js';
+import { effectiveClusterStateSql } from './term-timeline.js';
 
 export type ClusterRow = ClustersTable;
 
@@ -49,11 +50,13 @@ export async function listClusters(
   db: Queryable,
   orgId: string,
   f: { projectIds?: string[] | undefined; state?: ClusterState | undefined },
+  now: Date,
   page: { limit: number; after?: { createdAt: Date; id: string } | undefined },
 ) {
   let q = db.selectFrom('clusters').selectAll().where('org_id', '=', orgId);
   if (f.projectIds) q = q.where('project_id', 'in', f.projectIds.length ? f.projectIds : ['']);
-  if (f.state) q = q.where('state', '=', f.state);
+  // The state as of now (exact at read), not as last persisted.
+  if (f.state) q = q.where(sql<boolean>`${effectiveClusterStateSql('clusters', now)} = ${f.state}`);
   if (page.after) q = q.where(sql`(created_at, id)`, '<', sql`(${page.after.createdAt}, ${page.after.id})`);
   return q
     .orderBy('created_at', 'desc')

@@ -5,10 +5,9 @@ import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { presentOrder } from '../orders/orders.presenter.js';
-import { getOrder, insertHistory, insertOrder } from '../orders/orders.repository.js';
+import { placeOrder } from '../orders/place-order.js';
 import { getProject } from '../orgs/orgs.repository.js';
 import { requireOrg } from '../orgs/orgs.service.js';
-import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { quotePurchase } from '../pricing/price.js';
@@ -70,50 +69,27 @@ export async function createCluster(
     replicas: input.replicas,
     term: input.term,
   };
-  await insertOrder(tx, {
-    org_id: orgId,
-    id: orderId,
-    project_id: input.projectId,
-    cluster_id: clusterId,
-    cluster_name: input.name,
-    type: 'new_purchase',
-    status: 'unpaid',
-    currency: quote.currency,
-    amount: quote.amount,
-    list_amount: quote.listAmount,
-    discount_amount: quote.discountAmount,
-    config: JSON.stringify(config),
-    config_before: null,
-    pricing: JSON.stringify(quote),
-    created_at: now,
-    expires_at: expiresAt,
-    paid_at: null,
-    cancelled_at: null,
-    timed_out_at: null,
-    created_by: p.id,
-    paid_by: null,
-    cancelled_by: null,
-    bill_month: null,
-  });
-  await insertHistory(tx, {
-    orgId,
+  const order = await placeOrder(
+    tx,
+    {
+      orgId,
+      projectId: input.projectId,
+      clusterId,
+      clusterName: input.name,
+      type: 'new_purchase',
+      quote,
+      config,
+      configBefore: null,
+      cancelAt: null,
+      createdBy: p.id,
+      ttlHours: deps.config.orderTtlHours,
+      now,
+    },
     orderId,
-    seq: 1,
-    from: null,
-    to: 'unpaid',
-    actorType: 'user',
-    actorId: p.id,
-    at: now,
-    recordedAt: now,
-  });
-  await emit(tx, {
-    orgId,
-    type: 'order.created',
-    aggregateId: orderId,
-    payload: { orderId, type: 'new_purchase', clusterId },
-    now,
-  });
+  );
   const cluster = (await getCluster(tx, orgId, clusterId))!;
-  const order = (await getOrder(tx, orgId, orderId))!;
-  return { cluster: presentCluster(cluster, now), order: presentOrder(order, access, now) };
+  return {
+    cluster: presentCluster(cluster, now, { access, pending: null }),
+    order: presentOrder(order, access, now),
+  };
 }

@@ -3,7 +3,9 @@ import { QuoteBody } from '../../../contract/api.js';
 import { authorizeOrg, authorizeProject, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { quotePurchase } from '../pricing/price.js';
-import { priceUpgrade, requireCluster } from './upgrade-cluster.js';
+import { requireCluster } from './cluster-change.js';
+import { priceRenewal } from './renew-cluster.js';
+import { priceUpgrade } from './upgrade-cluster.js';
 
 export const pricingRoutes = [
   defineRoute({
@@ -17,7 +19,8 @@ export const pricingRoutes = [
   defineRoute({
     method: 'POST',
     url: '/v1/orgs/:orgId/quotes',
-    summary: 'Price a purchase or an upgrade without creating anything',
+    summary:
+      'Price a purchase, an upgrade (optionally with a new term) or a renewal without creating anything',
     tags: ['pricing'],
     auth: 'user',
     params: z.object({ orgId: Id }),
@@ -29,6 +32,12 @@ export const pricingRoutes = [
         return { body: { ...quotePurchase(deps.catalog, body, body.term), quotedAt: now } };
       }
       const cluster = await requireCluster(tx, params.orgId, body.clusterId);
+      if (body.type === 'renewal') {
+        authorizeProject(principal, params.orgId, cluster.project_id, 'cluster.renew', 'cluster');
+        return {
+          body: { ...priceRenewal(deps, cluster, body.term, now), clusterId: cluster.id, quotedAt: now },
+        };
+      }
       authorizeProject(principal, params.orgId, cluster.project_id, 'cluster.upgrade', 'cluster');
       return { body: { ...priceUpgrade(deps, cluster, body, now), clusterId: cluster.id, quotedAt: now } };
     },

@@ -13,7 +13,8 @@ export const PROVISIONING_JOB = 'provisioning';
  * transaction) is claimed here with SKIP LOCKED and handled in the claiming transaction, so each event
  * moves its cluster exactly once however many instances run:
  *   new purchase: pending_payment → creating, ready after TALLY_PROVISION_SECONDS, then → running;
- *   upgrade:      running → upgrading (to the new size), then → running with the new size.
+ *   upgrade:      running (or expiring) → upgrading (to the new size), then → running with the new size;
+ *   renewal:      nothing here (the payment itself moved the term end).
  *
  * One org's bad event never stops the others' (SPEC §11): a batch that fails is retried org by org (bisected),
  * the failing org is recorded in job_failures and its events are left alone until its backoff ends.
@@ -81,7 +82,7 @@ async function processOutboxBatch(
 
 interface PaidPayload {
   orderId: string;
-  type: 'new_purchase' | 'upgrade';
+  type: 'new_purchase' | 'upgrade' | 'renewal';
   clusterId: string;
   config: { cuSize: number; replicas: number };
 }
@@ -95,16 +96,23 @@ async function startProvisioning(tx: Tx, orgId: string, p: PaidPayload, now: Dat
       updated_at: now,
     });
     if (c) await stateChanged(tx, orgId, p.clusterId, 'pending_payment', 'creating', now, p.orderId);
-  } else {
-    const c = await transitionCluster(tx, orgId, p.clusterId, 'running', {
-      state: 'upgrading',
-      target_cu_size: p.config.cuSize,
-      target_replicas: p.config.replicas,
-      ready_at: readyAt,
-      updated_at: now,
-    });
-    if (c) await stateChanged(tx, orgId, p.clusterId, 'running', 'upgrading', now, p.orderId);
+  } else if (p.type === 'upgrade') {
+    // Paid before the expiry (the system cancels an unpaid upgrade then), so the cluster is running or expiring.
+    for (const from of ['running', 'expiring'] as const) {
+      const c = await transitionCluster(tx, orgId, p.clusterId, from, {
+        state: 'upgrading',
+        target_cu_size: p.config.cuSize,
+        target_replicas: p.config.replicas,
+        ready_at: readyAt,
+        updated_at: now,
+      });
+      if (c) {
+        await stateChanged(tx, orgId, p.clusterId, from, 'upgrading', now, p.orderId);
+        break;
+      }
+    }
   }
+  // A renewal changes only the term, in the payment's own statement (payInOneStatement).
 }
 
 async function stateChanged(

@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_identity.js';
 import * as m0005 from './migrations/0005_sign_in.js';
 import * as m0006 from './migrations/0006_ledger_ids.js';
 import * as m0007 from './migrations/0007_ledger_balanced.js';
+import * as m0008 from './migrations/0008_term.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_sign_in': m0005,
   '0006_ledger_ids': m0006,
   '0007_ledger_balanced': m0007,
+  '0008_term': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

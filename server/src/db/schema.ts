@@ -5,10 +5,12 @@ import type {
   BillStatus,
   ClusterState,
   LedgerEntryKind,
+  OrderEndReason,
   OrderStatus,
   OrderType,
   OrgRole,
   ProjectRole,
+  RenewalOutcome,
   TermUnit,
   TransferStatus,
   UnmatchedReason,
@@ -29,6 +31,10 @@ export interface OrgsTable {
   certified: boolean;
   remittance_code: string;
   created_at: Date;
+  /** 自动续订 (SPEC §8.4) */
+  auto_renew: Generated<boolean>;
+  auto_renew_updated_at: Generated<Date | null>;
+  auto_renew_updated_by: Generated<string | null>;
 }
 export interface UsersTable {
   id: string;
@@ -117,10 +123,13 @@ export interface OrdersTable {
   pricing: Json;
   created_at: Date;
   expires_at: Date;
+  /** SPEC §8.1: when the system cancels it if unpaid (an upgrade at expiry, a renewal at recycle) */
+  cancel_at: Generated<Date | null>;
   paid_at: Date | null;
   cancelled_at: Date | null;
   timed_out_at: Date | null;
-  created_by: string;
+  /** null: made by the system (auto-renew) */
+  created_by: string | null;
   paid_by: string | null;
   cancelled_by: string | null;
   bill_month: string | null;
@@ -135,6 +144,7 @@ export interface OrderHistoryTable {
   actor_id: string | null;
   at: Date;
   recorded_at: Date;
+  reason: Generated<OrderEndReason | null>;
 }
 export interface BalancesTable {
   org_id: string;
@@ -300,6 +310,20 @@ export interface BillCouponApplicationsTable {
   amount: number;
 }
 
+export interface RenewalAttemptsTable {
+  org_id: string;
+  cluster_id: string;
+  term_ends_at: Date;
+  k: number;
+  at: Date;
+  outcome: RenewalOutcome;
+  order_id: string | null;
+  amount: number | null;
+  shortfall: number | null;
+  currency: string;
+  reason: string | null;
+  recorded_at: Date;
+}
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -327,6 +351,7 @@ export interface Database {
   bill_lines: BillLinesTable;
   bill_coupon_applications: BillCouponApplicationsTable;
   job_failures: JobFailuresTable;
+  renewal_attempts: RenewalAttemptsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -124,8 +124,8 @@ export type Labels = (typeof L)[Lang];
 export const labels = (lang: Lang): Labels => L[lang] as Labels;
 
 const ORDER_TYPE = {
-  'zh-CN': { new_purchase: '新购', upgrade: '升配' },
-  en: { new_purchase: 'New purchase', upgrade: 'Upgrade' },
+  'zh-CN': { new_purchase: '新购', upgrade: '升配', renewal: '续订' },
+  en: { new_purchase: 'New purchase', upgrade: 'Upgrade', renewal: 'Renewal' },
 } as const;
 const ORDER_STATUS = {
   'zh-CN': { unpaid: '未支付', paid: '已支付', cancelled: '已取消', timed_out: '已超时' },

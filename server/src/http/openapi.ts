@@ -12,12 +12,19 @@ export const DOMAIN_ERRORS: Record<string, readonly ErrorCode[]> = {
   'POST /v1/orgs/:orgId/api-keys': ['API_KEY_LIMIT_REACHED'],
   'GET /v1/invitations/:token': ['INVITATION_INVALID'],
   'POST /v1/invitations/:token/accept': ['INVITATION_INVALID'],
-  'POST /v1/orgs/:orgId/quotes': ['INVALID_UPGRADE', 'CLUSTER_NOT_READY'],
+  'POST /v1/orgs/:orgId/quotes': ['INVALID_UPGRADE', 'CLUSTER_NOT_READY', 'CLUSTER_NOT_RENEWABLE'],
   'POST /v1/orgs/:orgId/clusters': ['ORG_NOT_CERTIFIED'],
   'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade': [
     'INVALID_UPGRADE',
     'CLUSTER_NOT_READY',
     'UPGRADE_ALREADY_PENDING',
+    'CLUSTER_ORDER_PENDING',
+    'ORG_NOT_CERTIFIED',
+  ],
+  'POST /v1/orgs/:orgId/clusters/:clusterId/renew': [
+    'CLUSTER_NOT_RENEWABLE',
+    'CLUSTER_ORDER_PENDING',
+    'ORG_NOT_CERTIFIED',
   ],
   'POST /v1/orgs/:orgId/orders/:orderId/pay': [
     'INSUFFICIENT_BALANCE',
@@ -52,7 +59,7 @@ export function errorCodesOf(r: RouteSpec): ErrorCode[] {
   if (r.auth !== 'none') codes.add('UNAUTHENTICATED');
   if (r.params) codes.add('NOT_FOUND');
   if (r.params && r.auth === 'user') codes.add('FORBIDDEN');
-  if (r.method === 'POST') {
+  if (r.method !== 'GET') {
     for (const c of ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(c);
     if (r.auth === 'user') codes.add('CSRF_TOKEN_INVALID');
     if (!r.noTransaction) codes.add('IDEMPOTENCY_KEY_REUSED');
@@ -137,7 +144,7 @@ export function buildOpenApi(routes: RouteSpec[]): Record<string, unknown> {
       parameters: [
         ...parametersOf(r.params, 'path'),
         ...parametersOf(r.query, 'query'),
-        ...(r.method === 'POST'
+        ...(r.method !== 'GET'
           ? [
               {
                 name: 'Idempotency-Key',

@@ -1,6 +1,8 @@
 import { markBillsOverdue } from '../billing/bills-overdue.js';
 import { issueDueBills } from '../billing/issue-bill.js';
+import { runAutoRenew } from '../clusters/auto-renew.js';
 import { completeProvisioning, processOutbox } from '../clusters/provisioning.js';
+import { sweepTermTimeline } from '../clusters/term-sweeper.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../http/idempotency.js';
 import { purgeExpiredSignInState } from '../identity/sign-in.repository.js';
@@ -8,7 +10,15 @@ import { countFailingOrgsByJob } from '../isolation/job-failures.repository.js';
 import { sweepOrderTimeouts } from '../orders/order-timeouts.js';
 import { jobFinished, jobStarted, registerJob } from './job-status.js';
 
-type JobName = 'sweeper' | 'outbox' | 'provisioning' | 'housekeeping' | 'bills' | 'bills-overdue';
+type JobName =
+  | 'sweeper'
+  | 'outbox'
+  | 'provisioning'
+  | 'housekeeping'
+  | 'bills'
+  | 'bills-overdue'
+  | 'term'
+  | 'auto-renew';
 
 export interface Job {
   name: JobName;
@@ -30,6 +40,27 @@ export function coreJobs(deps: Deps): Job[] {
             'orders timed out',
           );
         }
+        return r;
+      },
+    },
+    // SPEC §8.1: the timeline persisted within 60 s (reads never wait for it).
+    {
+      name: 'term',
+      intervalMs: 15_000,
+      run: async (d, now) => {
+        const r = await sweepTermTimeline(d.db, now);
+        if (r.moved) d.log.info({ job: 'term', ...r }, 'clusters moved along the term timeline');
+        return r;
+      },
+    },
+    // SPEC §8.4: each attempt once, at (or within a run of) its instant.
+    {
+      name: 'auto-renew',
+      intervalMs: 30_000,
+      run: async (d, now) => {
+        const r = await runAutoRenew(d, now);
+        if (r.paid + r.failed + r.skipped + r.errors)
+          d.log.info({ job: 'auto-renew', ...r }, 'auto-renew attempts');
         return r;
       },
     },

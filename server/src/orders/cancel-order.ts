@@ -40,14 +40,11 @@ export async function cancelOrder(
       orderId,
     });
   }
-  const cancelled = await transitionFromUnpaid(
-    tx,
-    orgId,
-    orderId,
-    now,
-    { status: to, cancelled_at: now, cancelled_by: p.id },
-    true,
-  );
+  const cancelled = await transitionFromUnpaid(tx, orgId, orderId, now, {
+    status: to,
+    cancelled_at: now,
+    cancelled_by: p.id,
+  });
   if (!cancelled) throw new Error(`order ${orderId} changed under its lock`);
   await insertHistory(tx, {
     orgId,

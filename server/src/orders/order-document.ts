@@ -3,7 +3,7 @@ import { renderPdf } from '../documents/pdf.js';
 import { localDateTime } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { orderLabels } from './order-labels.js';
-import { effectiveStatus } from './order-states.js';
+import { effectiveStatus, systemEnd } from './order-states.js';
 import type { OrderRow } from './orders.repository.js';
 
 /**
@@ -34,7 +34,7 @@ export async function orderDocument(
     [l.cluster, `${o.cluster_name} (${o.cluster_id})`],
     [l.config, shown.config],
   ];
-  if (o.type === 'upgrade') rows.push([l.configBefore, shown.configBefore]);
+  if (o.type !== 'new_purchase') rows.push([l.configBefore, shown.configBefore]);
   rows.push(
     [l.term, shown.term],
     [l.listPrice, yuan(o.list_amount)],
@@ -44,11 +44,14 @@ export async function orderDocument(
     [l.deadline, at(o.expires_at)],
     [l.paidAt, at(o.paid_at)],
   );
-  if (status === 'cancelled') rows.push([l.cancelledAt, at(o.cancelled_at)]);
-  if (status === 'timed_out') rows.push([l.timedOutAt, at(o.timed_out_at ?? o.expires_at)]);
+  // An order the system ended but the sweeper has not written yet ended at the system's instant.
+  const ended = o.status === 'unpaid' && status !== 'unpaid' ? systemEnd(o).at : null;
+  const cancelledAt = o.cancelled_at ?? (status === 'cancelled' ? ended : null);
+  const timedOutAt = o.timed_out_at ?? (status === 'timed_out' ? ended : null);
+  if (status === 'cancelled') rows.push([l.cancelledAt, at(cancelledAt)]);
+  if (status === 'timed_out') rows.push([l.timedOutAt, at(timedOutAt)]);
   // The document changes only when the order does: its latest transition time is its timestamp.
-  const stamp =
-    o.paid_at ?? o.cancelled_at ?? (status === 'timed_out' ? (o.timed_out_at ?? o.expires_at) : o.created_at);
+  const stamp = o.paid_at ?? cancelledAt ?? timedOutAt ?? o.created_at;
   return renderPdf(
     { title: `${l.order} ${o.id}`, subject: l.order, timestamp: stamp, lang: ctx.lang },
     (w) => {

@@ -12,7 +12,7 @@ import type { OrderRow } from './orders.repository.js';
 
 /** How an order reads in its documents (the PDF and the export): its type, status, configurations and term. */
 export function orderLabels(
-  o: Pick<OrderRow, 'type' | 'status' | 'expires_at' | 'config' | 'config_before'>,
+  o: Pick<OrderRow, 'type' | 'status' | 'expires_at' | 'cancel_at' | 'config' | 'config_before'>,
   ctx: { lang: Lang; now: Date; catalog: Catalog },
 ): { type: string; status: string; config: string; configBefore: string; term: string } {
   const config = o.config as ClusterConfig;

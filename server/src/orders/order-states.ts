@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../../../contract/enums.js';
+import type { OrderEndReason, OrderStatus, OrderType } from '../../../contract/enums.js';
 
 /**
  * The order state machine (SPEC §2) as one pure table. Every transition in the code is checked against it,
@@ -17,11 +17,48 @@ export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | 
   return TRANSITIONS[from][event];
 }
 
+/** What the system's end of an unpaid order depends on. */
+export interface OrderDeadlines {
+  type: OrderType;
+  status: OrderStatus;
+  expires_at: Date;
+  /** SPEC §8.1: an upgrade's cluster expiry, a renewal's cluster recycle (fixed while the order is unpaid) */
+  cancel_at: Date | null;
+}
+
+export interface SystemEnd {
+  to: 'timed_out' | 'cancelled';
+  at: Date;
+  reason: OrderEndReason | null;
+}
+
 /**
- * The deadline is exact: at and after `expiresAt` an unpaid order is timed out, whether or not the sweeper
- * has persisted it yet. Every read and every guard goes through this.
+ * How the system ends an unpaid order if nobody pays or cancels it: it times out at its deadline, or, when its
+ * cluster expires (an upgrade) or is recycled (a renewal) before that, the system cancels it then (SPEC §8.1).
+ * At a tie the deadline wins.
  */
-export function effectiveStatus(o: { status: OrderStatus; expires_at: Date }, now: Date): OrderStatus {
-  if (o.status === 'unpaid' && now.getTime() >= o.expires_at.getTime()) return 'timed_out';
-  return o.status;
+export function systemEnd(o: OrderDeadlines): SystemEnd {
+  if (o.cancel_at && o.cancel_at.getTime() < o.expires_at.getTime()) {
+    return {
+      to: 'cancelled',
+      at: o.cancel_at,
+      reason: o.type === 'renewal' ? 'cluster_recycled' : 'cluster_expired',
+    };
+  }
+  return { to: 'timed_out', at: o.expires_at, reason: null };
+}
+
+/** The last instant (exclusive) at which the order can be paid or cancelled. */
+export function payableUntil(o: OrderDeadlines): Date {
+  return systemEnd(o).at;
+}
+
+/**
+ * The deadlines are exact: at and after the system's end an unpaid order reads as timed out (or cancelled by
+ * the system), whether or not the sweeper has persisted it yet. Every read and every guard goes through this.
+ */
+export function effectiveStatus(o: OrderDeadlines, now: Date): OrderStatus {
+  if (o.status !== 'unpaid') return o.status;
+  const end = systemEnd(o);
+  return now.getTime() >= end.at.getTime() ? end.to : 'unpaid';
 }

@@ -25,6 +25,7 @@ const EXPORT_COLUMNS = [
   'config_before',
   'created_at',
   'expires_at',
+  'cancel_at',
   'paid_at',
   'bill_month',
 ] as const;

@@ -1,9 +1,10 @@
+import type { Selectable } from 'kysely';
 import { Currency } from '../../../contract/enums.js';
 import type { Order, OrderConfig, OrderHistoryEntry, OrderPricing } from '../../../contract/responses.js';
 import { canProject } from '../access/policy.js';
 import type { OrderHistoryTable } from '../db/schema.js';
 import type { OrgAccess } from '../http/principal.js';
-import { effectiveStatus } from './order-states.js';
+import { effectiveStatus, systemEnd } from './order-states.js';
 import type { OrderRow } from './orders.repository.js';
 
 /** The buttons the console shows: what this caller may do to this order now. */
@@ -22,6 +23,9 @@ export function availableActions(
 
 export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date): Order {
   const status = effectiveStatus(o, now);
+  const end = systemEnd(o);
+  // Ended by the system but not yet swept: it ended at that instant already.
+  const endedUnswept = o.status === 'unpaid' && status !== 'unpaid';
   return {
     id: o.id,
     orgId: o.org_id,
@@ -40,10 +44,12 @@ export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date): 
     pricing: o.pricing as OrderPricing,
     createdAt: o.created_at.toISOString(),
     expiresAt: o.expires_at.toISOString(),
+    cancelsAt: end.to === 'cancelled' ? end.at.toISOString() : null,
     paidAt: o.paid_at?.toISOString() ?? null,
-    cancelledAt: o.cancelled_at?.toISOString() ?? null,
-    // An order past its deadline but not yet swept timed out at the deadline itself.
-    timedOutAt: status === 'timed_out' ? (o.timed_out_at ?? o.expires_at).toISOString() : null,
+    cancelledAt:
+      (o.cancelled_at ?? (endedUnswept && end.to === 'cancelled' ? end.at : null))?.toISOString() ?? null,
+    timedOutAt:
+      (o.timed_out_at ?? (endedUnswept && end.to === 'timed_out' ? end.at : null))?.toISOString() ?? null,
     createdBy: o.created_by,
     paidBy: o.paid_by,
     cancelledBy: o.cancelled_by,
@@ -52,20 +58,27 @@ export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date): 
   };
 }
 
-export function presentHistory(rows: OrderHistoryTable[], o: OrderRow, now: Date): OrderHistoryEntry[] {
+export function presentHistory(
+  rows: Selectable<OrderHistoryTable>[],
+  o: OrderRow,
+  now: Date,
+): OrderHistoryEntry[] {
   const history: OrderHistoryEntry[] = rows.map((h) => ({
     from: h.from_status,
     to: h.to_status,
     at: h.at.toISOString(),
     by: { type: h.actor_type, id: h.actor_id },
+    reason: h.reason,
   }));
-  // The deadline passed and the sweeper has not written it yet: the history says so already.
-  if (effectiveStatus(o, now) === 'timed_out' && o.status === 'unpaid') {
+  // The system's end has come and the sweeper has not written it yet: the history says so already.
+  if (o.status === 'unpaid' && effectiveStatus(o, now) !== 'unpaid') {
+    const end = systemEnd(o);
     history.push({
       from: 'unpaid',
-      to: 'timed_out',
-      at: o.expires_at.toISOString(),
+      to: end.to,
+      at: end.at.toISOString(),
       by: { type: 'system', id: null },
+      reason: end.reason,
     });
   }
   return history;

@@ -1,12 +1,19 @@
-import { type Expression, type Insertable, type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { ActorType, OrderStatus, OrderType } from '../../../contract/enums.js';
+import {
+  type Expression,
+  type Insertable,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+  sql,
+} from 'kysely';
+import type { ActorType, OrderEndReason, OrderStatus, OrderType } from '../../../contract/enums.js';
 import type { OrderHistoryTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
 import { postTransactionSql } from '../ledger/ledger.repository.js';
 import { emitSql } from '../outbox/outbox.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { termDaysSql } from '../pricing/price.js';
 
-export type OrderRow = Omit<OrdersTable, 'config' | 'config_before' | 'pricing'> & {
+export type OrderRow = Omit<Selectable<OrdersTable>, 'config' | 'config_before' | 'pricing'> & {
   config: unknown;
   config_before: unknown;
   pricing: unknown;
@@ -27,6 +34,7 @@ const HISTORY_COLUMNS = [
   'actor_id',
   'at',
   'recorded_at',
+  'reason',
 ] as const;
 type HistoryColumn = (typeof HISTORY_COLUMNS)[number] & keyof OrderHistoryTable;
 
@@ -42,6 +50,7 @@ export async function insertHistory(
     actorId: string | null;
     at: Date;
     recordedAt: Date;
+    reason?: OrderEndReason | null;
   },
 ) {
   await tx
@@ -56,6 +65,7 @@ export async function insertHistory(
       actor_id: h.actorId,
       at: h.at,
       recorded_at: h.recordedAt,
+      reason: h.reason ?? null,
     } satisfies Record<HistoryColumn, unknown>)
     .execute();
 }
@@ -69,11 +79,14 @@ export function historyRowSql(h: {
   source: string;
   seq: 1 | 2;
   from: OrderStatus;
-  to: OrderStatus;
+  /** a status, or SQL over the source's columns (the system's end: timed out or cancelled) */
+  to: OrderStatus | RawBuilder<unknown>;
   actorType: ActorType;
   actorId: string | null;
   at: Date | RawBuilder<unknown>;
   recordedAt: Date;
+  /** why the system did it (SPEC §8.1), as SQL over the source's columns; none by default */
+  reason?: RawBuilder<unknown>;
 }): RawBuilder<unknown> {
   const time = (t: Date) => sql`${t}::timestamptz`;
   const row: Record<HistoryColumn, RawBuilder<unknown>> = {
@@ -81,11 +94,12 @@ export function historyRowSql(h: {
     order_id: sql.ref(`${h.source}.id`),
     seq: sql.lit(h.seq),
     from_status: sql.lit(h.from),
-    to_status: sql.lit(h.to),
+    to_status: typeof h.to === 'string' ? sql.lit(h.to) : h.to,
     actor_type: sql.lit(h.actorType),
     actor_id: h.actorId === null ? sql`null` : sql`${h.actorId}`,
     at: h.at instanceof Date ? time(h.at) : h.at,
     recorded_at: time(h.recordedAt),
+    reason: h.reason ?? sql`null`,
   };
   return sql`insert into order_history (${sql.join(HISTORY_COLUMNS.map((c) => sql.ref(c)))})
       select ${sql.join(HISTORY_COLUMNS.map((c) => row[c]))} from ${sql.table(h.source)}`;
@@ -122,8 +136,8 @@ export async function getHistory(db: Queryable, orgId: string, orderId: string) 
 }
 
 /**
- * The compare-and-set of every order transition: it changes the row only if it is still unpaid and (for a
- * user's action) still before its deadline. The returned row says who won.
+ * The compare-and-set of a user's transition: it changes the row only if it is still unpaid and still before
+ * the system's end (systemEnd: its deadline, or its cluster's expiry or recycle). The returned row says who won.
  */
 export async function transitionFromUnpaid(
   tx: Tx,
@@ -136,7 +150,6 @@ export async function transitionFromUnpaid(
       'status' | 'paid_at' | 'paid_by' | 'bill_month' | 'cancelled_at' | 'cancelled_by' | 'timed_out_at'
     >
   >,
-  beforeDeadline: boolean,
 ): Promise<OrderRow | undefined> {
   let q = tx
     .updateTable('orders')
@@ -144,7 +157,9 @@ export async function transitionFromUnpaid(
     .where('org_id', '=', orgId)
     .where('id', '=', orderId)
     .where('status', '=', 'unpaid');
-  q = beforeDeadline ? q.where('expires_at', '>', now) : q.where('expires_at', '<=', now);
+  q = q
+    .where('expires_at', '>', now)
+    .where((eb) => eb.or([eb('cancel_at', 'is', null), eb('cancel_at', '>', now)]));
   return q.returningAll().executeTakeFirst();
 }
 
@@ -163,15 +178,33 @@ export async function cancelPendingCluster(tx: Tx, orgId: string, clusterId: str
     .executeTakeFirst();
 }
 
-export async function findUnpaidUpgrade(tx: Tx, orgId: string, clusterId: string) {
+/**
+ * The cluster's unpaid upgrade or renewal order as stored (SPEC §2: at most one, a unique index). Callers time
+ * out and cancel what is due for the cluster first (timeOutDue), so what this finds is payable.
+ */
+export async function findUnpaidChange(tx: Queryable, orgId: string, clusterId: string) {
   return tx
     .selectFrom('orders')
     .selectAll()
     .where('org_id', '=', orgId)
     .where('cluster_id', '=', clusterId)
-    .where('type', '=', 'upgrade')
+    .where('type', 'in', ['upgrade', 'renewal'])
     .where('status', '=', 'unpaid')
     .executeTakeFirst();
+}
+
+/** The clusters' unpaid upgrade or renewal orders that are still payable now, by cluster id. */
+export async function pendingChanges(db: Queryable, orgId: string, clusterIds: string[], now: Date) {
+  if (clusterIds.length === 0) return new Map<string, { id: string; type: OrderType; expiresAt: Date }>();
+  const rows = await db
+    .selectFrom('orders')
+    .select(['id', 'type', 'cluster_id', 'expires_at'])
+    .where('org_id', '=', orgId)
+    .where('cluster_id', '=', sql<string>`any(${clusterIds}::text[])`)
+    .where('type', 'in', ['upgrade', 'renewal'])
+    .where(statusIn(['unpaid'], now))
+    .execute();
+  return new Map(rows.map((r) => [r.cluster_id, { id: r.id, type: r.type, expiresAt: r.expires_at }]));
 }
 
 export interface OrderFilters {
@@ -186,14 +219,20 @@ export interface OrderFilters {
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Effective status in SQL: an unpaid order past its deadline reads as timed_out. */
+/** Effective status in SQL (effectiveStatus): an unpaid order past its system end reads as it ends. */
 function statusIn(statuses: OrderStatus[], now: Date): Expression<SqlBool> {
   const parts = statuses.map((s) => {
     switch (s) {
+      // systemEnd in SQL: an unpaid order ends at the earlier of its deadline and its cancel_at (a tie is
+      // the deadline's).
       case 'unpaid':
-        return sql<SqlBool>`(status = 'unpaid' and expires_at > ${now})`;
+        return sql<SqlBool>`(status = 'unpaid' and expires_at > ${now} and (cancel_at is null or cancel_at > ${now}))`;
       case 'timed_out':
-        return sql<SqlBool>`(status = 'timed_out' or (status = 'unpaid' and expires_at <= ${now}))`;
+        return sql<SqlBool>`(status = 'timed_out' or (status = 'unpaid' and expires_at <= ${now}
+          and (cancel_at is null or cancel_at >= expires_at)))`;
+      case 'cancelled':
+        return sql<SqlBool>`(status = 'cancelled' or (status = 'unpaid' and cancel_at <= ${now}
+          and cancel_at < expires_at))`;
       default:
         return sql<SqlBool>`status = ${s}`;
     }
@@ -239,9 +278,11 @@ export async function listOrders(
 }
 
 /**
- * The timeout sweep: claims up to `limit` overdue unpaid orders with SKIP LOCKED (so instances never
- * contend or double-process), and in the same statement persists timed_out, writes the history row, ends a
- * new purchase's cluster as cancelled and emits the outbox event. `timed_out_at` is the deadline itself.
+ * The system's end of unpaid orders (SPEC §2, §8.1): claims up to `limit` unpaid orders whose end has come
+ * (the deadline, or the cluster's expiry or recycle when that is earlier: systemEnd) with SKIP LOCKED, so
+ * instances never contend or double-process, and in the same statement persists timed_out or cancelled at
+ * that instant, writes the history row (actor system, with the reason for a cancellation), ends a new
+ * purchase's cluster as cancelled and emits the outbox events.
  */
 export async function timeOutDue(
   db: Queryable,
@@ -250,36 +291,54 @@ export async function timeOutDue(
   only?: { orgId: string; clusterId: string },
 ): Promise<{ count: number; worstLatenessMs: number }> {
   const scope = only ? sql`and org_id = ${only.orgId} and cluster_id = ${only.clusterId}` : sql``;
+  const t = sql`${now}::timestamptz`;
   const r = await sql<{ n: number; worst_ms: number | null }>`
     with due as (
       select ctid from orders
-      where status = 'unpaid' and expires_at <= ${now}::timestamptz ${scope}
-      order by expires_at
+      where status = 'unpaid' and (expires_at <= ${t} or cancel_at <= ${t}) ${scope}
+      order by least(expires_at, cancel_at)
       limit ${limit}
       for update skip locked
     ), upd as (
       -- By row address: a TID scan of the claimed rows, not a join against the whole table.
-      update orders o set status = 'timed_out', timed_out_at = o.expires_at
+      update orders o set
+        status = case when o.cancel_at < o.expires_at then 'cancelled' else 'timed_out' end,
+        timed_out_at = case when o.cancel_at < o.expires_at then null else o.expires_at end,
+        cancelled_at = case when o.cancel_at < o.expires_at then o.cancel_at end
       where o.ctid = any (array(select ctid from due)) and o.status = 'unpaid'
-      returning o.org_id, o.id, o.type, o.cluster_id, o.project_id, o.expires_at
+      returning o.org_id, o.id, o.type, o.status, o.cluster_id, o.project_id,
+        least(o.expires_at, o.cancel_at) as ended_at
     ), hist as (
-      ${historyRowSql({ source: 'upd', seq: 2, from: 'unpaid', to: 'timed_out', actorType: 'system', actorId: null, at: sql`upd.expires_at`, recordedAt: now })}
+      ${historyRowSql({
+        source: 'upd',
+        seq: 2,
+        from: 'unpaid',
+        to: sql`upd.status`,
+        actorType: 'system',
+        actorId: null,
+        at: sql`upd.ended_at`,
+        recordedAt: now,
+        reason: sql`case when upd.status = 'cancelled' then
+          case when upd.type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end`,
+      })}
     ), cl as (
-      update clusters c set state = 'cancelled', payment_deadline = null, updated_at = ${now}::timestamptz
+      update clusters c set state = 'cancelled', payment_deadline = null, updated_at = ${t}
       from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
         and c.state = 'pending_payment'
       returning c.org_id, c.id
     ), ev as (
       insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
-      select org_id, 'order.timed_out', id,
-        jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id, 'projectId', project_id), ${now}::timestamptz
+      select org_id, 'order.' || status, id,
+        jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id, 'projectId', project_id,
+          'by', 'system', 'reason', case when status = 'cancelled' then
+            case when type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end), ${t}
       from upd
       union all
-      select org_id, 'cluster.state_changed', id, jsonb_build_object('clusterId', id, 'from', 'pending_payment', 'to', 'cancelled'), ${now}::timestamptz
+      select org_id, 'cluster.state_changed', id, jsonb_build_object('clusterId', id, 'from', 'pending_payment', 'to', 'cancelled'), ${t}
       from cl
     )
     select count(*)::int as n,
-      coalesce(max(extract(epoch from (${now}::timestamptz - expires_at)) * 1000), 0)::float8 as worst_ms
+      coalesce(max(extract(epoch from (${t} - ended_at)) * 1000), 0)::float8 as worst_ms
     from upd`.execute(db);
   const row = r.rows[0];
   return { count: row?.n ?? 0, worstLatenessMs: Number(row?.worst_ms ?? 0) };
@@ -302,7 +361,8 @@ export interface PayStatementInput {
   orgId: string;
   orderId: string;
   now: Date;
-  payerId: string;
+  /** the paying user, or null: the system (an auto-renew attempt, SPEC §8.4) */
+  payerId: string | null;
   billMonth: string;
   ledgerTxnId: string;
   /** null: every project; otherwise the projects where the payer's role allows paying */
@@ -353,7 +413,7 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     seq: 2,
     from: 'unpaid',
     to: 'paid',
-    actorType: 'user',
+    actorType: p.payerId === null ? 'system' : 'user',
     actorId: p.payerId,
     at: now,
     recordedAt: now,
@@ -375,7 +435,8 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     with o as (
       select * from orders where org_id = ${p.orgId} and id = ${p.orderId} for update
     ), ok as (
-      select o.* from o where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz and ${projectFilter}
+      select o.* from o where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
+        and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz) and ${projectFilter}
     ), b as (
       update balances set cash = balances.cash - ok.amount, updated_at = ${now}::timestamptz
       from ok where balances.org_id = ${p.orgId} and balances.cash >= ok.amount
@@ -384,15 +445,26 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
       update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ${p.payerId}, bill_month = ${p.billMonth}
       from b where orders.org_id = ${p.orgId} and orders.id = ${p.orderId} and orders.status = 'unpaid'
         and orders.expires_at > ${now}::timestamptz
+        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
       returning orders.*
     ), ${ledger}, hist as (
       ${history}
     ), cl as (
+      -- The term (SPEC §8): a new purchase starts it at payment; a renewal adds its term to the old end
+      -- (also inside the expired buffer), and an expired or expiring cluster runs again at once; an upgrade
+      -- that takes a new term starts it at payment. The cluster's term becomes the one just bought.
       update clusters c set
-        term_ends_at = ${now}::timestamptz + make_interval(days => ${termDays}),
+        term_ends_at = case
+          when upd.type = 'renewal' then c.term_ends_at + make_interval(days => ${termDays})
+          else ${now}::timestamptz + make_interval(days => ${termDays}) end,
+        term_unit = upd.config->'term'->>'unit',
+        term_count = (upd.config->'term'->>'count')::int,
+        state = case when upd.type = 'renewal' and c.state in ('expiring', 'expired') then 'running' else c.state end,
         payment_deadline = null, updated_at = ${now}::timestamptz
-      from upd where upd.type = 'new_purchase' and c.org_id = upd.org_id and c.id = upd.cluster_id
-        and c.state = 'pending_payment'
+      from upd where c.org_id = upd.org_id and c.id = upd.cluster_id and (
+        (upd.type = 'new_purchase' and c.state = 'pending_payment')
+        or (upd.type = 'renewal' and c.state in ('creating', 'running', 'upgrading', 'expiring', 'expired'))
+        or (upd.type = 'upgrade' and upd.pricing ? 'newTerm'))
     ), ev as (
       ${event}
     )

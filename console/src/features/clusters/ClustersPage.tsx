@@ -18,6 +18,10 @@ const STATE_COLORS: Record<ClusterState, string> = {
   creating: 'processing',
   running: 'green',
   upgrading: 'processing',
+  expiring: 'gold',
+  expired: 'red',
+  recycled: 'default',
+  deleted: 'default',
   cancelled: 'default',
 };
 
