@@ -8,7 +8,7 @@ import {
   inBackoff,
   recordJobFailure,
 } from '../isolation/job-failures.repository.js';
-import { payInOneStatement } from '../orders/orders.repository.js';
+import { findUnpaidChange, lockOrder, payInOneStatement } from '../orders/orders.repository.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
@@ -116,6 +116,11 @@ async function attempt(
     .forShare()
     .executeTakeFirst();
   if (!org?.auto_renew) return null;
+  // Locks in the order a payment takes them, order before cluster (payInOneStatement locks the order, then
+  // moves the cluster's term): the unpaid order this attempt may pay is locked first, so an attempt and a
+  // user's payment of that order queue instead of deadlocking.
+  const seen = await findUnpaidChange(tx, orgId, clusterId);
+  if (seen) await lockOrder(tx, orgId, seen.id);
   let locked: Awaited<ReturnType<typeof lockClusterForChange>>;
   try {
     locked = await lockClusterForChange(tx, orgId, clusterId, now);
@@ -133,6 +138,8 @@ async function attempt(
     throw err;
   }
   const { cluster, state, pending } = locked;
+  // Another order appeared between the read and the lock (a user's renewal or upgrade): the next run decides.
+  if (pending && pending.id !== seen?.id) return null;
   // Renewed (or changed) since it was picked, or no longer renewable: nothing is due.
   if (cluster.term_ends_at?.getTime() !== termEndsAt.getTime() || !RENEWABLE_STATES.includes(state))
     return null;

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
-import { effectiveStatus, nextStatus } from './order-states.js';
+import { effectiveStatus, nextStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
 import {
   cancelPendingCluster,
@@ -35,9 +35,11 @@ export async function cancelOrder(
   const status = effectiveStatus(order, now);
   const to = nextStatus(status, 'cancel');
   if (!to) {
+    const reason = systemReason(order, now);
     throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${status} and cannot be cancelled`, {
       status,
       orderId,
+      ...(reason ? { reason } : {}),
     });
   }
   const cancelled = await transitionFromUnpaid(tx, orgId, orderId, now, {

@@ -62,3 +62,17 @@ export function effectiveStatus(o: OrderDeadlines, now: Date): OrderStatus {
   const end = systemEnd(o);
   return now.getTime() >= end.at.getTime() ? end.to : 'unpaid';
 }
+
+/**
+ * Why the system cancelled the order, when it did (SPEC §8.2: a renewal refused once its cluster is recycled
+ * says `cluster_recycled`): its cancel_at came, and it was not a user who cancelled it.
+ */
+export function systemReason(
+  o: OrderDeadlines & { cancelled_by: string | null },
+  now: Date,
+): OrderEndReason | null {
+  const end = systemEnd(o);
+  if (end.to !== 'cancelled' || now.getTime() < end.at.getTime()) return null;
+  if (o.status === 'cancelled' && o.cancelled_by !== null) return null;
+  return effectiveStatus(o, now) === 'cancelled' ? end.reason : null;
+}

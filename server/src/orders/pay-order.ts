@@ -5,7 +5,7 @@ import type { UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';
-import { effectiveStatus, nextStatus } from './order-states.js';
+import { effectiveStatus, nextStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
 import { getOrder, payInOneStatement } from './orders.repository.js';
 
@@ -58,9 +58,11 @@ export async function payOrder(
   if (!r.paid) {
     const status = effectiveStatus(order, now);
     if (!nextStatus(status, 'pay')) {
+      const reason = systemReason(order, now);
       throw new AppError('ORDER_NOT_PAYABLE', `the order is ${status} and cannot be paid`, {
         status,
         orderId,
+        ...(reason ? { reason } : {}),
       });
     }
     throw new AppError(

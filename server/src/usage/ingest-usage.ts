@@ -11,6 +11,7 @@ import {
   MAX_QUANTITY_GB,
   toMilli,
 } from '../billing/usage-units.js';
+import { deleteAtOf } from '../clusters/term-timeline.js';
 import type { Tx } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { monthOf } from '../platform/time.js';
@@ -73,8 +74,14 @@ export async function ingestUsage(
   );
   // Two array parameters, not a list of row tuples (a long tuple IN-list stalls PGlite).
   const clusters = (
-    await sql<{ org_id: string; id: string; region: string; org_created_at: Date }>`
-      select c.org_id, c.id, c.region, o.created_at as org_created_at
+    await sql<{
+      org_id: string;
+      id: string;
+      region: string;
+      term_ends_at: Date | null;
+      org_created_at: Date;
+    }>`
+      select c.org_id, c.id, c.region, c.term_ends_at, o.created_at as org_created_at
       from unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::text[]) as k(org_id, id)
       join clusters c on c.org_id = k.org_id and c.id = k.id
       join orgs o on o.id = c.org_id`.execute(tx)
@@ -85,6 +92,12 @@ export async function ingestUsage(
     if (!c) issues.push({ field: `events.${i}.clusterId`, message: 'no such cluster in this org' });
     else if (!ctx.catalog.regions.some((r) => r.id === c.region))
       issues.push({ field: `events.${i}.clusterId`, message: `no usage prices for region ${c.region}` });
+    // SPEC §8.1: an expired or recycled cluster's data is kept and billed; a deleted one has none after deleteAt.
+    else if (c.term_ends_at && e.end.getTime() > deleteAtOf(c.term_ends_at).getTime())
+      issues.push({
+        field: `events.${i}.end`,
+        message: `the cluster was deleted at ${deleteAtOf(c.term_ends_at).toISOString()}; no usage after that`,
+      });
   });
   if (issues.length) {
     throw new AppError('VALIDATION_FAILED', `${issues[0]!.field}: ${issues[0]!.message}`, {
