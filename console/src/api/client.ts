@@ -63,13 +63,12 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, details);
 }
 
-export async function request(
-  method: 'GET' | 'POST',
-  path: string,
-  opts: CallOptions = {},
-): Promise<Response> {
+export type Method = 'GET' | 'POST' | 'PUT';
+
+export async function request(method: Method, path: string, opts: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (method === 'POST') {
+  const change = method !== 'GET';
+  if (change) {
     headers['content-type'] = 'application/json';
     if (csrfToken) headers['x-csrf-token'] = csrfToken;
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
@@ -80,7 +79,7 @@ export async function request(
       method,
       headers,
       credentials: 'same-origin',
-      body: method === 'POST' ? JSON.stringify(opts.body ?? {}) : undefined,
+      body: change ? JSON.stringify(opts.body ?? {}) : undefined,
       signal: opts.signal,
     });
   } catch (err) {
@@ -95,7 +94,7 @@ export async function request(
   return res;
 }
 
-export async function call<T>(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<T> {
+export async function call<T>(method: Method, path: string, opts: CallOptions = {}): Promise<T> {
   const res = await request(method, path, opts);
   return (await res.json()) as T;
 }
@@ -103,6 +102,7 @@ export async function call<T>(method: 'GET' | 'POST', path: string, opts: CallOp
 export const get = <T>(path: string, signal?: AbortSignal) => call<T>('GET', path, { signal });
 export const post = <T>(path: string, body: unknown = {}, idempotencyKey?: string) =>
   call<T>('POST', path, { body, idempotencyKey });
+export const put = <T>(path: string, body: unknown) => call<T>('PUT', path, { body });
 
 /** A query string from the set values only. */
 export function qs(params: Record<string, string | number | undefined | null>): string {

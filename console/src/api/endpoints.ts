@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { CreateClusterBody, QuoteBody } from '../../../contract/api.js';
 import type { DocumentLang, ExportFormat } from '../../../contract/enums.js';
-import { get, post, qs } from './client.js';
+import { get, post, put, qs } from './client.js';
 import type {
   ApiKey,
+  AutoRenewSetting,
   Balance,
   Bill,
   BillList,
@@ -23,6 +24,7 @@ import type {
   Project,
   Quote,
   RemittanceAccount,
+  Term,
   TopUp,
 } from './types.js';
 
@@ -76,16 +78,23 @@ export const api = {
     get<Cluster>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}`),
   quotePurchase: (orgId: string, b: Omit<PurchaseQuoteRequest, 'type'>) =>
     post<Quote>(`${org(orgId)}/quotes`, { type: 'new_purchase', ...b }),
-  quoteUpgrade: (orgId: string, b: { clusterId: string; cuSize: number; replicas: number }) =>
+  quoteUpgrade: (orgId: string, b: { clusterId: string; cuSize: number; replicas: number; term?: Term }) =>
     post<Quote>(`${org(orgId)}/quotes`, { type: 'upgrade', ...b }),
+  quoteRenewal: (orgId: string, b: { clusterId: string; term: Term }) =>
+    post<Quote>(`${org(orgId)}/quotes`, { type: 'renewal', ...b }),
   createCluster: (orgId: string, b: CreateClusterRequest, key: string) =>
     post<ClusterPurchase>(`${org(orgId)}/clusters`, b, key),
   upgradeCluster: (
     orgId: string,
     clusterId: string,
-    b: { cuSize?: number; replicas?: number },
+    b: { cuSize?: number; replicas?: number; term?: Term },
     key: string,
   ) => post<OrderResult>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/upgrade`, b, key),
+  renewCluster: (orgId: string, clusterId: string, term: Term, key: string) =>
+    post<OrderResult>(`${org(orgId)}/clusters/${encodeURIComponent(clusterId)}/renew`, { term }, key),
+  autoRenew: (orgId: string) => get<AutoRenewSetting>(`${org(orgId)}/settings/auto-renew`),
+  setAutoRenew: (orgId: string, enabled: boolean) =>
+    put<AutoRenewSetting>(`${org(orgId)}/settings/auto-renew`, { enabled }),
   apiKeys: (orgId: string, cursor?: string, signal?: AbortSignal) =>
     get<Page<ApiKey>>(`${org(orgId)}/api-keys${qs({ limit: 100, cursor })}`, signal),
   // No Idempotency-Key: a replayable answer would keep the secret in the idempotency store for days. The

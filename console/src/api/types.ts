@@ -5,6 +5,7 @@
  */
 export type {
   BillStatus,
+  ClusterAction,
   ClusterState,
   OrderAction,
   OrderStatus,
@@ -14,6 +15,7 @@ export type {
 } from '../../../contract/enums.js';
 export type {
   ApiKey,
+  AutoRenewSetting,
   Balance,
   Bill,
   BillLine,

@@ -12,16 +12,38 @@ import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { useNow } from '../../lib/useNow.js';
-import { Countdown, discountLabel, effective, StatusTag, termLabel } from './presentation.js';
+import {
+  Countdown,
+  createdByLabel,
+  deadlineOf,
+  discountLabel,
+  effective,
+  StatusTag,
+  termLabel,
+} from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
-function configItems(t: T, c: OrderConfig, names: ReturnType<typeof catalogNames>) {
+function configItems(t: T, c: OrderConfig, names: ReturnType<typeof catalogNames>, tz: string) {
   return [
     { key: 'region', label: t('config.region'), children: names.region(c.region) },
     { key: 'cuType', label: t('config.cuType'), children: names.cuType(c.region, c.cuType) },
     { key: 'cuSize', label: t('config.cuSize'), children: t('config.cuSizeValue', { n: c.cuSize }) },
     { key: 'replicas', label: t('config.replicas'), children: c.replicas },
     ...(c.term ? [{ key: 'term', label: t('config.term'), children: termLabel(t, c.term) }] : []),
+    // Upgrades and renewals name the term end: before, and once paid (null: a new term counted from the payment).
+    ...(c.termEndsAt !== undefined
+      ? [
+          {
+            key: 'termEndsAt',
+            label: t('detail.termEndsAt'),
+            children: (
+              <span data-testid="config-term-ends-at">
+                {c.termEndsAt ? formatInstant(c.termEndsAt, tz) : t('detail.termEndsAfterPayment')}
+              </span>
+            ),
+          },
+        ]
+      : []),
   ];
 }
 
@@ -43,6 +65,8 @@ export function OrderDetailPage() {
   const o: OrderDetail = state.data;
   const { status, actions: allowed } = effective(o, nowMs);
   const tz = org.timeZone;
+  const deadline = deadlineOf(o);
+  const renewal = o.type === 'renewal';
   const by = (h: OrderHistoryEntry) =>
     h.by.type === 'user' ? t('detail.by.user', { id: h.by.id ?? '' }) : t(`detail.by.${h.by.type}`);
 
@@ -59,7 +83,7 @@ export function OrderDetailPage() {
         }
         extra={
           <Flex gap={8} align="center">
-            {status === 'unpaid' && <Countdown until={o.expiresAt} />}
+            {status === 'unpaid' && <Countdown order={o} />}
             {status === 'unpaid' && allowed.includes('pay') && (
               <Button type="primary" onClick={() => actions.pay(o)} data-testid="pay">
                 {t('orders.pay')}
@@ -115,7 +139,27 @@ export function OrderDetailPage() {
             { key: 'cluster', label: t('orders.col.cluster'), children: o.clusterName },
             { key: 'project', label: t('orders.col.project'), children: projectName(o.projectId) },
             { key: 'created', label: t('orders.col.createdAt'), children: formatInstant(o.createdAt, tz) },
-            { key: 'deadline', label: t('detail.deadline'), children: formatInstant(o.expiresAt, tz) },
+            {
+              key: 'createdBy',
+              label: t('detail.createdBy'),
+              children: <span data-testid="detail-created-by">{createdByLabel(t, o)}</span>,
+            },
+            {
+              key: 'deadline',
+              label: t('detail.deadline'),
+              children: (
+                <Flex vertical>
+                  <span data-testid="detail-deadline">{formatInstant(deadline.at, tz)}</span>
+                  {deadline.by === 'system' && o.status === 'unpaid' && (
+                    <Typography.Text type="warning" style={{ fontSize: 12 }} data-testid="detail-cancels-at">
+                      {t(renewal ? 'detail.cancelsAt.renewal' : 'detail.cancelsAt.upgrade', {
+                        at: formatInstant(deadline.at, tz),
+                      })}
+                    </Typography.Text>
+                  )}
+                </Flex>
+              ),
+            },
             ...(o.paidAt
               ? [{ key: 'paid', label: t('detail.paidAt'), children: formatInstant(o.paidAt, tz) }]
               : []),
@@ -149,16 +193,16 @@ export function OrderDetailPage() {
               bordered
               size="small"
               column={1}
-              title={t('detail.configBefore')}
-              items={configItems(t, o.configBefore, names)}
+              title={t(renewal ? 'detail.configBeforeRenewal' : 'detail.configBefore')}
+              items={configItems(t, o.configBefore, names, tz)}
             />
             <Descriptions
               style={{ flex: 1, minWidth: 320 }}
               bordered
               size="small"
               column={1}
-              title={t('detail.configAfter')}
-              items={configItems(t, o.config, names)}
+              title={t(renewal ? 'detail.configAfterRenewal' : 'detail.configAfter')}
+              items={configItems(t, o.config, names, tz)}
               data-testid="config-after"
             />
           </Flex>
@@ -167,7 +211,7 @@ export function OrderDetailPage() {
             bordered
             size="small"
             column={{ xs: 1, md: 2 }}
-            items={configItems(t, o.config, names)}
+            items={configItems(t, o.config, names, tz)}
           />
         )}
       </Card>
@@ -188,12 +232,31 @@ export function OrderDetailPage() {
               label: t('detail.discount'),
               children: `-${formatMoney(o.discountAmount, o.currency)}`,
             },
-            ...(o.pricing.type === 'upgrade'
+            ...(o.pricing.type === 'upgrade' && !o.pricing.credit
               ? [
                   {
                     key: 'days',
                     label: t('detail.remainingDays'),
                     children: t('detail.remainingDaysValue', { n: o.pricing.remainingDays }),
+                  },
+                ]
+              : []),
+            ...(o.pricing.type === 'upgrade' && o.pricing.newTerm && o.pricing.credit
+              ? [
+                  {
+                    key: 'newTerm',
+                    label: t('upgrade.newTermAmount'),
+                    children: `${formatMoney(o.pricing.newTerm.amount, o.currency)} (${termLabel(t, o.pricing.newTerm)})`,
+                  },
+                  {
+                    key: 'credit',
+                    label: t('upgrade.credit'),
+                    children: (
+                      <span data-testid="detail-credit">
+                        -{formatMoney(o.pricing.credit.amount, o.currency)} (
+                        {t('upgrade.creditDays', { n: o.pricing.credit.remainingDays })})
+                      </span>
+                    ),
                   },
                 ]
               : []),
@@ -220,13 +283,24 @@ export function OrderDetailPage() {
             {
               title: t('detail.history.event'),
               key: 'transition',
-              render: (_: unknown, h) =>
-                h.from
+              render: (_: unknown, h) => {
+                const event = h.from
                   ? t('detail.history.transition', {
                       from: t(`order.status.${h.from}`),
                       to: t(`order.status.${h.to}`),
                     })
-                  : t('detail.history.created'),
+                  : t('detail.history.created');
+                return h.reason ? (
+                  <Flex vertical>
+                    <span>{event}</span>
+                    <Typography.Text type="secondary" data-testid="history-reason">
+                      {t(`detail.reason.${h.reason}`)}
+                    </Typography.Text>
+                  </Flex>
+                ) : (
+                  event
+                );
+              },
             },
             { title: t('detail.history.by'), key: 'by', render: (_: unknown, h) => by(h) },
           ]}

@@ -21,7 +21,7 @@ import { useOrderActions } from './useOrderActions.js';
 const DateRangeFilter = lazy(() => import('./DateRangeFilter.js'));
 
 const STATUSES: OrderStatus[] = ['unpaid', 'paid', 'cancelled', 'timed_out'];
-const TYPES: OrderType[] = ['new_purchase', 'upgrade'];
+const TYPES: OrderType[] = ['new_purchase', 'upgrade', 'renewal'];
 const PAGE_SIZES = [20, 50];
 const YMD = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -68,7 +68,7 @@ function StatusCell({ order, onPay }: { order: Order; onPay(o: Order): void }) {
           {t('orders.pay')}
         </Button>
       )}
-      {status === 'unpaid' && <Countdown until={order.expiresAt} />}
+      {status === 'unpaid' && <Countdown order={order} />}
     </Flex>
   );
 }
@@ -224,7 +224,16 @@ export function OrdersPage() {
       title: t('orders.col.type'),
       dataIndex: 'type',
       width: 110,
-      render: (v: OrderType) => t(`order.type.${v}`),
+      render: (v: OrderType, o) => (
+        <Flex vertical>
+          <span data-testid="order-type">{t(`order.type.${v}`)}</span>
+          {o.createdBy === null && (
+            <span style={{ fontSize: 12, color: 'rgba(0,0,0,0.45)' }} data-testid="order-by-system">
+              {t('orders.createdBySystem')}
+            </span>
+          )}
+        </Flex>
+      ),
     },
     { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: { showTitle: true } },
     {

@@ -8,6 +8,7 @@ import { useOrg } from '../../app/org.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
+import { deadlineOf } from './presentation.js';
 
 interface Props {
   order: Order;
@@ -115,7 +116,7 @@ export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
             </Descriptions.Item>
           )}
           <Descriptions.Item label={t('pay.deadline')}>
-            {formatInstant(order.expiresAt, org.timeZone)}
+            {formatInstant(deadlineOf(order).at, org.timeZone)}
           </Descriptions.Item>
         </Descriptions>
         {short && (

@@ -12,13 +12,29 @@ const STATUS_COLORS: Record<OrderStatus, string> = {
   timed_out: 'default',
 };
 
+type Deadlines = Pick<Order, 'expiresAt' | 'cancelsAt'>;
+
 /**
- * The status the user should see now: an unpaid order whose deadline passed while the page was open is
- * timed out (the server says the same on the next read), and can no longer be paid or cancelled.
+ * When an unpaid order stops being payable: its payment deadline, or earlier, the instant the system cancels it
+ * (an upgrade at its cluster's expiry, a renewal at its cluster's recycle).
+ */
+export function deadlineOf(order: Deadlines): { at: string; by: 'timeout' | 'system' } {
+  if (order.cancelsAt && new Date(order.cancelsAt).getTime() < new Date(order.expiresAt).getTime())
+    return { at: order.cancelsAt, by: 'system' };
+  return { at: order.expiresAt, by: 'timeout' };
+}
+
+/**
+ * The status the user should see now: an unpaid order whose deadline passed while the page was open is timed out
+ * or cancelled by the system (the server says the same on the next read), and can no longer be paid or cancelled.
  */
 export function effective(order: Order, nowMs: number): { status: OrderStatus; actions: OrderAction[] } {
-  if (order.status === 'unpaid' && new Date(order.expiresAt).getTime() <= nowMs) {
-    return { status: 'timed_out', actions: order.availableActions.filter((a) => a === 'download') };
+  const deadline = deadlineOf(order);
+  if (order.status === 'unpaid' && new Date(deadline.at).getTime() <= nowMs) {
+    return {
+      status: deadline.by === 'system' ? 'cancelled' : 'timed_out',
+      actions: order.availableActions.filter((a) => a === 'download'),
+    };
   }
   return { status: order.status, actions: order.availableActions };
 }
@@ -39,16 +55,21 @@ export function formatDuration(t: T, ms: number, nowMs = 0): string {
   return t('time.ms', { m: r.minutes, s: r.seconds });
 }
 
-/** The time left to pay, counting down every second. */
-export function Countdown({ until }: { until: string }) {
+/** The time left to pay (until the earlier of the payment deadline and the system's cancellation), every second. */
+export function Countdown({ order }: { order: Deadlines }) {
   const { t } = useI18n();
   const nowMs = useNow();
-  const ms = Math.max(0, new Date(until).getTime() - nowMs);
+  const ms = Math.max(0, new Date(deadlineOf(order).at).getTime() - nowMs);
   return (
     <span style={{ fontSize: 12, color: '#d48806' }} data-testid="time-left">
       {t('orders.timeLeft', { time: formatDuration(t, ms) })}
     </span>
   );
+}
+
+/** Who made the order: a user, or the system (an auto-renew order). */
+export function createdByLabel(t: T, order: Pick<Order, 'createdBy'>): string {
+  return order.createdBy ? t('detail.by.user', { id: order.createdBy }) : t('orders.createdBySystem');
 }
 
 export function termLabel(t: T, term: Term | undefined): string {
