@@ -1,14 +1,16 @@
+import type { OrderConfig } from '../../../contract/responses.js';
 import { type Lang, labels, yuan } from '../documents/labels.js';
 import { renderPdf } from '../documents/pdf.js';
 import { localDateTime } from '../platform/time.js';
 import type { Catalog } from '../pricing/catalog.js';
+import { termEndAfterUpgrade } from '../pricing/price.js';
 import { orderLabels } from './order-labels.js';
 import { effectiveStatus, systemEnd } from './order-states.js';
 import type { OrderRow } from './orders.repository.js';
 
 /**
  * The order as a PDF (the 订单 page's 下载): org, order id, type, the configuration bought (and before, for
- * an upgrade), term, list price, discount, amount due, status, and its times in the org's time zone.
+ * an upgrade or a renewal, with the term end before and after), term, list price, discount, amount due, status, and its times in the org's time zone.
  */
 export async function orderDocument(
   o: OrderRow,
@@ -35,6 +37,12 @@ export async function orderDocument(
     [l.config, shown.config],
   ];
   if (o.type !== 'new_purchase') rows.push([l.configBefore, shown.configBefore]);
+  const ends = termEnds(o);
+  if (ends)
+    rows.push(
+      [l.termEndsBefore, at(ends.before)],
+      [l.termEndsAfter, ends.after ? at(ends.after) : l.termEndsAfterUnpaid],
+    );
   rows.push(
     [l.term, shown.term],
     [l.listPrice, yuan(o.list_amount)],
@@ -42,8 +50,10 @@ export async function orderDocument(
     [l.amountDue, yuan(o.amount)],
     [l.createdAt, at(o.created_at)],
     [l.deadline, at(o.expires_at)],
-    [l.paidAt, at(o.paid_at)],
   );
+  const end = systemEnd(o);
+  if (end.to === 'cancelled') rows.push([l.systemCancelAt, at(end.at)]);
+  rows.push([l.paidAt, at(o.paid_at)]);
   // An order the system ended but the sweeper has not written yet ended at the system's instant.
   const ended = o.status === 'unpaid' && status !== 'unpaid' ? systemEnd(o).at : null;
   const cancelledAt = o.cancelled_at ?? (status === 'cancelled' ? ended : null);
@@ -60,4 +70,16 @@ export async function orderDocument(
       w.note(l.timeZoneNote(ctx.timeZone));
     },
   );
+}
+
+/**
+ * An upgrade's or a renewal's term end before and after (SPEC §8.2, §8.3): a renewal's new end is known when
+ * it is made; an upgrade with a new term ends a term after its payment, so only once paid.
+ */
+function termEnds(o: OrderRow): { before: Date; after: Date | null } | null {
+  const before = (o.config_before as OrderConfig | null)?.termEndsAt;
+  if (!before) return null;
+  const config = o.config as OrderConfig;
+  if (config.termEndsAt) return { before: new Date(before), after: new Date(config.termEndsAt) };
+  return { before: new Date(before), after: o.paid_at ? termEndAfterUpgrade(o.paid_at, config.term) : null };
 }
