@@ -25,6 +25,8 @@ import {
   UnmatchedReason,
   UsageMetric,
 } from './enums.js';
+import { notificationResponses } from './notifications.js';
+import { webhookResponses } from './webhooks.js';
 
 /**
  * Response schemas of the public and internal API: the success answer of every route, as the server sends
@@ -600,6 +602,10 @@ const jobResults = {
   term: z.strictObject({ moved: Count, failed: Count }),
   /** SPEC §8.4: auto-renew attempts made, by outcome */
   'auto-renew': z.strictObject({ paid: Count, failed: Count, skipped: Count, errors: Count }),
+  /** SPEC §9: messages made (per event and recipient), mails sent, mails that failed this run */
+  notifications: z.strictObject({ messages: Count, mailed: Count, failed: Count }),
+  /** SPEC §9: deliveries that succeeded, were retried, failed for good this run */
+  webhooks: z.strictObject({ delivered: Count, retried: Count, failed: Count }),
 };
 export type JobName = keyof typeof jobResults;
 
@@ -613,6 +619,8 @@ export const JobsRun = z.strictObject({
   'bills-overdue': jobResults['bills-overdue'].optional(),
   term: jobResults.term.optional(),
   'auto-renew': jobResults['auto-renew'].optional(),
+  notifications: jobResults.notifications.optional(),
+  webhooks: jobResults.webhooks.optional(),
 });
 export type JobsRun = z.infer<typeof JobsRun>;
 
@@ -641,6 +649,8 @@ export const JobStatus = z.discriminatedUnion('name', [
   jobStatus('bills-overdue'),
   jobStatus('term'),
   jobStatus('auto-renew'),
+  jobStatus('notifications'),
+  jobStatus('webhooks'),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -712,6 +722,8 @@ export const responseOf = {
   'POST /v1/internal/jobs/run': JobsRun,
   'GET /v1/internal/jobs': Jobs,
   'POST /v1/internal/usage': UsageIngest,
+  ...notificationResponses,
+  ...webhookResponses,
 } satisfies Record<string, z.ZodType>;
 export type RouteKey = keyof typeof responseOf;
 

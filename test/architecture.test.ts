@@ -25,6 +25,7 @@ const LAYERS: string[][] = [
   ['billing'],
   ['topups'],
   ['usage'],
+  ['notifications', 'webhooks'],
   ['jobs'],
   ['demo'],
   ['routes.ts'],

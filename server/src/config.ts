@@ -42,6 +42,11 @@ const Env = z.object({
     .string()
     .refine(isPublicUrl, 'an http(s) URL (a path is allowed; no query, fragment or credentials)')
     .optional(),
+  /** SPEC §9: mail over SMTP (smtp://user:pass@host:port or smtps://…); unset: mail is kept for the operator */
+  TALLY_SMTP_URL: z.string().url().optional(),
+  TALLY_MAIL_FROM: z.string().min(3).max(200).default('Tally 费用中心 <billing@tally.localhost>'),
+  /** SPEC §9: webhooks to http and private addresses (tests, on-premises) */
+  TALLY_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   TALLY_BANK_NAME: z.string().default('招商银行北京分行营业部'),
   TALLY_BANK_ACCOUNT_NAME: z.string().default('北京泰利云计算有限公司'),
   TALLY_BANK_ACCOUNT_PREFIX: z
@@ -74,6 +79,10 @@ export interface Config {
    */
   publicUrl: string;
   bank: { name: string; accountName: string; accountPrefix: string };
+  /** SPEC §9 */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  webhookAllowPrivate: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, generateToken: () => string): Config {
@@ -106,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, generateToken: 
       accountName: e.TALLY_BANK_ACCOUNT_NAME,
       accountPrefix: e.TALLY_BANK_ACCOUNT_PREFIX,
     },
+    smtpUrl: e.TALLY_SMTP_URL || undefined,
+    mailFrom: e.TALLY_MAIL_FROM,
+    webhookAllowPrivate: e.TALLY_WEBHOOK_ALLOW_PRIVATE === '1',
   };
 }
 

@@ -10,12 +10,14 @@ import { invitationRoutes } from './identity/invitations.routes.js';
 import { signInRoutes } from './identity/sign-in.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
+import { notificationRoutes } from './notifications/notifications.routes.js';
 import { orderDocumentRoutes } from './orders/order-documents.routes.js';
 import { orderRoutes } from './orders/orders.routes.js';
 import { orgRoutes } from './orgs/orgs.routes.js';
 import { testClockRoutes } from './test-clock/test-clock.routes.js';
 import { topupRoutes } from './topups/topups.routes.js';
 import { usageRoutes } from './usage/usage.routes.js';
+import { webhookRoutes } from './webhooks/webhooks.routes.js';
 
 /**
  * A route with its answer from the contract: `responseOf["METHOD url"]` (the JSON success schema) or
@@ -50,5 +52,7 @@ export const routes: RouteSpec[] = [
   ...testClockRoutes,
   ...billRoutes,
   ...usageRoutes,
+  ...notificationRoutes,
+  ...webhookRoutes,
   ...jobRoutes,
 ].map(withContract);

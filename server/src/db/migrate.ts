@@ -7,6 +7,8 @@ import * as m0005 from './migrations/0005_sign_in.js';
 import * as m0006 from './migrations/0006_ledger_ids.js';
 import * as m0007 from './migrations/0007_ledger_balanced.js';
 import * as m0008 from './migrations/0008_term.js';
+import * as m0009 from './migrations/0009_notifications.js';
+import * as m0010 from './migrations/0010_webhooks.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -19,6 +21,8 @@ const migrations: Record<string, Migration> = {
   '0006_ledger_ids': m0006,
   '0007_ledger_balanced': m0007,
   '0008_term': m0008,
+  '0009_notifications': m0009,
+  '0010_webhooks': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,7 +7,9 @@ import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../http/idempotency.js';
 import { purgeExpiredSignInState } from '../identity/sign-in.repository.js';
 import { countFailingOrgsByJob } from '../isolation/job-failures.repository.js';
+import { runNotifications } from '../notifications/notify.js';
 import { sweepOrderTimeouts } from '../orders/order-timeouts.js';
+import { runWebhooks } from '../webhooks/deliver.js';
 import { jobFinished, jobStarted, registerJob } from './job-status.js';
 
 type JobName =
@@ -18,7 +20,9 @@ type JobName =
   | 'bills'
   | 'bills-overdue'
   | 'term'
-  | 'auto-renew';
+  | 'auto-renew'
+  | 'notifications'
+  | 'webhooks';
 
 export interface Job {
   name: JobName;
@@ -93,6 +97,9 @@ export function coreJobs(deps: Deps): Job[] {
         return r;
       },
     },
+    // SPEC §9: after the jobs above, so that what they changed is told in the same run.
+    { name: 'notifications', intervalMs: 2_000, run: (d, now) => runNotifications(d, now) },
+    { name: 'webhooks', intervalMs: 2_000, run: (d, now) => runWebhooks(d, now) },
   ];
 }
 
