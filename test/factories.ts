@@ -197,9 +197,18 @@ export async function pay(
   return api(t, 'POST', `/v1/orgs/${orgId}/orders/${orderId}/pay`, { auth: as.auth, headers });
 }
 
-/** A running cluster: bought, paid, provisioned (runs the jobs past the provisioning delay). */
-export async function runningCluster(t: TestTally, org: OrgFixture) {
-  const { cluster, order } = await buyCluster(t, org);
+/**
+ * A serving cluster: bought (1 month unless `overrides` say otherwise), paid, provisioned (runs the jobs past
+ * the provisioning delay). A month is 30 days and a cluster reads `expiring` from 30 days before its term
+ * ends (SPEC §8.1), so a cluster bought for 1 month is `expiring` as soon as it runs; a longer term is
+ * `running`. Either state serves; the state is checked exactly against the term bought.
+ */
+export async function runningCluster(
+  t: TestTally,
+  org: OrgFixture,
+  overrides: { term?: { unit: 'month' | 'year'; count: number }; projectId?: string } = {},
+) {
+  const { cluster, order } = await buyCluster(t, org, org.admin, overrides);
   await topUp(t, org, order.amount);
   await ok(await pay(t, org.id, order.id, org.admin), 200, 'pay');
   await t.jobs.runAllOnce();
@@ -210,6 +219,12 @@ export async function runningCluster(t: TestTally, org: OrgFixture) {
     200,
     'get cluster',
   );
-  if (c.state !== 'running') throw new Error(`cluster not running: ${c.state}`);
+  const expected = servingState(overrides.term ?? PURCHASE.term);
+  if (c.state !== expected) throw new Error(`cluster not ${expected}: ${c.state}`);
   return c;
+}
+
+/** The state of a cluster just provisioned for `term`: `expiring` when the term is 30 days or less. */
+export function servingState(term: { unit: 'month' | 'year'; count: number }): 'running' | 'expiring' {
+  return term.unit === 'month' && term.count === 1 ? 'expiring' : 'running';
 }

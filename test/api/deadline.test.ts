@@ -110,7 +110,8 @@ describe('the 7-day deadline is exact', () => {
     const old = await api(t, 'GET', `/v1/orgs/${o.id}/orders/${up.json.order.id}`, { auth: o.admin.auth });
     expect(old.json.status).toBe('timed_out');
     const cl = await api(t, 'GET', `/v1/orgs/${o.id}/clusters/${c.id}`, { auth: o.admin.auth });
-    expect(cl.json).toMatchObject({ state: 'running', cuSize: 1, replicas: 1 });
+    // A 1-month cluster reads expiring from the start (SPEC §8.1): serving, its configuration unchanged.
+    expect(cl.json).toMatchObject({ state: 'expiring', cuSize: 1, replicas: 1 });
   });
 
   it('a cancelled upgrade leaves the cluster unchanged; a paid one applies after provisioning', async () => {
@@ -122,7 +123,7 @@ describe('the 7-day deadline is exact', () => {
     });
     await api(t, 'POST', `/v1/orgs/${o.id}/orders/${up1.json.order.id}/cancel`, { auth: o.admin.auth });
     let cl = await api(t, 'GET', `/v1/orgs/${o.id}/clusters/${c.id}`, { auth: o.admin.auth });
-    expect(cl.json).toMatchObject({ state: 'running', cuSize: 1 });
+    expect(cl.json).toMatchObject({ state: 'expiring', cuSize: 1 });
     const up2 = await api(t, 'POST', `/v1/orgs/${o.id}/clusters/${c.id}/upgrade`, {
       auth: o.admin.auth,
       body: { cuSize: 2, replicas: 2 },
@@ -145,7 +146,7 @@ describe('the 7-day deadline is exact', () => {
     t.clock.advance(t.config.provisionSeconds * 1000);
     await t.jobs.runAllOnce();
     cl = await api(t, 'GET', `/v1/orgs/${o.id}/clusters/${c.id}`, { auth: o.admin.auth });
-    expect(cl.json).toMatchObject({ state: 'running', cuSize: 2, replicas: 2 });
+    expect(cl.json).toMatchObject({ state: 'expiring', cuSize: 2, replicas: 2 });
   });
 
   it('a cancelled new purchase leaves no cluster: its record ends as cancelled', async () => {
