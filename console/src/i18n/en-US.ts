@@ -266,7 +266,6 @@ export const enUS: Record<MessageKey, string> = {
   'upgrade.newTermAmount': 'New configuration',
   'upgrade.credit': 'Credit for the remaining time',
   'upgrade.creditDays': '{n} days left',
-  'upgrade.payable': 'Amount due',
   'upgrade.extendNote':
     'Extending the term buys the new configuration for the new term, less the value of the time left on the current one; once paid, the term ends the new term after the payment.',
   'renew.title': 'Renew cluster {name}',

@@ -259,7 +259,6 @@ export const zhCN = {
   'upgrade.newTermAmount': '新配置费用',
   'upgrade.credit': '剩余时长抵扣',
   'upgrade.creditDays': '剩余 {n} 天',
-  'upgrade.payable': '应付金额',
   'upgrade.extendNote':
     '延长有效期：按新配置购买新的时长，原配置剩余时长的价值用于抵扣；支付后到期时间 = 支付时间 + 新购买时长。',
   'renew.title': '续订集群 {name}',

@@ -1,9 +1,9 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { Button, Card, Empty, Flex, Table, Tag } from 'antd';
+import { Button, Card, Empty, Flex, Table } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
-import type { Cluster, ClusterState } from '../../api/types.js';
+import type { Cluster } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -11,19 +11,9 @@ import { catalogNames, useCatalog } from '../../lib/catalog.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { termLabel } from '../orders/presentation.js';
+import { ClusterStateTag } from './ClusterStateTag.js';
+import { RenewDialog } from './RenewDialog.js';
 import { UpgradeDialog } from './UpgradeDialog.js';
-
-const STATE_COLORS: Record<ClusterState, string> = {
-  pending_payment: 'orange',
-  creating: 'processing',
-  running: 'green',
-  upgrading: 'processing',
-  expiring: 'gold',
-  expired: 'red',
-  recycled: 'default',
-  deleted: 'default',
-  cancelled: 'default',
-};
 
 export function ClustersPage() {
   const { t, locale } = useI18n();
@@ -33,10 +23,7 @@ export function ClustersPage() {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const page = useAsync(() => api.clusters(org.id, cursor), [org.id, cursor]);
-  const [upgrading, setUpgrading] = useState<Cluster | undefined>();
-  const mayUpgrade = (c: Cluster) =>
-    org.orgRole === 'org_admin' ||
-    org.projects.some((p) => p.id === c.projectId && p.role === 'project_admin');
+  const [dialog, setDialog] = useState<{ kind: 'upgrade' | 'renew'; cluster: Cluster } | undefined>();
 
   if (page.error && !page.data) return <ErrorState error={page.error} onRetry={page.reload} />;
 
@@ -80,8 +67,8 @@ export function ClustersPage() {
           { title: t('config.term'), key: 'term', render: (_: unknown, c) => termLabel(t, c.term) },
           {
             title: t('clusters.col.state'),
-            dataIndex: 'state',
-            render: (s: ClusterState) => <Tag color={STATE_COLORS[s]}>{t(`cluster.state.${s}`)}</Tag>,
+            key: 'state',
+            render: (_: unknown, c) => <ClusterStateTag cluster={c} />,
           },
           {
             title: t('clusters.col.termEndsAt'),
@@ -91,12 +78,38 @@ export function ClustersPage() {
           {
             title: t('orders.col.actions'),
             key: 'actions',
+            // Exactly the actions the server allows now; an unpaid upgrade or renewal instead links to its order.
             render: (_: unknown, c) => (
-              <Flex gap={4}>
-                {c.state === 'running' && mayUpgrade(c) && (
-                  <Button size="small" type="link" onClick={() => setUpgrading(c)} data-testid="upgrade">
-                    {t('clusters.upgrade')}
-                  </Button>
+              <Flex gap={4} wrap>
+                {c.pendingOrder ? (
+                  <Link to={`/orgs/${org.id}/orders/${c.pendingOrder.id}`} data-testid="pending-order">
+                    <Button size="small" type="link" danger>
+                      {t('clusters.pendingOrder')}
+                    </Button>
+                  </Link>
+                ) : (
+                  <>
+                    {c.availableActions.includes('renew') && (
+                      <Button
+                        size="small"
+                        type="link"
+                        onClick={() => setDialog({ kind: 'renew', cluster: c })}
+                        data-testid="renew"
+                      >
+                        {t('clusters.renew')}
+                      </Button>
+                    )}
+                    {c.availableActions.includes('upgrade') && (
+                      <Button
+                        size="small"
+                        type="link"
+                        onClick={() => setDialog({ kind: 'upgrade', cluster: c })}
+                        data-testid="upgrade"
+                      >
+                        {t('clusters.upgrade')}
+                      </Button>
+                    )}
+                  </>
                 )}
                 <Link to={`/orgs/${org.id}/orders?q=${encodeURIComponent(c.name)}`}>
                   <Button size="small" type="link">
@@ -119,8 +132,11 @@ export function ClustersPage() {
           {t('common.next')}
         </Button>
       </Flex>
-      {upgrading && catalog && (
-        <UpgradeDialog cluster={upgrading} catalog={catalog} onClose={() => setUpgrading(undefined)} />
+      {dialog?.kind === 'upgrade' && catalog && (
+        <UpgradeDialog cluster={dialog.cluster} catalog={catalog} onClose={() => setDialog(undefined)} />
+      )}
+      {dialog?.kind === 'renew' && catalog && (
+        <RenewDialog cluster={dialog.cluster} catalog={catalog} onClose={() => setDialog(undefined)} />
       )}
     </Card>
   );

@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
-import type { Catalog, Term } from '../../api/types.js';
+import type { Catalog } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -12,6 +12,7 @@ import { useAsync } from '../../lib/useAsync.js';
 import { useLiveQuote } from '../../lib/useQuote.js';
 import { discountLabel, termLabel } from '../orders/presentation.js';
 import { QuoteView } from './QuoteView.js';
+import { parseTerm, termKey } from './terms.js';
 
 interface FormValues {
   projectId?: string;
@@ -21,12 +22,6 @@ interface FormValues {
   cuSize: number;
   replicas: number;
   term: string;
-}
-
-const termKey = (t: Term) => `${t.unit}:${t.count}`;
-function parseTerm(key: string): Term {
-  const [unit, count] = key.split(':');
-  return { unit: unit === 'year' ? 'year' : 'month', count: Number(count) };
 }
 
 function CreateForm({ catalog }: { catalog: Catalog }) {

@@ -4,7 +4,10 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { discountLabel } from '../orders/presentation.js';
 
-/** A live quote: list price, discount and the amount the order will ask for. */
+/**
+ * A live quote: list price, discount and the amount the order will ask for. An upgrade that extends the term
+ * (SPEC §8.3) shows its breakdown: the new configuration for the new term, less the credit for the time left.
+ */
 export function QuoteView({ quote, loading, error }: { quote?: Quote; loading: boolean; error?: unknown }) {
   const { t, errorText } = useI18n();
   if (error !== undefined && !loading)
@@ -31,15 +34,37 @@ export function QuoteView({ quote, loading, error }: { quote?: Quote; loading: b
             label: t('detail.discount'),
             children: `${discountLabel(t, quote.discountPercent)} (-${formatMoney(quote.discountAmount, quote.currency)})`,
           },
-          ...(quote.type === 'upgrade'
+          ...(quote.type === 'upgrade' && quote.newTerm && quote.credit
             ? [
                 {
-                  key: 'days',
-                  label: t('detail.remainingDays'),
-                  children: t('detail.remainingDaysValue', { n: quote.remainingDays }),
+                  key: 'newTerm',
+                  label: t('upgrade.newTermAmount'),
+                  children: (
+                    <span data-testid="quote-new-term">
+                      {formatMoney(quote.newTerm.amount, quote.currency)}
+                    </span>
+                  ),
+                },
+                {
+                  key: 'credit',
+                  label: t('upgrade.credit'),
+                  children: (
+                    <span data-testid="quote-credit">
+                      -{formatMoney(quote.credit.amount, quote.currency)} (
+                      {t('upgrade.creditDays', { n: quote.credit.remainingDays })})
+                    </span>
+                  ),
                 },
               ]
-            : []),
+            : quote.type === 'upgrade'
+              ? [
+                  {
+                    key: 'days',
+                    label: t('detail.remainingDays'),
+                    children: t('detail.remainingDaysValue', { n: quote.remainingDays }),
+                  },
+                ]
+              : []),
           {
             key: 'amount',
             label: t('detail.amount'),

@@ -1,15 +1,20 @@
-import { Alert, Descriptions, Flex, Form, InputNumber, Modal, Select } from 'antd';
+import { Alert, Checkbox, Descriptions, Flex, Form, InputNumber, Modal, Select } from 'antd';
 import { useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
-import type { Catalog, Cluster } from '../../api/types.js';
+import type { Catalog, Cluster, Term } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { useLiveQuote } from '../../lib/useQuote.js';
 import { QuoteView } from './QuoteView.js';
+import { TermSelect } from './TermSelect.js';
+import { defaultTerm } from './terms.js';
 
-/** 升配: raise the CU size and/or the replicas of a running cluster, with a live prorated quote. */
+/**
+ * 升配: raise the CU size and/or the replicas of a running cluster, with a live prorated quote; optionally also
+ * extend the term (同时延长有效期, SPEC §8.3), priced as the new configuration for the new term less the credit.
+ */
 export function UpgradeDialog({
   cluster,
   catalog,
@@ -27,8 +32,11 @@ export function UpgradeDialog({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const key = useRef(newIdempotencyKey());
+  const [extend, setExtend] = useState(false);
+  const [term, setTerm] = useState<Term>(() => defaultTerm(catalog, cluster.term));
   const changed = cuSize * replicas > cluster.cuSize * cluster.replicas;
-  const input = { clusterId: cluster.id, cuSize, replicas };
+  const newTerm = extend ? { unit: term.unit, count: term.count } : undefined;
+  const input = { clusterId: cluster.id, cuSize, replicas, ...(newTerm ? { term: newTerm } : {}) };
   const quote = useLiveQuote(input, changed ? () => api.quoteUpgrade(org.id, input) : undefined);
 
   const submit = async () => {
@@ -39,6 +47,7 @@ export function UpgradeDialog({
       const body = {
         ...(cuSize !== cluster.cuSize ? { cuSize } : {}),
         ...(replicas !== cluster.replicas ? { replicas } : {}),
+        ...(newTerm ? { term: newTerm } : {}),
       };
       const r = await api.upgradeCluster(org.id, cluster.id, body, key.current);
       navigate(`/orgs/${org.id}/orders/${r.order.id}`);
@@ -99,12 +108,22 @@ export function UpgradeDialog({
             />
           </Form.Item>
         </Form>
+        <Flex gap={16} align="center" wrap>
+          <Checkbox
+            checked={extend}
+            onChange={(e) => setExtend(e.target.checked)}
+            data-testid="upgrade-extend"
+          >
+            {t('upgrade.extend')}
+          </Checkbox>
+          {extend && <TermSelect catalog={catalog} value={term} onChange={setTerm} testId="upgrade-term" />}
+        </Flex>
         {changed ? (
           <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />
         ) : (
           <Alert type="info" showIcon title={t('upgrade.noChange')} />
         )}
-        <Alert type="info" title={t('upgrade.note')} />
+        <Alert type="info" title={t(extend ? 'upgrade.extendNote' : 'upgrade.note')} />
         {error !== undefined && (
           <Alert type="error" showIcon title={errorText(error)} data-testid="upgrade-error" />
         )}

@@ -13,6 +13,7 @@ import { takePrefetched } from '../../lib/prefetch.js';
 import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { useNow } from '../../lib/useNow.js';
+import { AutoRenewSwitch } from './AutoRenewSwitch.js';
 import { DEFAULT_QUERY, defaultOrdersKey } from './prefetch.js';
 import { Countdown, effective, StatusTag } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
@@ -280,6 +281,7 @@ export function OrdersPage() {
 
   return (
     <Panel title={t('orders.title')} testId="orders-page">
+      <AutoRenewSwitch />
       <Alert type="info" showIcon title={t('orders.tip')} style={{ marginBottom: 16 }} />
       <Flex wrap gap={8} style={{ marginBottom: 16 }}>
         <Select
