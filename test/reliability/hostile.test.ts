@@ -181,6 +181,8 @@ const templates: Record<string, Record<string, unknown>> = {
     term: { unit: 'month', count: 1 },
   },
   '/v1/orgs/{orgId}/clusters/{clusterId}/upgrade': { cuSize: 2 },
+  '/v1/orgs/{orgId}/clusters/{clusterId}/renew': { term: { unit: 'month', count: 1 } },
+  '/v1/orgs/{orgId}/settings/auto-renew': { enabled: true },
   '/v1/orgs/{orgId}/quotes': {
     type: 'new_purchase',
     region: 'aliyun-cn-hangzhou',
@@ -404,7 +406,7 @@ test('missing, forged, misplaced, expired and foreign credentials: 401/403/404 a
     const orgScoped = route.path.startsWith('/v1/orgs/') || route.path === '/v1/me';
     if (!internal && !orgScoped) continue;
     const path = fill(route.path, {});
-    const body = route.method === 'POST' ? (templates[route.path] ?? {}) : undefined;
+    const body = route.method === 'GET' ? undefined : (templates[route.path] ?? {});
     const send = (auth?: { authorization: string }) =>
       call(server.url, route.method, path, { ...(auth ? { auth } : {}), ...(body ? { body } : {}) });
     const before = await fingerprint();
