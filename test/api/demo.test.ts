@@ -19,7 +19,10 @@ describe('the demo data of `npm start`', () => {
     const statuses = new Set(orders.json.items.map((o: { status: string }) => o.status));
     expect([...statuses].sort()).toEqual(['cancelled', 'paid', 'timed_out', 'unpaid']);
     const types = new Set(orders.json.items.map((o: { type: string }) => o.type));
-    expect([...types].sort()).toEqual(['new_purchase', 'upgrade']);
+    expect([...types].sort()).toEqual(['new_purchase', 'renewal', 'upgrade']);
+    const clusters = await api(t, 'GET', `/v1/orgs/${demo!.orgId}/clusters?limit=100`, { auth });
+    const states = new Set(clusters.json.items.map((c: { state: string }) => c.state));
+    for (const s of ['running', 'expiring', 'expired']) expect(states).toContain(s);
     const balance = await api(t, 'GET', `/v1/orgs/${demo!.orgId}/balance`, { auth });
     expect(balance.json.cash).toBeGreaterThan(0);
     const login = await api(t, 'POST', '/v1/auth/login', {

@@ -1,5 +1,6 @@
 import { createCluster } from '../clusters/create-cluster.js';
 import { completeProvisioning, processOutbox } from '../clusters/provisioning.js';
+import { renewCluster } from '../clusters/renew-cluster.js';
 import { upgradeCluster } from '../clusters/upgrade-cluster.js';
 import { grantCoupon } from '../coupons/coupons.service.js';
 import type { Deps } from '../deps.js';
@@ -85,7 +86,7 @@ export async function seedDemo(deps: Deps): Promise<DemoLogin | null> {
         currency: 'CNY',
         bankReference: 'DEMO-CMB-20261101-0001',
       },
-      at(19),
+      at(35),
     );
     await grantCoupon(tx, org.id, { amount: 500_00, expiresAt: new Date(now.getTime() + 90 * DAY) }, at(19));
     return { org, admin, p1, p2, pa1, pa2 };
@@ -137,6 +138,27 @@ export async function seedDemo(deps: Deps): Promise<DemoLogin | null> {
   await pay(reco.order.id, at(10));
   await processOutbox(db, at(10), 0);
   await completeProvisioning(db, at(10));
+  // The term (SPEC §8): a 1-month cluster with 4 days left (即将过期, 续订 offered), and one that expired 2 days
+  // ago (已过期, 5 days before 回收站) with an unpaid renewal waiting.
+  const dev = await buy(p1.id, 'search-dev', 2, 1, { unit: 'month', count: 1 }, at(26));
+  await pay(dev.order.id, at(26));
+  const archive = await buy(p2.id, 'reco-archive', 1, 1, { unit: 'month', count: 1 }, at(32));
+  await pay(archive.order.id, at(32));
+  await processOutbox(db, at(26), 0);
+  await completeProvisioning(db, at(26));
+  await db
+    .transaction()
+    .execute((tx) =>
+      renewCluster(
+        deps,
+        tx,
+        principal,
+        org.id,
+        archive.cluster.id,
+        { term: { unit: 'month', count: 1 } },
+        now,
+      ),
+    );
   // Cancelled by the user.
   const test = await buy(p1.id, 'search-staging', 2, 1, { unit: 'month', count: 1 }, at(9));
   await db.transaction().execute((tx) => cancelOrder(deps, tx, principal, org.id, test.order.id, at(8)));
