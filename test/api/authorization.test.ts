@@ -78,10 +78,34 @@ beforeAll(async () => {
     }
   }
   await topUp(t, org, due);
+  // One paid cluster per role and project to renew: an allowed renewal makes a real order, so each role
+  // renews its own cluster (a second renewal of one cluster would be CLUSTER_ORDER_PENDING).
+  const toPay: { id: string; amount: number }[] = [];
+  for (const [project, clusters] of [
+    [p1!, renewable.p1],
+    [p2!, renewable.p2],
+  ] as const) {
+    for (const role of ROLES) {
+      const { cluster, order } = await buyCluster(t, org, org.admin, { projectId: project.id });
+      clusters[role] = cluster.id;
+      toPay.push(order);
+    }
+  }
+  await topUp(
+    t,
+    org,
+    toPay.reduce((sum, o) => sum + o.amount, 0),
+  );
+  for (const o of toPay) {
+    const r = await api(t, 'POST', `/v1/orgs/${org.id}/orders/${o.id}/pay`, { auth: org.admin.auth });
+    if (r.status !== 200) throw new Error(`pay ${o.id}: ${r.status} ${r.body}`);
+  }
 });
 
 /** The unpaid orders each role tries to pay, by project. */
 const payable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
+/** The paid clusters each role tries to renew, by project. */
+const renewable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
 
 type Expect = Record<Role, number>;
 const all = (n: number): Expect => Object.fromEntries(ROLES.map((r) => [r, n])) as Expect;
@@ -107,14 +131,23 @@ interface Case {
   name: string;
   method: 'GET' | 'POST' | 'PUT';
   url: (role?: Role) => string;
-  body?: () => unknown;
+  body?: () => unknown | Promise<unknown>;
   expect: Expect;
+  /**
+   * A write: what it would change, read before and after the call. A refused call leaves it as it was
+   * (authorization comes before any write); an allowed one changes it as `written` says.
+   */
+  write?: {
+    read: (role: Role) => Promise<unknown>;
+    written: (before: unknown, after: unknown, answer: unknown, role: Role) => void;
+  };
 }
 
 const O = () => `/v1/orgs/${ids.org}`;
 // Allowed callers of a state-changing endpoint get a business refusal (so the table can be replayed
-// against the same data): cancelling a cancelled order, a no-op upgrade. Payments are real: each role pays
-// its own order of a funded org, so that a wrongly allowed payment succeeds and fails its row.
+// against the same data): cancelling a cancelled order, a no-op upgrade. Payments and renewals are real:
+// each role pays its own order of a funded org and renews its own paid cluster, so that a wrongly allowed
+// call succeeds and fails its row; the auto-renew switch is asked to change on every call.
 const CASES: Case[] = [
   { name: 'GET /me', method: 'GET', url: () => '/v1/me', expect: all(200) },
   { name: 'GET /catalog', method: 'GET', url: () => '/v1/catalog', expect: all(200) },
@@ -200,6 +233,79 @@ const CASES: Case[] = [
     url: () => `${O()}/clusters/${ids.c1}/upgrade`,
     body: () => ({ cuSize: 1 }),
     expect: row(422, 403, 404, 422, 403, 403),
+  },
+  {
+    name: 'POST quotes (renewal, p1)',
+    method: 'POST',
+    url: () => `${O()}/quotes`,
+    body: () => ({ type: 'renewal', clusterId: ids.c1, term: { unit: 'month', count: 1 } }),
+    expect: row(200, 403, 404, 200, 403, 403),
+  },
+  {
+    name: 'POST quotes (renewal, p2)',
+    method: 'POST',
+    url: () => `${O()}/quotes`,
+    body: () => ({ type: 'renewal', clusterId: ids.c2, term: { unit: 'year', count: 1 } }),
+    // c2 is unpaid: allowed callers learn it is not renewable, after authorization.
+    expect: row(409, 403, 404, 404, 404, 404),
+  },
+  {
+    name: 'POST renew (p1)',
+    method: 'POST',
+    url: (role = 'orgAdmin') => `${O()}/clusters/${renewable.p1[role]}/renew`,
+    body: () => ({ term: { unit: 'month', count: 1 } }),
+    expect: row(201, 403, 404, 201, 403, 403),
+    write: { read: (role) => pendingOrderOf(renewable.p1[role]), written: renewed },
+  },
+  {
+    name: 'POST renew (p2)',
+    method: 'POST',
+    url: (role = 'orgAdmin') => `${O()}/clusters/${renewable.p2[role]}/renew`,
+    body: () => ({ term: { unit: 'year', count: 1 } }),
+    expect: row(201, 403, 404, 404, 404, 404),
+    write: { read: (role) => pendingOrderOf(renewable.p2[role]), written: renewed },
+  },
+  {
+    name: 'GET renewal-attempts (p1)',
+    method: 'GET',
+    url: () => `${O()}/clusters/${ids.c1}/renewal-attempts`,
+    expect: row(200, 403, 404, 200, 403, 403),
+  },
+  {
+    name: 'GET renewal-attempts (p2)',
+    method: 'GET',
+    url: () => `${O()}/clusters/${ids.c2}/renewal-attempts`,
+    expect: row(200, 403, 404, 404, 404, 404),
+  },
+  {
+    name: 'GET renewal-attempts of a foreign cluster via own org',
+    method: 'GET',
+    url: () => `${O()}/clusters/${ids.foreignCluster}/renewal-attempts`,
+    expect: row(404, 404, 404, 404, 404, 404),
+  },
+  {
+    name: 'GET settings/auto-renew',
+    method: 'GET',
+    url: () => `${O()}/settings/auto-renew`,
+    expect: row(200, 200, 403, 200, 403, 403),
+  },
+  {
+    // Each caller asks for the opposite of the present setting, so an allowed call really changes it.
+    name: 'PUT settings/auto-renew (a change)',
+    method: 'PUT',
+    url: () => `${O()}/settings/auto-renew`,
+    body: async () => ({ enabled: !(await autoRenewSetting()).enabled }),
+    expect: row(200, 403, 403, 403, 403, 403),
+    write: {
+      read: () => autoRenewSetting(),
+      written: (before, after, answer, role) => {
+        expect(after).toEqual(answer);
+        expect(after).toMatchObject({
+          enabled: !(before as { enabled: boolean }).enabled,
+          updatedBy: who[role].id,
+        });
+      },
+    },
   },
   {
     name: 'GET orders',
@@ -391,16 +497,35 @@ const CASES: Case[] = [
 const cash = async (): Promise<number> =>
   (await api(t, 'GET', `${O()}/balance`, { auth: org.admin.auth })).json.cash;
 
+const pendingOrderOf = async (clusterId: string) =>
+  (await api(t, 'GET', `${O()}/clusters/${clusterId}`, { auth: org.admin.auth })).json.pendingOrder;
+const autoRenewSetting = async () =>
+  (await api(t, 'GET', `${O()}/settings/auto-renew`, { auth: org.admin.auth })).json;
+/** A renewal made: the cluster had no pending order and now has the unpaid renewal the answer carries. */
+function renewed(before: unknown, after: unknown, answer: unknown) {
+  const { order } = answer as { order: { id: string; expiresAt: string } };
+  expect(before).toBeNull();
+  expect(order).toMatchObject({ type: 'renewal', status: 'unpaid' });
+  expect(after).toEqual({ id: order.id, type: 'renewal', expiresAt: order.expiresAt });
+}
+
 describe('authorization: endpoint × role', () => {
   describe.each(CASES)('$name', (c) => {
     it.each(ROLES)('as %s', async (role) => {
       const paying = c.url(role).endsWith('/pay');
       const balanceBefore = paying ? await cash() : 0;
+      const before = c.write ? await c.write.read(role) : undefined;
       const r = await api(t, c.method, c.url(role), {
         auth: who[role].auth,
-        ...(c.body ? { body: c.body() } : {}),
+        ...(c.body ? { body: await c.body() } : {}),
       });
       expect(r.status, r.body).toBe(c.expect[role]);
+      if (c.write) {
+        const after = await c.write.read(role);
+        // A refused write changed nothing; an allowed one did what it answered.
+        if (r.status >= 400) expect(after).toEqual(before);
+        else c.write.written(before, after, r.json, role);
+      }
       if (paying && r.status >= 400) {
         // A refused payment moved no money and left the order unpaid.
         expect(await cash()).toBe(balanceBefore);
@@ -478,12 +603,12 @@ describe('authentication on every route', () => {
   it.each(routes.filter((r) => r.auth !== 'none').map((r) => [r.method, r.url] as const))(
     '%s %s: no key → 401, forged key → 401',
     async (method, url) => {
-      const none = await api(t, method, concrete(url), method === 'POST' ? { body: {} } : {});
+      const none = await api(t, method, concrete(url), method !== 'GET' ? { body: {} } : {});
       expect(none.status).toBe(401);
       expect(none.json.error.code).toBe('UNAUTHENTICATED');
       const forged = await api(t, method, concrete(url), {
         auth: { authorization: 'Bearer tly_forged-key-that-does-not-exist' },
-        ...(method === 'POST' ? { body: {} } : {}),
+        ...(method !== 'GET' ? { body: {} } : {}),
       });
       expect(forged.status).toBe(401);
       const malformed = await api(t, method, concrete(url), { auth: { authorization: 'Basic abc' } });
