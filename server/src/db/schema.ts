@@ -324,6 +324,42 @@ export interface RenewalAttemptsTable {
   reason: string | null;
   recorded_at: Date;
 }
+/** Webhooks (SPEC §9, migration 0010). */
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export interface WebhookEndpointsTable {
+  org_id: string;
+  id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  created_by: string | null;
+  created_at: Date;
+  secret_rotated_at: Date | null;
+}
+export interface WebhookDeliveriesTable {
+  org_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  outbox_id: number;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempt_count: Generated<number>;
+  first_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+export interface WebhookAttemptsTable {
+  org_id: string;
+  delivery_id: string;
+  n: number;
+  at: Date;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -352,6 +388,9 @@ export interface Database {
   bill_coupon_applications: BillCouponApplicationsTable;
   job_failures: JobFailuresTable;
   renewal_attempts: RenewalAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Db = Kysely<Database>;
