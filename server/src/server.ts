@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { termLagSeconds } from './clusters/term-sweeper.js';
 import type { Config } from './config.js';
 import { connect, type Database$ } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -53,6 +54,7 @@ function cachedOrderGauges(deps: Deps): () => Promise<void> {
       deps.metrics.ordersByStatus.reset();
       for (const [status, n] of Object.entries(g.byStatus)) deps.metrics.ordersByStatus.set({ status }, n);
       deps.metrics.sweeperLagSeconds.set(g.sweeperLagSeconds);
+      deps.metrics.termLagSeconds.set(await termLagSeconds(deps.db, now));
       refreshedAt = now.getTime();
     } catch (err) {
       deps.log.warn({ err }, 'metrics: the order gauges could not be refreshed; serving the last values');

@@ -85,3 +85,19 @@ async function moveDue(tx: Queryable, now: Date, limit: number, orgIds?: string[
   if (orgIds) await clearJobFailures(tx, TERM_JOB, orgIds);
   return n;
 }
+
+/**
+ * How far the persisted timeline is behind (for /metrics): seconds since the earliest instant at which a
+ * cluster should have moved and has not; 0 when none is due.
+ */
+export async function termLagSeconds(db: Queryable, now: Date): Promise<number> {
+  const t = sql`${now}::timestamptz`;
+  const r = await sql<{ s: number | null }>`
+    select extract(epoch from (${t} - min(case state
+        when 'running' then term_ends_at + ${days(EXPIRING_FROM_DAYS)}
+        when 'expiring' then term_ends_at
+        when 'expired' then term_ends_at + ${days(RECYCLE_AFTER_DAYS)}
+        else term_ends_at + ${days(DELETE_AFTER_DAYS)} end)))::float8 as s
+    from (${dueQuery(db, now).select(['state', 'term_ends_at'])}) due`.execute(db);
+  return Math.max(0, Number(r.rows[0]?.s ?? 0));
+}

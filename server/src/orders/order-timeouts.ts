@@ -8,7 +8,8 @@ export const SWEEP_BATCH = 5_000;
 export const SWEEPER_JOB = 'sweeper';
 
 /**
- * Persists timed_out for every overdue unpaid order, in bounded batches. Safe with any number of instances:
+ * Persists the system's end of every unpaid order whose end has come (timed_out at its deadline, or cancelled
+ * at its cluster's expiry or recycle: timeOutDue), in bounded batches. Safe with any number of instances:
  * each batch claims its rows with SKIP LOCKED and the update is conditional on status = 'unpaid'. Reads
  * and pays already treat a past-deadline order as timed out, so this only makes the fact durable.
  * `workers` claim loops run at once (disjoint by SKIP LOCKED) so that a large backlog uses every core of
@@ -67,7 +68,7 @@ async function sweepPerOrg(db: Db, now: Date, batch: number) {
     .select(['org_id', 'cluster_id'])
     .distinct()
     .where('status', '=', 'unpaid')
-    .where('expires_at', '<=', now)
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('cancel_at', '<=', now)]))
     .where(sql<boolean>`not ${inBackoff(SWEEPER_JOB, 'orders.org_id', now)}`)
     .orderBy('org_id')
     .limit(batch)

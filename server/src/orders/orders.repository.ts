@@ -345,13 +345,17 @@ export async function timeOutDue(
 }
 
 export async function orderGauges(db: Queryable, now: Date) {
+  const t = sql`${now}::timestamptz`;
+  // Effective status (effectiveStatus): an unpaid order past its system end counts as how it ends.
   const r = await sql<{ status: string; n: number }>`
-    select case when status = 'unpaid' and expires_at <= ${now}::timestamptz then 'timed_out' else status end as status,
+    select case when status = 'unpaid' and least(expires_at, cancel_at) <= ${t}
+        then case when cancel_at < expires_at then 'cancelled' else 'timed_out' end
+        else status end as status,
       count(*)::int as n
     from orders group by 1`.execute(db);
   const lag = await sql<{ s: number | null }>`
-    select extract(epoch from (${now}::timestamptz - min(expires_at)))::float8 as s
-    from orders where status = 'unpaid' and expires_at <= ${now}::timestamptz`.execute(db);
+    select extract(epoch from (${t} - min(least(expires_at, cancel_at))))::float8 as s
+    from orders where status = 'unpaid' and (expires_at <= ${t} or cancel_at <= ${t})`.execute(db);
   const byStatus: Record<string, number> = { unpaid: 0, paid: 0, cancelled: 0, timed_out: 0 };
   for (const row of r.rows) byStatus[row.status] = row.n;
   return { byStatus, sweeperLagSeconds: Number(lag.rows[0]?.s ?? 0) };

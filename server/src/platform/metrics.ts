@@ -6,6 +6,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route'>;
   ordersByStatus: Gauge<'status'>;
   sweeperLagSeconds: Gauge;
+  termLagSeconds: Gauge;
   sweeperTimedOut: Counter;
   jobRuns: Counter<'job' | 'outcome'>;
   jobFailingOrgs: Gauge<'job'>;
@@ -38,6 +39,11 @@ export function createMetrics(): Metrics {
     sweeperLagSeconds: new Gauge({
       name: 'tally_sweeper_lag_seconds',
       help: 'How long the oldest overdue unpaid order has waited past its deadline to be persisted as timed_out',
+      registers: [registry],
+    }),
+    termLagSeconds: new Gauge({
+      name: 'tally_term_lag_seconds',
+      help: 'Seconds since the earliest term-timeline instant (expiring, expired, recycled, deleted) not yet persisted; reads are exact regardless',
       registers: [registry],
     }),
     sweeperTimedOut: new Counter({
