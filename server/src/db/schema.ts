@@ -35,12 +35,16 @@ export interface OrgsTable {
   auto_renew: Generated<boolean>;
   auto_renew_updated_at: Generated<Date | null>;
   auto_renew_updated_by: Generated<string | null>;
+  /** SPEC §9: cash strictly below this (fen) is low (migration 0009) */
+  low_balance_threshold: Generated<number>;
 }
 export interface UsersTable {
   id: string;
   email: string;
   password_hash: string | null;
   created_at: Date;
+  /** the language of the user's mail (SPEC §9; migration 0009) */
+  locale: Generated<'zh-CN' | 'en'>;
 }
 export interface ApiKeysTable {
   key_hash: string;
@@ -225,6 +229,8 @@ export interface OutboxEventsTable {
   payload: Json;
   created_at: Date;
   processed_at: Date | null;
+  /** the notification job's progress (migration 0009) */
+  notified_at: Generated<Date | null>;
 }
 export interface IdempotencyKeysTable {
   scope: string;
@@ -359,6 +365,54 @@ export interface WebhookAttemptsTable {
   status_code: number | null;
   error: string | null;
   duration_ms: number;
+}
+/** Notifications (SPEC §9, migration 0009). */
+export interface NotificationAlertsTable {
+  org_id: string;
+  key: string;
+  created_at: Date;
+}
+export interface BalanceLowEpisodesTable {
+  org_id: string;
+  episode: number;
+  threshold: number;
+  started_at: Date;
+  recovered_at: Date | null;
+}
+export interface NotificationsTable {
+  org_id: string;
+  id: string;
+  user_id: string;
+  event_key: string;
+  category: string;
+  title: string;
+  body: string;
+  link: string;
+  created_at: Date;
+  read_at: Date | null;
+}
+export interface MailsTable {
+  org_id: string;
+  id: string;
+  user_id: string;
+  event_key: string;
+  to_address: string;
+  locale: string;
+  category: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: 'pending' | 'sent' | 'failed' | 'kept';
+  attempts: Generated<number>;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+export interface NotificationSettingsTable {
+  user_id: string;
+  muted: Json;
+  updated_at: Date;
 }
 export interface Database {
   orgs: OrgsTable;
