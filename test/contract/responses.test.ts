@@ -407,6 +407,110 @@ function scenario(t: TestTally, validated: Set<string>) {
     );
     expect(cancelled.order.status).toBe('cancelled');
 
+    // ——— The term (SPEC §8): an upgrade that takes a new term, a renewal, the auto-renew switch ———
+    const upTermBody = { cuSize: 4, term: { unit: 'year', count: 1 } };
+    const upTermQuote = await call('POST /v1/orgs/:orgId/quotes', `${o}/quotes`, {
+      auth: bearer(padmin),
+      body: { type: 'upgrade', clusterId: a.cluster.id, ...upTermBody },
+    });
+    if (upTermQuote.type !== 'upgrade' || !upTermQuote.newTerm || !upTermQuote.credit)
+      throw new Error(
+        `an upgrade with a term is priced with newTerm and credit: ${JSON.stringify(upTermQuote)}`,
+      );
+    expect(upTermQuote.newTerm.amount - upTermQuote.credit.amount).toBe(upTermQuote.amount);
+    const upTerm = await call(
+      'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade',
+      `${o}/clusters/${a.cluster.id}/upgrade`,
+      { auth: bearer(padmin), body: upTermBody, status: 201 },
+    );
+    expect(upTerm.order.amount).toBe(upTermQuote.amount);
+    const paidUpTerm = await call(
+      'POST /v1/orgs/:orgId/orders/:orderId/pay',
+      `${o}/orders/${upTerm.order.id}/pay`,
+      { auth: bearer(padmin) },
+    );
+    await runJobs();
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await runJobs();
+    const aYear = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${a.cluster.id}`, {
+      auth: A,
+    });
+    expect(aYear).toMatchObject({ state: 'running', cuSize: 4, term: { unit: 'year', count: 1 } });
+    expect(aYear.termEndsAt).toBe(
+      new Date(Date.parse(paidUpTerm.order.paidAt!) + 360 * 86_400_000).toISOString(),
+    );
+
+    // Three 1-month clusters, serving: epsilon is renewed by hand, eta by auto-renew, zeta not at all.
+    const serving = async (name: string, projectId: string, auth: Auth) => {
+      const x = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+        auth,
+        body: { ...PURCHASE, projectId, name },
+        status: 201,
+      });
+      await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${x.order.id}/pay`, { auth });
+      return x.cluster;
+    };
+    const e = await serving('epsilon', p1.id, bearer(padmin));
+    const z = await serving('zeta', p2.id, A);
+    const h = await serving('eta', p1.id, A);
+    await runJobs();
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await runJobs();
+    const eNow = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${e.id}`, {
+      auth: bearer(padmin),
+    });
+    expect(eNow).toMatchObject({ state: 'expiring', pendingOrder: null });
+    expect(eNow.availableActions).toContain('renew');
+    const renewalQuote = await call('POST /v1/orgs/:orgId/quotes', `${o}/quotes`, {
+      auth: bearer(padmin),
+      body: { type: 'renewal', clusterId: e.id, term: { unit: 'month', count: 1 } },
+    });
+    expect(renewalQuote.type).toBe('renewal');
+    const renewal = await call(
+      'POST /v1/orgs/:orgId/clusters/:clusterId/renew',
+      `${o}/clusters/${e.id}/renew`,
+      {
+        auth: bearer(padmin),
+        body: { term: { unit: 'month', count: 1 } },
+        status: 201,
+      },
+    );
+    expect(renewal.order).toMatchObject({
+      type: 'renewal',
+      status: 'unpaid',
+      amount: renewalQuote.amount,
+      cancelsAt: null,
+      createdBy: padmin.user.id,
+    });
+    const eRenewing = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${e.id}`, {
+      auth: A,
+    });
+    expect(eRenewing.pendingOrder).toEqual({
+      id: renewal.order.id,
+      type: 'renewal',
+      expiresAt: renewal.order.expiresAt,
+    });
+    await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${renewal.order.id}/pay`, {
+      auth: bearer(padmin),
+    });
+    const eRenewed = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${e.id}`, {
+      auth: A,
+    });
+    expect(eRenewed.state).toBe('running');
+    expect(Date.parse(eRenewed.termEndsAt!) - Date.parse(eNow.termEndsAt!)).toBe(30 * 86_400_000);
+
+    for (const auth of [A, bearer(billing), bearer(padmin)]) {
+      const setting = await call('GET /v1/orgs/:orgId/settings/auto-renew', `${o}/settings/auto-renew`, {
+        auth,
+      });
+      expect(setting).toEqual({ enabled: false, updatedAt: null, updatedBy: null });
+    }
+    const autoRenewOn = await call('PUT /v1/orgs/:orgId/settings/auto-renew', `${o}/settings/auto-renew`, {
+      auth: A,
+      body: { enabled: true },
+    });
+    expect(autoRenewOn).toMatchObject({ enabled: true, updatedBy: admin.user.id });
+
     // A purchase left to time out: read at the deadline before the sweeper runs, then after.
     const c = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
       auth: A,
@@ -455,9 +559,49 @@ function scenario(t: TestTally, validated: Set<string>) {
     expect(timedOut.history.at(-1)?.by.type).toBe('system');
     await runJobs();
 
+    // Within zeta's last week: an upgrade left unpaid (the system cancels it at the cluster's expiry, before its
+    // own deadline) makes the auto-renew attempts skip; eta is renewed by the system and paid from cash.
+    t.clock.set('2026-11-26T09:00:00Z');
+    const zUp = await call(
+      'POST /v1/orgs/:orgId/clusters/:clusterId/upgrade',
+      `${o}/clusters/${z.id}/upgrade`,
+      { auth: A, body: { replicas: 2 }, status: 201 },
+    );
+    const zNow = await call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${z.id}`, { auth: A });
+    expect(zUp.order.cancelsAt).toBe(zNow.termEndsAt);
+    await runJobs();
+
     // ——— The month ends: November's bill is issued; December is open ———
     t.clock.set('2026-12-01T00:05:00Z');
     await runJobs();
+    const zAttempts = await call(
+      'GET /v1/orgs/:orgId/clusters/:clusterId/renewal-attempts',
+      `${o}/clusters/${z.id}/renewal-attempts`,
+      { auth: A },
+    );
+    expect(zAttempts.items.map((x) => [x.k, x.outcome, x.orderId, x.reason])).toEqual([
+      [5, 'skipped', zUp.order.id, 'upgrade_pending'],
+      [1, 'skipped', zUp.order.id, 'upgrade_pending'],
+    ]);
+    const hAttempts = await call(
+      'GET /v1/orgs/:orgId/clusters/:clusterId/renewal-attempts',
+      `${o}/clusters/${h.id}/renewal-attempts`,
+      { auth: bearer(padmin) },
+    );
+    expect(hAttempts.items).toHaveLength(1);
+    expect(hAttempts.items[0]).toMatchObject({ k: 1, outcome: 'paid', shortfall: null, reason: null });
+    const autoRenewal = await call(
+      'GET /v1/orgs/:orgId/orders/:orderId',
+      `${o}/orders/${hAttempts.items[0]!.orderId}`,
+      { auth: A },
+    );
+    expect(autoRenewal).toMatchObject({
+      type: 'renewal',
+      status: 'paid',
+      amount: hAttempts.items[0]!.amount,
+      createdBy: null,
+      paidBy: null,
+    });
     const d = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
       auth: A,
       body: { ...PURCHASE, projectId: p1.id, name: 'delta' },
@@ -488,7 +632,7 @@ function scenario(t: TestTally, validated: Set<string>) {
     const states = new Set(
       (await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters`, { auth: A })).items.map((x) => x.state),
     );
-    expect(states).toEqual(new Set(['running', 'cancelled', 'pending_payment']));
+    expect(states).toEqual(new Set(['running', 'expiring', 'cancelled', 'pending_payment']));
 
     for (const auth of [A, bearer(billing)]) {
       await call('GET /v1/orgs/:orgId/balance', `${o}/balance`, { auth });
@@ -548,6 +692,50 @@ function scenario(t: TestTally, validated: Set<string>) {
     await call('POST /v1/auth/logout', '/v1/auth/logout', {
       auth: { cookie, 'x-csrf-token': session.csrfToken! },
     });
+
+    // ——— The end of zeta's term (SPEC §8.1): expired, its unpaid upgrade cancelled by the system; renewed
+    // in the buffer and left unpaid, then recycled (the renewal cancelled) and deleted ———
+    const autoRenewOff = await call('PUT /v1/orgs/:orgId/settings/auto-renew', `${o}/settings/auto-renew`, {
+      auth: A,
+      body: { enabled: false },
+    });
+    expect(autoRenewOff.enabled).toBe(false);
+    const clusterZ = () =>
+      call('GET /v1/orgs/:orgId/clusters/:clusterId', `${o}/clusters/${z.id}`, { auth: A });
+    t.clock.set(new Date(Date.parse(zNow.termEndsAt!) + 3_600_000).toISOString());
+    const expired = await clusterZ();
+    expect(expired).toMatchObject({ state: 'expired', availableActions: ['renew'] });
+    const zUpEnded = await call('GET /v1/orgs/:orgId/orders/:orderId', `${o}/orders/${zUp.order.id}`, {
+      auth: A,
+    });
+    expect(zUpEnded.status).toBe('cancelled');
+    expect(zUpEnded.history.at(-1)).toMatchObject({
+      to: 'cancelled',
+      by: { type: 'system', id: null },
+      reason: 'cluster_expired',
+    });
+    await runJobs();
+    await call('POST /v1/orgs/:orgId/quotes', `${o}/quotes`, {
+      auth: A,
+      body: { type: 'renewal', clusterId: z.id, term: { unit: 'month', count: 1 } },
+    });
+    const late = await call('POST /v1/orgs/:orgId/clusters/:clusterId/renew', `${o}/clusters/${z.id}/renew`, {
+      auth: A,
+      body: { term: { unit: 'month', count: 1 } },
+      status: 201,
+    });
+    expect(late.order.cancelsAt).toBe(expired.recycleAt);
+    t.clock.set(new Date(Date.parse(expired.recycleAt!) + 1000).toISOString());
+    expect((await clusterZ()).state).toBe('recycled');
+    const lateEnded = await call('GET /v1/orgs/:orgId/orders/:orderId', `${o}/orders/${late.order.id}`, {
+      auth: A,
+    });
+    expect(lateEnded.history.at(-1)).toMatchObject({ to: 'cancelled', reason: 'cluster_recycled' });
+    await runJobs();
+    t.clock.set(new Date(Date.parse(expired.deleteAt!) + 1000).toISOString());
+    await runJobs();
+    const gone = await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters?limit=100`, { auth: A });
+    expect(gone.items.find((x) => x.id === z.id)?.state).toBe('deleted');
   }
 
   return { run };
