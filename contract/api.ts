@@ -76,6 +76,15 @@ export const RenewBody = z.strictObject({ term: Term });
 /** 自动续订 (SPEC §8.4): the org's switch. */
 export const AutoRenewBody = z.strictObject({ enabled: z.boolean() });
 
+/** 合并支付 (SPEC §10.1): 1–30 distinct orders. */
+export const PayManyBody = z.strictObject({
+  orderIds: z
+    .array(IdRef)
+    .min(1)
+    .max(30)
+    .refine((ids) => new Set(ids).size === ids.length, 'each order at most once'),
+});
+
 export const PayBody = z.strictObject({ couponId: z.string().max(64).optional() });
 export const EmptyBody = z.strictObject({});
 

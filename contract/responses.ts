@@ -350,6 +350,14 @@ export const Payment = z.strictObject({
 });
 export type Payment = z.infer<typeof Payment>;
 
+/** POST …/orders/pay (合并支付, SPEC §10.1): the paid orders, their total and the cash balance after them. */
+export const MergedPayment = z.strictObject({
+  orders: z.array(Order),
+  total: Money,
+  balance: z.strictObject({ cash: Money, currency: Currency }),
+});
+export type MergedPayment = z.infer<typeof MergedPayment>;
+
 // ——— The term (SPEC §8) ———
 
 /** GET/PUT …/settings/auto-renew: the org's 自动续订 switch. */
@@ -701,6 +709,7 @@ export const responseOf = {
   'GET /v1/orgs/:orgId/orders': OrderList,
   'GET /v1/orgs/:orgId/orders/:orderId': OrderDetail,
   'POST /v1/orgs/:orgId/orders/:orderId/pay': Payment,
+  'POST /v1/orgs/:orgId/orders/pay': MergedPayment,
   'POST /v1/orgs/:orgId/orders/:orderId/cancel': OrderResult,
   'GET /v1/orgs/:orgId/balance': Balance,
   'GET /v1/orgs/:orgId/ledger': LedgerList,

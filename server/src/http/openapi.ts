@@ -31,6 +31,7 @@ export const DOMAIN_ERRORS: Record<string, readonly ErrorCode[]> = {
     'ORDER_NOT_PAYABLE',
     'COUPON_NOT_APPLICABLE',
   ],
+  'POST /v1/orgs/:orgId/orders/pay': ['INSUFFICIENT_BALANCE', 'ORDER_NOT_PAYABLE'],
   'POST /v1/orgs/:orgId/orders/:orderId/cancel': ['ORDER_NOT_CANCELLABLE'],
   'POST /v1/internal/orgs/:orgId/members': ['ALREADY_MEMBER'],
   'POST /v1/internal/bank-transfers': [

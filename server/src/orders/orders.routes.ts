@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmptyBody, OrderListQuery, PayBody } from '../../../contract/api.js';
+import { EmptyBody, OrderListQuery, PayBody, PayManyBody } from '../../../contract/api.js';
 import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
@@ -8,6 +8,7 @@ import { cancelOrder } from './cancel-order.js';
 import { presentHistory, presentOrder } from './orders.presenter.js';
 import { getHistory, getOrder, listOrders } from './orders.repository.js';
 import { payOrder } from './pay-order.js';
+import { payOrders } from './pay-orders.js';
 
 const OrgParams = z.object({ orgId: Id });
 const OrderParams = z.object({ orgId: Id, orderId: Id });
@@ -61,6 +62,20 @@ export const orderRoutes = [
     oneStatement: true,
     handler: async ({ deps, principal, params, body, now }, tx) => {
       const r = await payOrder(deps, tx, principal, params.orgId, params.orderId, body, now);
+      deps.kick('outbox');
+      return { body: r };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/orders/pay',
+    summary: '合并支付: pay 1–30 unpaid orders at once from the cash balance, all or nothing (SPEC §10.1)',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrgParams,
+    body: PayManyBody,
+    handler: async ({ deps, principal, params, body, now }, tx) => {
+      const r = await payOrders(deps, tx, principal, params.orgId, body.orderIds, now);
       deps.kick('outbox');
       return { body: r };
     },
