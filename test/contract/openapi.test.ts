@@ -94,6 +94,80 @@ describe('GET /v1/openapi.json', () => {
     expect(Object.keys(purchase.properties)).toEqual(['cluster', 'order']);
   });
 
+  it('documents the term (SPEC §8): renewal, upgrade with a term, the auto-renew switch, the attempts', () => {
+    const json = (path: string, method: string, status = '200') =>
+      doc.paths[path][method].responses[status].content['application/json'].schema as Json;
+    const body = (path: string, method: string) =>
+      doc.paths[path][method].requestBody.content['application/json'].schema as Json;
+    const codes = (path: string, method: string, status: string) =>
+      json(path, method, status).allOf[1].properties.error.properties.code.enum as string[];
+    const nullable = (schema: Json) => (schema.anyOf as Json[]).some((s) => s.type === 'null');
+
+    const renew = '/v1/orgs/{orgId}/clusters/{clusterId}/renew';
+    expect(body(renew, 'post')).toMatchObject({ required: ['term'], additionalProperties: false });
+    expect(body(renew, 'post').properties.term.required).toEqual(['unit', 'count']);
+    expect(Object.keys(json(renew, 'post', '201').properties)).toEqual(['order']);
+    expect(codes(renew, 'post', '409').sort()).toEqual(['CLUSTER_NOT_RENEWABLE', 'CLUSTER_ORDER_PENDING']);
+    expect(codes(renew, 'post', '403')).toContain('FORBIDDEN');
+    expect(codes(renew, 'post', '404')).toEqual(['NOT_FOUND']);
+    const upgrade = '/v1/orgs/{orgId}/clusters/{clusterId}/upgrade';
+    expect(body(upgrade, 'post').properties.term.required).toEqual(['unit', 'count']);
+    expect(body(upgrade, 'post').required ?? []).not.toContain('term');
+    expect(codes(upgrade, 'post', '409')).toEqual(
+      expect.arrayContaining(['UPGRADE_ALREADY_PENDING', 'CLUSTER_ORDER_PENDING']),
+    );
+    const quoteTypes = (body('/v1/orgs/{orgId}/quotes', 'post').oneOf as Json[]).map(
+      (o) => o.properties.type.const,
+    );
+    expect(quoteTypes.sort()).toEqual(['new_purchase', 'renewal', 'upgrade']);
+    expect(codes('/v1/orgs/{orgId}/quotes', 'post', '409')).toContain('CLUSTER_NOT_RENEWABLE');
+
+    const autoRenew = '/v1/orgs/{orgId}/settings/auto-renew';
+    expect(Object.keys(doc.paths[autoRenew]).sort()).toEqual(['get', 'put']);
+    expect(body(autoRenew, 'put')).toMatchObject({
+      properties: { enabled: { type: 'boolean' } },
+      required: ['enabled'],
+      additionalProperties: false,
+    });
+    for (const method of ['get', 'put']) {
+      const setting = json(autoRenew, method);
+      expect(setting.required, method).toEqual(['enabled', 'updatedAt', 'updatedBy']);
+      expect(nullable(setting.properties.updatedAt) && nullable(setting.properties.updatedBy), method).toBe(
+        true,
+      );
+    }
+
+    const attempts = '/v1/orgs/{orgId}/clusters/{clusterId}/renewal-attempts';
+    const page = json(attempts, 'get');
+    expect(page.required).toEqual(['items', 'nextCursor']);
+    expect(page.properties.items.items.required).toEqual(
+      expect.arrayContaining(['at', 'k', 'termEndsAt', 'outcome', 'orderId', 'shortfall']),
+    );
+    expect(page.properties.items.items.properties.outcome.enum).toEqual(['paid', 'failed', 'skipped']);
+    expect((doc.paths[attempts].get.parameters as Json[]).map((q) => `${q.in}:${q.name}`)).toEqual(
+      expect.arrayContaining(['query:limit', 'query:cursor']),
+    );
+
+    const cluster = json('/v1/orgs/{orgId}/clusters/{clusterId}', 'get');
+    expect(cluster.required).toEqual(
+      expect.arrayContaining(['recycleAt', 'deleteAt', 'pendingOrder', 'availableActions']),
+    );
+    expect(cluster.properties.state.enum).toEqual(
+      expect.arrayContaining(['expiring', 'expired', 'recycled', 'deleted']),
+    );
+    expect(cluster.properties.availableActions.items.enum).toEqual(['upgrade', 'renew']);
+    expect(nullable(cluster.properties.pendingOrder)).toBe(true);
+    const order = json('/v1/orgs/{orgId}/orders/{orderId}', 'get');
+    expect(order.required).toEqual(expect.arrayContaining(['cancelsAt', 'createdBy']));
+    expect(nullable(order.properties.cancelsAt) && nullable(order.properties.createdBy)).toBe(true);
+    const reason = order.properties.history.items.properties.reason as Json;
+    expect(order.properties.history.items.required).toContain('reason');
+    expect((reason.anyOf as Json[]).find((s) => s.enum)?.enum).toEqual([
+      'cluster_expired',
+      'cluster_recycled',
+    ]);
+  });
+
   it('gives documents and exports their media types instead of JSON', () => {
     for (const [key, types] of Object.entries(documentOf)) {
       const op = operations().find((o) => o.key === key);
