@@ -25,6 +25,7 @@ import {
   UnmatchedReason,
   UsageMetric,
 } from './enums.js';
+import { invoiceResponses } from './invoices.js';
 import { notificationResponses } from './notifications.js';
 import { webhookResponses } from './webhooks.js';
 
@@ -733,6 +734,7 @@ export const responseOf = {
   'POST /v1/internal/usage': UsageIngest,
   ...notificationResponses,
   ...webhookResponses,
+  ...invoiceResponses,
 } satisfies Record<string, z.ZodType>;
 export type RouteKey = keyof typeof responseOf;
 

@@ -25,6 +25,7 @@ const LAYERS: string[][] = [
   ['billing'],
   ['topups'],
   ['usage'],
+  ['invoices'],
   ['notifications', 'webhooks'],
   ['jobs'],
   ['demo'],

@@ -8,6 +8,7 @@ import type { RouteSpec } from './http/route.js';
 import { apiKeyRoutes } from './identity/api-keys.routes.js';
 import { invitationRoutes } from './identity/invitations.routes.js';
 import { signInRoutes } from './identity/sign-in.routes.js';
+import { invoiceRoutes } from './invoices/invoices.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { notificationRoutes } from './notifications/notifications.routes.js';
@@ -54,5 +55,6 @@ export const routes: RouteSpec[] = [
   ...usageRoutes,
   ...notificationRoutes,
   ...webhookRoutes,
+  ...invoiceRoutes,
   ...jobRoutes,
 ].map(withContract);

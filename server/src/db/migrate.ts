@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007_ledger_balanced.js';
 import * as m0008 from './migrations/0008_term.js';
 import * as m0009 from './migrations/0009_notifications.js';
 import * as m0010 from './migrations/0010_webhooks.js';
+import * as m0011 from './migrations/0011_invoices.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_term': m0008,
   '0009_notifications': m0009,
   '0010_webhooks': m0010,
+  '0011_invoices': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
