@@ -293,10 +293,18 @@ export async function timeOutDue(
   const scope = only ? sql`and org_id = ${only.orgId} and cluster_id = ${only.clusterId}` : sql``;
   const t = sql`${now}::timestamptz`;
   const r = await sql<{ n: number; worst_ms: number | null }>`
-    with due as (
+    with past_deadline as (
+      -- Each claim walks its own partial index in order (orders_unpaid_deadline, orders_unpaid_cancel_at),
+      -- so a large backlog is taken oldest first in bounded batches without sorting it.
       select ctid from orders
-      where status = 'unpaid' and (expires_at <= ${t} or cancel_at <= ${t}) ${scope}
-      order by least(expires_at, cancel_at)
+      where status = 'unpaid' and expires_at <= ${t} ${scope}
+      order by expires_at
+      limit ${limit}
+      for update skip locked
+    ), past_cancel_at as (
+      select ctid from orders
+      where status = 'unpaid' and cancel_at <= ${t} ${scope}
+      order by cancel_at
       limit ${limit}
       for update skip locked
     ), upd as (
@@ -305,7 +313,8 @@ export async function timeOutDue(
         status = case when o.cancel_at < o.expires_at then 'cancelled' else 'timed_out' end,
         timed_out_at = case when o.cancel_at < o.expires_at then null else o.expires_at end,
         cancelled_at = case when o.cancel_at < o.expires_at then o.cancel_at end
-      where o.ctid = any (array(select ctid from due)) and o.status = 'unpaid'
+      where o.ctid = any (array(select ctid from past_deadline union select ctid from past_cancel_at))
+        and o.status = 'unpaid'
       returning o.org_id, o.id, o.type, o.status, o.cluster_id, o.project_id,
         least(o.expires_at, o.cancel_at) as ended_at
     ), hist as (
