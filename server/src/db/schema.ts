@@ -37,6 +37,14 @@ export interface OrgsTable {
   auto_renew_updated_by: Generated<string | null>;
   /** SPEC §9: cash strictly below this (fen) is low (migration 0009) */
   low_balance_threshold: Generated<number>;
+  /** the certification data, the buyer of the org's invoices (SPEC §10.4; migration 0011) */
+  cert_kind: Generated<'enterprise' | 'personal' | null>;
+  cert_title: Generated<string | null>;
+  cert_tax_id: Generated<string | null>;
+  cert_address: Generated<string | null>;
+  cert_phone: Generated<string | null>;
+  cert_bank: Generated<string | null>;
+  cert_bank_account: Generated<string | null>;
 }
 export interface UsersTable {
   id: string;
@@ -414,6 +422,60 @@ export interface NotificationSettingsTable {
   muted: Json;
   updated_at: Date;
 }
+/** Invoices (发票, SPEC §10.4; migration 0011). */
+export interface InvoicesTable {
+  org_id: string;
+  id: string;
+  type: 'normal' | 'special';
+  status: 'requested' | 'issued' | 'failed';
+  currency: string;
+  total_amount: number;
+  buyer_kind: 'enterprise' | 'personal';
+  buyer_title: string;
+  buyer_tax_id: string | null;
+  buyer_address: string | null;
+  buyer_phone: string | null;
+  buyer_bank: string | null;
+  buyer_bank_account: string | null;
+  remark: string | null;
+  /** the receiving addresses, a JSON array */
+  emails: ColumnType<string[], string, string>;
+  /** the bill an automatic request was made for (once per bill) */
+  auto_bill_month: string | null;
+  /** null: an automatic request */
+  requested_by: string | null;
+  requested_at: Date;
+  number: string | null;
+  issued_at: Date | null;
+  failed_at: Date | null;
+  failure_reason: string | null;
+  updated_at: Date;
+}
+export interface InvoiceItemsTable {
+  org_id: string;
+  invoice_id: string;
+  kind: 'bill' | 'order';
+  /** the bill's month or the order's id */
+  item_id: string;
+  amount: number;
+  /** false once the request failed: the item may be invoiced again */
+  active: boolean;
+}
+export interface InvoiceDocumentsTable {
+  org_id: string;
+  invoice_id: string;
+  pdf: ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+  uploaded_at: Date;
+}
+export interface InvoiceSettingsTable {
+  org_id: string;
+  enabled: boolean;
+  emails: ColumnType<string[], string, string>;
+  /** when it was last turned on: bills due from then are requested automatically */
+  enabled_at: Date | null;
+  updated_at: Date;
+  updated_by: string;
+}
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -445,6 +507,15 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  invoices: InvoicesTable;
+  invoice_items: InvoiceItemsTable;
+  invoice_documents: InvoiceDocumentsTable;
+  invoice_settings: InvoiceSettingsTable;
+  notification_alerts: NotificationAlertsTable;
+  balance_low_episodes: BalanceLowEpisodesTable;
+  notifications: NotificationsTable;
+  mails: MailsTable;
+  notification_settings: NotificationSettingsTable;
 }
 
 export type Db = Kysely<Database>;
