@@ -23,7 +23,7 @@ const unique = (p: string) => `${p}-${process.pid}-${++seq}-${Math.random().toSt
 
 export async function api(
   t: TestTally,
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   opts: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string> } = {},
 ) {

@@ -91,10 +91,23 @@ beforeAll(async () => {
       toPay.push(order);
     }
   }
+  // Orders each role pays together (合并支付): two of the first project, or one of each project.
+  let mergedDue = 0;
+  for (const role of ROLES) {
+    const ids: string[][] = [];
+    for (const project of [p1!, p1!, p1!, p2!]) {
+      const { order } = await buyCluster(t, org, org.admin, { projectId: project.id });
+      ids.push([order.id]);
+      mergedDue += order.amount;
+    }
+    const [a, b, c, d] = ids.flat();
+    mergeable.p1[role] = [a!, b!];
+    mergeable.mixed[role] = [c!, d!];
+  }
   await topUp(
     t,
     org,
-    toPay.reduce((sum, o) => sum + o.amount, 0),
+    toPay.reduce((sum, o) => sum + o.amount, mergedDue),
   );
   for (const o of toPay) {
     const r = await api(t, 'POST', `/v1/orgs/${org.id}/orders/${o.id}/pay`, { auth: org.admin.auth });
@@ -106,6 +119,8 @@ beforeAll(async () => {
 const payable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
 /** The paid clusters each role tries to renew, by project. */
 const renewable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
+/** The unpaid orders each role tries to pay together: both of the first project, or one of each. */
+const mergeable = { p1: {} as Record<Role, string[]>, mixed: {} as Record<Role, string[]> };
 
 type Expect = Record<Role, number>;
 const all = (n: number): Expect => Object.fromEntries(ROLES.map((r) => [r, n])) as Expect;
@@ -131,7 +146,7 @@ interface Case {
   name: string;
   method: 'GET' | 'POST' | 'PUT';
   url: (role?: Role) => string;
-  body?: () => unknown | Promise<unknown>;
+  body?: (role: Role) => unknown | Promise<unknown>;
   expect: Expect;
   /**
    * A write: what it would change, read before and after the call. A refused call leaves it as it was
@@ -357,6 +372,23 @@ const CASES: Case[] = [
     expect: row(200, 403, 404, 404, 404, 404),
   },
   {
+    name: 'POST orders/pay (two of p1)',
+    method: 'POST',
+    url: () => `${O()}/orders/pay`,
+    body: (role) => ({ orderIds: mergeable.p1[role] }),
+    expect: row(200, 403, 404, 200, 403, 403),
+    write: { read: (role) => paymentState(mergeable.p1[role]), written: paidTogether },
+  },
+  {
+    // Every order is authorized: a project admin cannot pay another project's order by bundling it.
+    name: 'POST orders/pay (one of p1, one of p2)',
+    method: 'POST',
+    url: () => `${O()}/orders/pay`,
+    body: (role) => ({ orderIds: mergeable.mixed[role] }),
+    expect: row(200, 403, 404, 404, 403, 403),
+    write: { read: (role) => paymentState(mergeable.mixed[role]), written: paidTogether },
+  },
+  {
     name: 'POST pay with a coupon',
     method: 'POST',
     url: () => `${O()}/orders/${ids.o1}/pay`,
@@ -501,6 +533,23 @@ const pendingOrderOf = async (clusterId: string) =>
   (await api(t, 'GET', `${O()}/clusters/${clusterId}`, { auth: org.admin.auth })).json.pendingOrder;
 const autoRenewSetting = async () =>
   (await api(t, 'GET', `${O()}/settings/auto-renew`, { auth: org.admin.auth })).json;
+/** The cash balance and the statuses of some orders, as the org admin reads them. */
+const paymentState = async (orderIds: string[]) => ({
+  cash: await cash(),
+  statuses: await Promise.all(
+    orderIds.map(
+      async (id) => (await api(t, 'GET', `${O()}/orders/${id}`, { auth: org.admin.auth })).json.status,
+    ),
+  ),
+});
+/** A merged payment made: every order paid, the cash down by their total. */
+function paidTogether(before: unknown, after: unknown, answer: unknown) {
+  const b = before as { cash: number; statuses: string[] };
+  const { orders, total } = answer as { orders: { id: string; amount: number }[]; total: number };
+  expect(b.statuses.every((s) => s === 'unpaid')).toBe(true);
+  expect(after).toEqual({ cash: b.cash - total, statuses: b.statuses.map(() => 'paid') });
+  expect(total).toBe(orders.reduce((sum, o) => sum + o.amount, 0));
+}
 /** A renewal made: the cluster had no pending order and now has the unpaid renewal the answer carries. */
 function renewed(before: unknown, after: unknown, answer: unknown) {
   const { order } = answer as { order: { id: string; expiresAt: string } };
@@ -512,12 +561,12 @@ function renewed(before: unknown, after: unknown, answer: unknown) {
 describe('authorization: endpoint × role', () => {
   describe.each(CASES)('$name', (c) => {
     it.each(ROLES)('as %s', async (role) => {
-      const paying = c.url(role).endsWith('/pay');
+      const paying = /\/orders\/[^/]+\/pay$/.test(c.url(role));
       const balanceBefore = paying ? await cash() : 0;
       const before = c.write ? await c.write.read(role) : undefined;
       const r = await api(t, c.method, c.url(role), {
         auth: who[role].auth,
-        ...(c.body ? { body: await c.body() } : {}),
+        ...(c.body ? { body: await c.body(role) } : {}),
       });
       expect(r.status, r.body).toBe(c.expect[role]);
       if (c.write) {
@@ -603,12 +652,17 @@ describe('authentication on every route', () => {
   it.each(routes.filter((r) => r.auth !== 'none').map((r) => [r.method, r.url] as const))(
     '%s %s: no key → 401, forged key → 401',
     async (method, url) => {
-      const none = await api(t, method, concrete(url), method !== 'GET' ? { body: {} } : {});
+      const none = await api(
+        t,
+        method,
+        concrete(url),
+        method === 'POST' || method === 'PUT' ? { body: {} } : {},
+      );
       expect(none.status).toBe(401);
       expect(none.json.error.code).toBe('UNAUTHENTICATED');
       const forged = await api(t, method, concrete(url), {
         auth: { authorization: 'Bearer tly_forged-key-that-does-not-exist' },
-        ...(method !== 'GET' ? { body: {} } : {}),
+        ...(method === 'POST' || method === 'PUT' ? { body: {} } : {}),
       });
       expect(forged.status).toBe(401);
       const malformed = await api(t, method, concrete(url), { auth: { authorization: 'Basic abc' } });

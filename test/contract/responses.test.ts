@@ -440,19 +440,29 @@ function scenario(t: TestTally, validated: Set<string>) {
       new Date(Date.parse(paidUpTerm.order.paidAt!) + 360 * 86_400_000).toISOString(),
     );
 
-    // Three 1-month clusters, serving: epsilon is renewed by hand, eta by auto-renew, zeta not at all.
-    const serving = async (name: string, projectId: string, auth: Auth) => {
-      const x = await call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
+    // Three 1-month clusters, serving: epsilon is renewed by hand, eta by auto-renew, zeta not at all. Zeta's
+    // and eta's orders are paid together (合并支付).
+    const buy = (name: string, projectId: string, auth: Auth) =>
+      call('POST /v1/orgs/:orgId/clusters', `${o}/clusters`, {
         auth,
         body: { ...PURCHASE, projectId, name },
         status: 201,
       });
-      await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${x.order.id}/pay`, { auth });
-      return x.cluster;
-    };
-    const e = await serving('epsilon', p1.id, bearer(padmin));
-    const z = await serving('zeta', p2.id, A);
-    const h = await serving('eta', p1.id, A);
+    const { cluster: e, order: eOrder } = await buy('epsilon', p1.id, bearer(padmin));
+    const { cluster: z, order: zOrder } = await buy('zeta', p2.id, A);
+    const { cluster: h, order: hOrder } = await buy('eta', p1.id, A);
+    await call('POST /v1/orgs/:orgId/orders/:orderId/pay', `${o}/orders/${eOrder.id}/pay`, {
+      auth: bearer(padmin),
+    });
+    const merged = await call('POST /v1/orgs/:orgId/orders/pay', `${o}/orders/pay`, {
+      auth: A,
+      body: { orderIds: [zOrder.id, hOrder.id] },
+    });
+    expect(merged.orders.map((x) => [x.id, x.status])).toEqual([
+      [zOrder.id, 'paid'],
+      [hOrder.id, 'paid'],
+    ]);
+    expect(merged.total).toBe(zOrder.amount + hOrder.amount);
     await runJobs();
     t.clock.advance(t.config.provisionSeconds * 1000);
     await runJobs();
