@@ -177,3 +177,30 @@ describe('upgrade without a term', () => {
     );
   });
 });
+
+describe('an upgrade paid just before the expiry', () => {
+  it('is applied even when the term job persists the expiry before provisioning starts', async () => {
+    const { cluster } = await subscribed(t, org);
+    await t.jobs.runAllOnce();
+    const end = cluster.termEndsAt as string;
+    t.clock.set(iso(end, -2 * DAY));
+    const order = expectStatus(await upgrade(t, org, cluster.id, { cuSize: 2 }), 201).order;
+    // Paid one second before the end; the jobs next run at the end (the term job runs before the one that
+    // starts provisioning).
+    t.clock.set(iso(end, -1000));
+    await topUpAndPay(t, org, order);
+    t.clock.set(end);
+    await t.jobs.runAllOnce();
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await t.jobs.runAllOnce();
+    const c = await getCluster(t, org, cluster.id);
+    expect(c.state).toBe('expired');
+    // SPEC §2: a paid upgrade is applied; the renewal then prices the configuration paid for.
+    expect({ cuSize: c.cuSize, replicas: c.replicas }).toEqual({ cuSize: 2, replicas: 1 });
+    const q = expectStatus(
+      await quote(t, org, { type: 'renewal', clusterId: cluster.id, term: ONE_MONTH }),
+      200,
+    );
+    expect(q.amount).toBe(180_000);
+  });
+});
