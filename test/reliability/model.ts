@@ -2,38 +2,88 @@ import type { Answer, Org } from './support.js';
 
 /**
  * A small in-memory model of what Tally must do, for the model-based simulation. It knows orders, clusters,
- * cash, bank references and Idempotency-Keys of the orgs of one run, and for each operation predicts the
- * answer (status and error code, and for a payment the balance after it). Concurrent operations are checked by
- * looking for a serial order in which the model gives exactly the answers the server gave (linearizability).
+ * cash, bank references, Idempotency-Keys, the 自动续订 switch and the auto-renew attempts of the orgs of one
+ * run, and for each operation predicts the answer (status and error code, and for a payment the balance after
+ * it). Concurrent operations are checked by looking for a serial order in which the model gives exactly the
+ * answers the server gave (linearizability).
+ *
+ * The subscription term (SPEC §8): a cluster's state as of now follows its term end (expiring from 30 days
+ * before, expired at it, recycled 7 days after, deleted 37 days after); the system cancels an unpaid upgrade
+ * at the expiry and an unpaid renewal at the recycle; a paid renewal adds its term to the old end, a paid
+ * upgrade with a term ends a term after its payment; auto-renew attempts at end − 7 d + k × 24 h, k = 0…13,
+ * each once, the latest due one when the jobs run.
  */
 export const DAY = 86_400_000;
 export const CU_DAY_FEN = 125 * 24; // performance CU, list price, per day
 export const MONTH_FEN = CU_DAY_FEN * 30;
 export const KEY_WINDOW_MS = 8 * DAY;
+/** SPEC §8.1, in days from the term end */
+export const EXPIRING_FROM = -30 * DAY;
+export const RECYCLE_AFTER = 7 * DAY;
+export const DELETE_AFTER = 37 * DAY;
+/** SPEC §8.4 */
+export const FIRST_ATTEMPT = -7 * DAY;
+export const LAST_K = 13;
 
 export type Status = 'unpaid' | 'paid' | 'cancelled' | 'timed_out';
+export type OrderType = 'new_purchase' | 'upgrade' | 'renewal';
+
+/** A term as the API takes it; a month is 30 days and a year 12 months (SPEC §8). */
+export interface MTerm {
+  unit: 'month' | 'year';
+  count: number;
+}
+export const termMonths = (t: MTerm) => (t.unit === 'year' ? 12 * t.count : t.count);
+export const termMs = (t: MTerm) => termMonths(t) * 30 * DAY;
+/** The default catalog: months at list price, 1 year at 70%, 3 years at 50%. */
+export const termDiscount = (t: MTerm) => (t.unit === 'year' ? (t.count >= 3 ? 50 : 70) : 100);
+const termLabel = (t: MTerm) => `${t.count}${t.unit === 'year' ? 'y' : 'mo'}`;
 
 export interface MOrder {
   id: string;
   org: number;
   clusterId: string;
-  type: 'new_purchase' | 'upgrade';
+  type: OrderType;
   status: Status;
   amount: number;
   expiresAt: number;
+  /** SPEC §8.1: an upgrade's cluster expiry, a renewal's cluster recycle */
+  cancelAt: number | null;
   targetCu: number;
+  /** the term bought: a new purchase's and a renewal's, an upgrade's new term (null: the term end stays) */
+  term: MTerm | null;
+  /** made by auto-renew */
+  bySystem?: boolean;
 }
 
 export interface MCluster {
   id: string;
   org: number;
+  /** the state apart from the timeline (which `clusterState` lays over it as of now) */
   state: 'pending_payment' | 'creating' | 'running' | 'upgrading' | 'cancelled';
   cuSize: number;
-  months: number;
+  /** the term of the last purchase or renewal (an auto-renew order renews for it) */
+  term: MTerm;
   orderId: string;
   readyAt: number | null;
   termEndsAt: number | null;
   targetCu: number | null;
+  /** an upgrade paid in this step, its provisioning event not yet handled */
+  unapplied?: boolean;
+}
+
+export type Outcome = 'paid' | 'failed' | 'skipped';
+
+/** An auto-renew attempt as the model predicts it; `orderId` starts as a placeholder for an order it made. */
+export interface MAttempt {
+  org: number;
+  clusterId: string;
+  termEndsAt: number;
+  k: number;
+  outcome: Outcome;
+  orderId: string | null;
+  amount: number | null;
+  shortfall: number | null;
 }
 
 export interface KeyedRequest {
@@ -44,9 +94,11 @@ export interface KeyedRequest {
 }
 
 export interface Model {
-  orgs: { cash: number; refs: Record<string, number> }[];
+  orgs: { cash: number; refs: Record<string, number>; autoRenew: boolean }[];
   orders: Record<string, MOrder>;
   clusters: Record<string, MCluster>;
+  /** `${clusterId}|${termEndsAt}|${k}` → the attempt */
+  attempts: Record<string, MAttempt>;
   /** `${org}|${key}` → the request it was first used with and the answer then given */
   keys: Record<string, { path: string; body: string; status: number; json: unknown; at: number }>;
   keyed: KeyedRequest[];
@@ -55,27 +107,190 @@ export interface Model {
 
 export function emptyModel(orgCount: number, provisionMs: number): Model {
   return {
-    orgs: Array.from({ length: orgCount }, () => ({ cash: 0, refs: {} })),
+    orgs: Array.from({ length: orgCount }, () => ({ cash: 0, refs: {}, autoRenew: false })),
     orders: {},
     clusters: {},
+    attempts: {},
     keys: {},
     keyed: [],
     provisionMs,
   };
 }
 
-export const effective = (o: MOrder, now: number): Status =>
-  o.status === 'unpaid' && now >= o.expiresAt ? 'timed_out' : o.status;
+/**
+ * How the system ends an unpaid order: at its deadline (timed out), or at its cluster's expiry (an upgrade)
+ * or recycle (a renewal) when that comes first (cancelled, SPEC §8.1). At a tie the deadline wins.
+ */
+export function systemEnd(o: MOrder): { at: number; to: 'timed_out' | 'cancelled' } {
+  return o.cancelAt !== null && o.cancelAt < o.expiresAt
+    ? { at: o.cancelAt, to: 'cancelled' }
+    : { at: o.expiresAt, to: 'timed_out' };
+}
 
-/** Applies the deadline: what the server shows at `now` (an unpaid order past it is timed out). */
+export const effective = (o: MOrder, now: number): Status => {
+  if (o.status !== 'unpaid') return o.status;
+  const end = systemEnd(o);
+  return now >= end.at ? end.to : 'unpaid';
+};
+
+/** Applies the deadlines: what the server shows at `now` (an unpaid order past its system end is ended). */
 export function settle(m: Model, now: number): void {
   for (const o of Object.values(m.orders)) {
-    if (effective(o, now) === 'timed_out' && o.status === 'unpaid') {
-      o.status = 'timed_out';
+    const st = effective(o, now);
+    if (st !== o.status) {
+      o.status = st;
       const c = m.clusters[o.clusterId];
       if (o.type === 'new_purchase' && c && c.state === 'pending_payment') c.state = 'cancelled';
     }
   }
+}
+
+export type ClusterState = MCluster['state'] | 'expiring' | 'expired' | 'recycled' | 'deleted';
+
+/** A cluster's state as of `now` (SPEC §8.1): the timeline's instants take effect at once. */
+export function clusterState(c: MCluster, now: number): ClusterState {
+  if (c.state === 'pending_payment' || c.state === 'cancelled' || c.termEndsAt === null) return c.state;
+  const t = now - c.termEndsAt;
+  if (t >= DELETE_AFTER) return 'deleted';
+  if (t >= RECYCLE_AFTER) return 'recycled';
+  if (t >= 0) return 'expired';
+  if (c.state === 'creating' || c.state === 'upgrading') return c.state;
+  return t >= EXPIRING_FROM ? 'expiring' : 'running';
+}
+
+const RENEWABLE: ClusterState[] = ['creating', 'running', 'upgrading', 'expiring', 'expired'];
+const UPGRADABLE: ClusterState[] = ['running', 'expiring'];
+
+/** The cluster's unpaid upgrade or renewal (SPEC §2: at most one). */
+export const pendingChange = (m: Model, clusterId: string, now: number): MOrder | undefined =>
+  Object.values(m.orders).find(
+    (o) => o.clusterId === clusterId && o.type !== 'new_purchase' && effective(o, now) === 'unpaid',
+  );
+
+/** The configuration a change prices: while upgrading, the one being applied. */
+const shapeCu = (c: MCluster) => c.targetCu ?? c.cuSize;
+
+export const renewalAmount = (cu: number, term: MTerm) =>
+  Math.round((cu * MONTH_FEN * termMonths(term) * termDiscount(term)) / 100);
+
+/** The instants on the timelines of the model's clusters (for landing a clock jump away from them). */
+export function timelineMarks(m: Model): number[] {
+  const out: number[] = [];
+  for (const c of Object.values(m.clusters)) {
+    if (c.termEndsAt === null) continue;
+    const e = c.termEndsAt;
+    out.push(e + EXPIRING_FROM, e, e + RECYCLE_AFTER, e + DELETE_AFTER);
+    if (m.orgs[c.org]!.autoRenew) for (let k = 0; k <= LAST_K; k++) out.push(e + FIRST_ATTEMPT + k * DAY);
+  }
+  for (const o of Object.values(m.orders)) if (o.status === 'unpaid') out.push(systemEnd(o).at);
+  return out;
+}
+
+/** The latest attempt due at `now` for a term ending at `end`, or null outside the window. */
+export function dueAttempt(end: number, now: number): number | null {
+  const since = now - (end + FIRST_ATTEMPT);
+  if (since < 0) return null;
+  const k = Math.floor(since / DAY);
+  return k <= LAST_K ? k : null;
+}
+
+/** Applies a paid order to its cluster (the term rules of SPEC §8) and to the org's cash. */
+function payOrder(m: Model, o: MOrder, paidAt: number): void {
+  m.orgs[o.org]!.cash -= o.amount;
+  o.status = 'paid';
+  const c = m.clusters[o.clusterId]!;
+  if (o.type === 'new_purchase') {
+    c.state = 'creating';
+    c.termEndsAt = paidAt + termMs(o.term!);
+    c.readyAt = paidAt + m.provisionMs;
+  } else if (o.type === 'upgrade') {
+    c.state = 'upgrading';
+    c.targetCu = o.targetCu;
+    c.unapplied = true;
+    c.readyAt = paidAt + m.provisionMs;
+    if (o.term) {
+      c.termEndsAt = paidAt + termMs(o.term);
+      c.term = o.term;
+    }
+  } else {
+    c.termEndsAt = c.termEndsAt! + termMs(o.term!);
+    c.term = o.term!;
+  }
+}
+
+/**
+ * One run of the auto-renew job at `now` (SPEC §8.4): for every cluster of an org whose switch is on, in the
+ * order of their term ends, the latest attempt due and not yet made. Returns the attempts made; an order it
+ * creates has a placeholder id (`auto:…`) until the simulation reads the real one.
+ */
+export function autoRenew(m: Model, now: number): MAttempt[] {
+  settle(m, now);
+  const made: MAttempt[] = [];
+  const clusters = Object.values(m.clusters)
+    .filter((c) => c.termEndsAt !== null && m.orgs[c.org]!.autoRenew)
+    .sort((a, b) => a.termEndsAt! - b.termEndsAt!);
+  for (const c of clusters) {
+    const end = c.termEndsAt!;
+    if (!RENEWABLE.includes(clusterState(c, now))) continue;
+    const k = dueAttempt(end, now);
+    if (k === null) continue;
+    if (Object.values(m.attempts).some((a) => a.clusterId === c.id && a.termEndsAt === end && a.k >= k))
+      continue;
+    const pending = pendingChange(m, c.id, now);
+    const base = { org: c.org, clusterId: c.id, termEndsAt: end, k };
+    let a: MAttempt;
+    if (pending?.type === 'upgrade') {
+      a = { ...base, outcome: 'skipped', orderId: pending.id, amount: null, shortfall: null };
+    } else {
+      let o = pending;
+      if (!o) {
+        o = {
+          id: `auto:${c.id}:${end}:${k}`,
+          org: c.org,
+          clusterId: c.id,
+          type: 'renewal',
+          status: 'unpaid',
+          amount: renewalAmount(shapeCu(c), c.term),
+          expiresAt: now + 7 * DAY,
+          cancelAt: end + RECYCLE_AFTER,
+          targetCu: shapeCu(c),
+          term: c.term,
+          bySystem: true,
+        };
+        m.orders[o.id] = o;
+      }
+      const cash = m.orgs[c.org]!.cash;
+      if (cash >= o.amount) {
+        payOrder(m, o, now);
+        a = { ...base, outcome: 'paid', orderId: o.id, amount: o.amount, shortfall: null };
+      } else {
+        a = { ...base, outcome: 'failed', orderId: o.id, amount: o.amount, shortfall: o.amount - cash };
+      }
+    }
+    m.attempts[`${c.id}|${end}|${k}`] = a;
+    made.push(a);
+  }
+  return made;
+}
+
+/** Whether a run of the auto-renew job at `now` would make an attempt. */
+export function attemptDue(m: Model, now: number): boolean {
+  return autoRenew(structuredClone(m), now).length > 0;
+}
+
+/** Gives an order the model made with a placeholder id its real id, deadline and system cancel instant. */
+export function adoptOrder(
+  m: Model,
+  placeholder: string,
+  id: string,
+  expiresAt: number,
+  cancelAt: number | null,
+) {
+  const o = m.orders[placeholder];
+  if (!o) return;
+  delete m.orders[placeholder];
+  m.orders[id] = { ...o, id, expiresAt, cancelAt };
+  for (const a of Object.values(m.attempts)) if (a.orderId === placeholder) a.orderId = id;
 }
 
 /** Background provisioning, as the jobs do it once `now` passes a cluster's ready time. */
@@ -92,8 +307,10 @@ export function provision(m: Model, now: number): void {
 
 /** An operation, resolved against the state before its step (ids chosen, bodies built). */
 export type Op =
-  | { k: 'create'; org: number; cu: number; months: number }
-  | { k: 'upgrade'; org: number; clusterId: string; to: number }
+  | { k: 'create'; org: number; cu: number; term: MTerm }
+  | { k: 'upgrade'; org: number; clusterId: string; to: number; term?: MTerm }
+  | { k: 'renew'; org: number; clusterId: string; term: MTerm }
+  | { k: 'autoRenew'; org: number; enabled: boolean }
   | { k: 'pay'; org: number; orderId: string; key?: string; couponId?: string }
   | { k: 'replay'; org: number; req: KeyedRequest }
   | { k: 'cancel'; org: number; orderId: string; key?: string }
@@ -109,7 +326,7 @@ export interface Expectation {
 
 export const errCode = (a: Answer): string | undefined => a.json?.error?.code;
 
-export function pathOf(op: Op, orgs: Org[]): { method: 'POST'; path: string; body: unknown } {
+export function pathOf(op: Op, orgs: Org[]): { method: 'POST' | 'PUT'; path: string; body: unknown } {
   switch (op.k) {
     case 'create':
       return {
@@ -117,19 +334,31 @@ export function pathOf(op: Op, orgs: Org[]): { method: 'POST'; path: string; bod
         path: `/v1/orgs/${orgs[op.org]!.id}/clusters`,
         body: {
           projectId: orgs[op.org]!.projectId,
-          name: `sim-${op.cu}-${op.months}`,
+          name: `sim-${op.cu}-${termLabel(op.term)}`,
           region: 'aliyun-cn-hangzhou',
           cuType: 'performance',
           cuSize: op.cu,
           replicas: 1,
-          term: { unit: 'month', count: op.months },
+          term: op.term,
         },
       };
     case 'upgrade':
       return {
         method: 'POST',
         path: `/v1/orgs/${orgs[op.org]!.id}/clusters/${op.clusterId}/upgrade`,
-        body: { cuSize: op.to },
+        body: op.term ? { cuSize: op.to, term: op.term } : { cuSize: op.to },
+      };
+    case 'renew':
+      return {
+        method: 'POST',
+        path: `/v1/orgs/${orgs[op.org]!.id}/clusters/${op.clusterId}/renew`,
+        body: { term: op.term },
+      };
+    case 'autoRenew':
+      return {
+        method: 'PUT',
+        path: `/v1/orgs/${orgs[op.org]!.id}/settings/auto-renew`,
+        body: { enabled: op.enabled },
       };
     case 'pay':
       return {
@@ -225,7 +454,8 @@ function replayAsNew(op: Extract<Op, { k: 'replay' }>): Op {
 function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
   switch (op.k) {
     case 'create': {
-      const amount = op.cu * MONTH_FEN * op.months;
+      const term = op.term;
+      const amount = renewalAmount(op.cu, term);
       if (a.status === 201 && a.json?.order && a.json?.cluster) {
         const o = a.json.order;
         m.orders[o.id] = {
@@ -236,14 +466,16 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
           status: 'unpaid',
           amount: o.amount,
           expiresAt: Date.parse(o.expiresAt),
+          cancelAt: null,
           targetCu: op.cu,
+          term,
         };
         m.clusters[a.json.cluster.id] = {
           id: a.json.cluster.id,
           org: op.org,
           state: 'pending_payment',
           cuSize: op.cu,
-          months: op.months,
+          term,
           orderId: o.id,
           readyAt: null,
           termEndsAt: null,
@@ -260,14 +492,26 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
     }
     case 'upgrade': {
       const c = m.clusters[op.clusterId]!;
-      const pending = Object.values(m.orders).find(
-        (o) => o.clusterId === c.id && o.type === 'upgrade' && effective(o, now) === 'unpaid',
-      );
-      if (pending) return { status: 409, code: 'UPGRADE_ALREADY_PENDING' };
-      if (c.state !== 'running' || c.termEndsAt === null) return { status: 409, code: 'CLUSTER_NOT_READY' };
+      const pending = pendingChange(m, c.id, now);
+      if (pending) return pendingRefusal(pending, 'upgrade');
+      const state = clusterState(c, now);
+      if (!UPGRADABLE.includes(state) || c.termEndsAt === null)
+        return { status: 409, code: 'CLUSTER_NOT_READY' };
       if (op.to <= c.cuSize) return { status: 422, code: 'INVALID_UPGRADE' };
       const days = Math.ceil((c.termEndsAt - now) / DAY);
-      const allowed = [days - 1, days, days + 1].map((d) => (op.to - c.cuSize) * CU_DAY_FEN * d);
+      // The whole-day count may differ by one from the server's (its now is a few ms after the model's).
+      const allowed = [days - 1, days, days + 1].map((d) =>
+        op.term
+          ? Math.max(
+              0,
+              Math.round(
+                (op.to * MONTH_FEN * termMonths(op.term) * termDiscount(op.term) -
+                  c.cuSize * CU_DAY_FEN * d * termDiscount(c.term)) /
+                  100,
+              ),
+            )
+          : Math.round(((op.to - c.cuSize) * CU_DAY_FEN * d * (d >= 360 ? 70 : 100)) / 100),
+      );
       if (a.status === 201 && a.json?.order) {
         const o = a.json.order;
         m.orders[o.id] = {
@@ -278,15 +522,69 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
           status: 'unpaid',
           amount: o.amount,
           expiresAt: Date.parse(o.expiresAt),
+          cancelAt: c.termEndsAt,
           targetCu: op.to,
+          term: op.term ?? null,
         };
       }
       return {
         status: 201,
         check: (x) =>
-          allowed.includes(x.json?.order?.amount)
-            ? null
-            : `upgrade amount ${x.json?.order?.amount} not in ${allowed.join('/')} (${days} days left)`,
+          !allowed.includes(x.json?.order?.amount)
+            ? `upgrade amount ${x.json?.order?.amount} not in ${allowed.join('/')} (${days} days left)`
+            : systemEndCheck(x, c.termEndsAt!),
+      };
+    }
+    case 'renew': {
+      const c = m.clusters[op.clusterId]!;
+      const state = clusterState(c, now);
+      if (!RENEWABLE.includes(state) || c.termEndsAt === null)
+        return {
+          status: 409,
+          code: 'CLUSTER_NOT_RENEWABLE',
+          check: (x) =>
+            x.json?.error?.details?.state === state
+              ? null
+              : `details.state ${x.json?.error?.details?.state}, expected ${state}`,
+        };
+      const pending = pendingChange(m, c.id, now);
+      if (pending) return pendingRefusal(pending, 'renewal');
+      const amount = renewalAmount(shapeCu(c), op.term);
+      // Between an upgrade's payment and its provisioning step (the outbox, well under a second) the server
+      // still prices the configuration before it; the simulation drains the outbox after every step, so only
+      // a renewal racing that payment in one batch can see it.
+      const amounts = c.unapplied ? [amount, renewalAmount(c.cuSize, op.term)] : [amount];
+      const recycleAt = c.termEndsAt + RECYCLE_AFTER;
+      if (a.status === 201 && a.json?.order) {
+        const o = a.json.order;
+        m.orders[o.id] = {
+          id: o.id,
+          org: op.org,
+          clusterId: c.id,
+          type: 'renewal',
+          status: 'unpaid',
+          amount: o.amount,
+          expiresAt: Date.parse(o.expiresAt),
+          cancelAt: recycleAt,
+          targetCu: shapeCu(c),
+          term: op.term,
+        };
+      }
+      return {
+        status: 201,
+        check: (x) =>
+          !amounts.includes(x.json?.order?.amount)
+            ? `renewal amount ${x.json?.order?.amount}, expected ${amounts.join('/')}`
+            : x.json?.order?.type !== 'renewal'
+              ? `order type ${x.json?.order?.type}`
+              : systemEndCheck(x, recycleAt),
+      };
+    }
+    case 'autoRenew': {
+      m.orgs[op.org]!.autoRenew = op.enabled;
+      return {
+        status: 200,
+        check: (x) => (x.json?.enabled === op.enabled ? null : `auto-renew answered ${x.text.slice(0, 200)}`),
       };
     }
     case 'pay': {
@@ -314,19 +612,9 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
               : `402 details ${JSON.stringify(x.json?.error?.details)}, expected balance ${cash}`,
         };
       }
-      org.cash -= o.amount;
-      o.status = 'paid';
-      const cashAfter = org.cash;
       const paidAt = a.status === 200 && a.json?.order?.paidAt ? Date.parse(a.json.order.paidAt) : now;
-      const c = m.clusters[o.clusterId]!;
-      if (o.type === 'new_purchase') {
-        c.state = 'creating';
-        c.termEndsAt = paidAt + c.months * 30 * DAY;
-      } else {
-        c.state = 'upgrading';
-        c.targetCu = o.targetCu;
-      }
-      c.readyAt = paidAt + m.provisionMs;
+      payOrder(m, o, paidAt);
+      const cashAfter = org.cash;
       return {
         status: 200,
         check: (x) =>
@@ -363,12 +651,42 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
   }
 }
 
+/** SPEC §2: a second upgrade while one is unpaid is UPGRADE_ALREADY_PENDING, any other pair CLUSTER_ORDER_PENDING. */
+function pendingRefusal(pending: MOrder, making: 'upgrade' | 'renewal'): Expectation {
+  const code =
+    pending.type === 'upgrade' && making === 'upgrade' ? 'UPGRADE_ALREADY_PENDING' : 'CLUSTER_ORDER_PENDING';
+  return {
+    status: 409,
+    code,
+    check: (x) =>
+      code === 'CLUSTER_ORDER_PENDING' &&
+      (x.json?.error?.details?.orderId !== pending.id || x.json?.error?.details?.type !== pending.type)
+        ? `details ${JSON.stringify(x.json?.error?.details)}, expected ${pending.type} ${pending.id}`
+        : null,
+  };
+}
+
+/** A new upgrade or renewal names when the system cancels it, if that comes before its deadline. */
+function systemEndCheck(x: Answer, cancelAt: number): string | null {
+  const o = x.json?.order;
+  const expiresAt = Date.parse(o?.expiresAt);
+  const want = cancelAt < expiresAt ? cancelAt : null;
+  const got = o?.cancelsAt ? Date.parse(o.cancelsAt) : null;
+  return got === want
+    ? null
+    : `cancelsAt ${o?.cancelsAt}, expected ${want === null ? null : new Date(want).toISOString()}`;
+}
+
 export function describe(op: Op): string {
   switch (op.k) {
     case 'create':
-      return `create(org${op.org}, ${op.cu} CU, ${op.months} mo)`;
+      return `create(org${op.org}, ${op.cu} CU, ${termLabel(op.term)})`;
     case 'upgrade':
-      return `upgrade(org${op.org}, ${op.clusterId.slice(-6)} → ${op.to} CU)`;
+      return `upgrade(org${op.org}, ${op.clusterId.slice(-6)} → ${op.to} CU${op.term ? `, ${termLabel(op.term)}` : ''})`;
+    case 'renew':
+      return `renew(org${op.org}, ${op.clusterId.slice(-6)}, ${termLabel(op.term)})`;
+    case 'autoRenew':
+      return `autoRenew(org${op.org}, ${op.enabled ? 'on' : 'off'})`;
     case 'pay':
       return `pay(org${op.org}, ${op.orderId.slice(-6)}${op.key ? `, key ${op.key}` : ''}${op.couponId ? ', coupon' : ''})`;
     case 'replay':

@@ -3,17 +3,26 @@ import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
+  adoptOrder,
   apply,
+  attemptDue,
+  autoRenew,
+  clusterState,
   DAY,
   describe as describeOp,
+  effective,
   emptyModel,
   errCode,
+  FIRST_ATTEMPT,
   KEY_WINDOW_MS,
   type Model,
+  type MTerm,
   type Op,
   pathOf,
+  pendingChange,
   provision,
   settle,
+  timelineMarks,
 } from './model.js';
 import {
   type Answer,
@@ -34,20 +43,33 @@ import {
 
 /**
  * Model-based simulation (after TigerBeetle's VOPR, at a much smaller scale): fast-check generates sequences
- * of steps — batches of concurrent operations (purchases, upgrades, payments, double clicks, replays and
- * misuses of Idempotency-Keys, cancels, bank transfers including repeated and conflicting references, unknown
- * remittance codes, coupons), test-clock jumps across deadlines, sweeps — and runs them against a real server
- * process on PostgreSQL. Every answer must match the model under some serial order of its batch, and after
- * every step the money invariants hold and the database agrees with the model. A failure prints the seed and
- * the shrunk sequence; rerun it with TALLY_SIM_SEED (and TALLY_SIM_STEPS, TALLY_SIM_RUNS).
+ * of steps — batches of concurrent operations (purchases, upgrades with and without a new term, renewals
+ * (续订), the 自动续订 switch, payments, double clicks, replays and misuses of Idempotency-Keys, cancels, bank
+ * transfers including repeated and conflicting references, unknown remittance codes, coupons), test-clock
+ * jumps across order deadlines and term boundaries (expiring, expired, recycled, deleted, the auto-renew
+ * attempts), sweeps — and runs them against two server processes on one PostgreSQL database, each request on
+ * either. Every answer must match the model under some serial order of its batch, and after every step the
+ * money invariants hold and the database agrees with the model: cash, every order's status, every cluster's
+ * state as of now, size, term end and pending order, every auto-renew attempt (once, with its outcome). A
+ * failure prints the seed and the shrunk sequence; rerun it with TALLY_SIM_SEED (and TALLY_SIM_STEPS,
+ * TALLY_SIM_RUNS).
  */
 const PROVISION_SECONDS = 3600;
 const ORGS = 3;
-const MAX_ADVANCE_MS = 20 * DAY; // per run: terms (>= 30 days) never end inside one run
+const INSTANCES = 2;
+// Per run: past several 1-month terms, their buffers and recycle bins; 1-year terms mostly stay inside.
+const MAX_ADVANCE_MS = 150 * DAY;
+
+const MONTH: MTerm = { unit: 'month', count: 1 };
+const YEAR: MTerm = { unit: 'year', count: 1 };
+type TermPick = 'none' | 'month' | 'year';
+const termOf = (t: TermPick): MTerm | undefined => (t === 'month' ? MONTH : t === 'year' ? YEAR : undefined);
 
 type GenOp =
-  | { k: 'create'; org: number; cu: number; months: number }
-  | { k: 'upgrade'; org: number; pick: number; to: number }
+  | { k: 'create'; org: number; cu: number; months: number; year: boolean }
+  | { k: 'upgrade'; org: number; pick: number; to: number; term: TermPick }
+  | { k: 'renew'; org: number; pick: number; year: boolean }
+  | { k: 'autoRenew'; org: number; enabled: boolean }
   | { k: 'pay'; org: number; pick: number; key: boolean; coupon: boolean }
   | { k: 'double'; org: number; pick: number; sameKey: boolean }
   | { k: 'replay'; org: number; pick: number }
@@ -55,9 +77,11 @@ type GenOp =
   | { k: 'cancel'; org: number; pick: number; key: boolean }
   | { k: 'bank'; org: number; amount: number; ref: 'fresh' | 'repeat' | 'conflict' | 'unknown'; pick: number }
   | { k: 'coupon'; org: number; amount: number };
-type Step = { k: 'batch'; ops: GenOp[] } | { k: 'clock'; seconds: number } | { k: 'sweep' };
+/** `jobs`: every background job runs once on an instance while the batch's requests are in flight. */
+type Step = { k: 'batch'; ops: GenOp[]; jobs: boolean } | { k: 'clock'; seconds: number } | { k: 'sweep' };
 
-const org = fc.nat(ORGS - 1);
+// Most operations on one org, so that its clusters live long enough to reach the end of their terms.
+const org = fc.constantFrom(0, 0, 0, 1, 2);
 const pick = fc.nat(1000);
 const genOp: fc.Arbitrary<GenOp> = fc.oneof(
   {
@@ -66,12 +90,36 @@ const genOp: fc.Arbitrary<GenOp> = fc.oneof(
       k: fc.constant('create' as const),
       org,
       cu: fc.constantFrom(1, 2, 4),
-      months: fc.integer({ min: 1, max: 3 }),
+      months: fc.constantFrom(1, 1, 1, 2, 3),
+      year: fc.constantFrom(false, false, false, false, true),
     }),
   },
   {
-    weight: 1,
-    arbitrary: fc.record({ k: fc.constant('upgrade' as const), org, pick, to: fc.constantFrom(2, 4, 6, 8) }),
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('upgrade' as const),
+      org,
+      pick,
+      to: fc.constantFrom(2, 4, 6, 8),
+      term: fc.constantFrom('none' as const, 'none' as const, 'month' as const, 'year' as const),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('renew' as const),
+      org,
+      pick,
+      year: fc.constantFrom(false, false, false, true),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('autoRenew' as const),
+      org,
+      enabled: fc.constantFrom(true, true, false),
+    }),
   },
   {
     weight: 5,
@@ -125,13 +173,24 @@ const genStep: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('batch' as const),
       ops: fc.array(genOpStable, { minLength: 1, maxLength: 3 }),
+      jobs: fc.constantFrom(false, false, false, true),
     }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       k: fc.constant('clock' as const),
-      seconds: fc.constantFrom(3600, 86_400, 3 * 86_400, 6 * 86_400, 7 * 86_400),
+      // Within a day, across order deadlines (7 days), and in large moves across term boundaries.
+      seconds: fc.constantFrom(
+        3600,
+        86_400,
+        3 * 86_400,
+        6 * 86_400,
+        7 * 86_400,
+        12 * 86_400,
+        20 * 86_400,
+        30 * 86_400,
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.constant({ k: 'sweep' as const }) },
@@ -147,11 +206,16 @@ const figures = {
   replays: 0,
   clockJumps: 0,
   sweeps: 0,
+  renewals: 0,
+  upgradesWithTerm: 0,
+  autoRenewSwitches: 0,
+  autoRenewAttempts: 0,
+  termBoundariesCrossed: 0,
   answersChecked: 0,
   invariantChecks: 0,
 };
 
-let server: ServerProcess;
+let servers: ServerProcess[] = [];
 let drop: () => Promise<void>;
 let db: pg.Pool;
 const finalStates = new Map<string, string>();
@@ -159,10 +223,10 @@ const finalStates = new Map<string, string>();
 beforeAll(async () => {
   const d = await createDatabase('sim');
   drop = d.drop;
-  server = await startServer('sim', d.url, {
-    TALLY_PROVISION_SECONDS: String(PROVISION_SECONDS),
-    TALLY_SWEEP_INTERVAL_MS: '700',
-  });
+  const env = { TALLY_PROVISION_SECONDS: String(PROVISION_SECONDS), TALLY_SWEEP_INTERVAL_MS: '700' };
+  // The first start migrates; the others start on the migrated database.
+  servers = [await startServer('sim-0', d.url, env)];
+  for (let i = 1; i < INSTANCES; i++) servers.push(await startServer(`sim-${i}`, d.url, env));
   db = newPgPool(d.url);
 }, 120_000);
 
@@ -174,7 +238,7 @@ afterAll(async () => {
     numRuns: SCALE.runs,
   });
   await db?.end().catch(() => {});
-  await server?.stop();
+  await Promise.all(servers.map((s) => s.stop()));
   await drop?.();
 });
 
@@ -197,8 +261,25 @@ interface Run {
   clock: Clock;
   advancedMs: number;
   n: number;
+  /** requests sent, for spreading them over the instances */
+  sent: number;
   id: string;
   trace: string[];
+}
+
+const server = (i: number) => servers[i % servers.length]!;
+
+/** Every instance runs every background job once, at the same time (SPEC §7.4: the work is done once). */
+async function runJobs(): Promise<void> {
+  const rs = await Promise.all(
+    servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })),
+  );
+  const bad = rs.find((r) => r.status !== 200);
+  if (bad) throw new Error(`jobs/run answered ${bad.status} ${bad.text.slice(0, 500)}`);
+  for (const r of rs) {
+    const j = r.json?.['auto-renew'];
+    if (j?.errors) throw new Error(`auto-renew reported errors: ${JSON.stringify(j)}`);
+  }
 }
 
 function ordersOf(m: Model, o: number) {
@@ -211,17 +292,41 @@ function resolve(run: Run, g: GenOp): Op[] {
   const fresh = () => `k-${run.id}-${run.n++}`;
   switch (g.k) {
     case 'create':
-      return [g];
+      return [
+        { k: 'create', org: g.org, cu: g.cu, term: g.year ? YEAR : { unit: 'month', count: g.months } },
+      ];
     case 'upgrade': {
       const cs = Object.values(m.clusters).filter((c) => c.org === g.org);
       if (!cs.length) return [];
-      return [{ k: 'upgrade', org: g.org, clusterId: cs[g.pick % cs.length]!.id, to: g.to }];
+      const term = termOf(g.term);
+      if (term) figures.upgradesWithTerm++;
+      return [
+        {
+          k: 'upgrade',
+          org: g.org,
+          clusterId: cs[g.pick % cs.length]!.id,
+          to: g.to,
+          ...(term ? { term } : {}),
+        },
+      ];
     }
+    case 'renew': {
+      const cs = Object.values(m.clusters).filter((c) => c.org === g.org);
+      if (!cs.length) return [];
+      figures.renewals++;
+      return [{ k: 'renew', org: g.org, clusterId: cs[g.pick % cs.length]!.id, term: g.year ? YEAR : MONTH }];
+    }
+    case 'autoRenew':
+      figures.autoRenewSwitches++;
+      return [g];
     case 'pay':
     case 'cancel': {
-      const os = ordersOf(m, g.org);
+      // Mostly an order that can still be paid or cancelled, sometimes any (a final one: refused).
+      const all = ordersOf(m, g.org);
+      const open = all.filter((o) => effective(o, run.clock.now()) === 'unpaid');
+      const os = open.length && g.pick % 4 !== 0 ? open : all;
       if (!os.length) return [];
-      const orderId = os[g.pick % os.length]!.id;
+      const orderId = os[Math.floor(g.pick / 4) % os.length]!.id;
       const key = g.key ? fresh() : undefined;
       if (g.k === 'cancel') return [{ k: 'cancel', org: g.org, orderId, ...(key ? { key } : {}) }];
       const couponId = g.coupon ? 'cpn_any' : undefined;
@@ -287,18 +392,36 @@ async function send(run: Run, op: Op): Promise<Answer> {
   const r = pathOf(op, run.orgs);
   const key = op.k === 'pay' || op.k === 'cancel' ? op.key : op.k === 'replay' ? op.req.key : undefined;
   const auth = op.k === 'bank' || op.k === 'coupon' ? OP : run.orgs[op.org]!.admin.auth;
-  return call(server.url, r.method, r.path, {
+  return call(server(run.sent++).url, r.method, r.path, {
     auth,
     body: r.body,
     headers: key ? { 'idempotency-key': key } : {},
   });
 }
 
-/** Depth-first search for a serial order of the batch under which the model gives every actual answer. */
-function linearize(model: Model, ops: Op[], answers: Answer[], now: number, orgs: Org[]): Model | string {
+/**
+ * Depth-first search for the serial orders of the batch under which the model gives every actual answer: the
+ * models they end in (at most `limit`), or the first mismatch. With `tick`, a run of the auto-renew job may
+ * fall anywhere in the order (the jobs ran during the batch, or the switch was turned on and an instance's own
+ * job ran before the others); its effect shows in the answers after it and in the attempts it recorded.
+ */
+function linearize(
+  model: Model,
+  ops: Op[],
+  answers: Answer[],
+  now: number,
+  orgs: Org[],
+  tick: boolean,
+  limit = 24,
+): Model[] | string {
   let firstMismatch = '';
-  const dfs = (m: Model, left: number[]): Model | null => {
-    if (!left.length) return m;
+  const found: Model[] = [];
+  const dfs = (m: Model, left: number[], ticked: boolean): void => {
+    if (found.length >= limit) return;
+    if (!left.length) {
+      found.push(m);
+      return;
+    }
     for (const i of left) {
       const next = structuredClone(m);
       const e = apply(next, ops[i]!, answers[i]!, now, orgs);
@@ -311,20 +434,92 @@ function linearize(model: Model, ops: Op[], answers: Answer[], now: number, orgs
         if (!firstMismatch) firstMismatch = `${describeOp(ops[i]!)}: ${why}; answer ${a.text.slice(0, 400)}`;
         continue;
       }
-      const done = dfs(
+      dfs(
         next,
         left.filter((j) => j !== i),
+        ticked,
       );
-      if (done) return done;
     }
-    return null;
+    if (tick && !ticked) {
+      const next = structuredClone(m);
+      if (autoRenew(next, now).length) dfs(next, left, true);
+    }
   };
-  return (
-    dfs(
-      model,
-      ops.map((_, i) => i),
-    ) ?? firstMismatch
+  dfs(
+    model,
+    ops.map((_, i) => i),
+    false,
   );
+  return found.length ? found : firstMismatch;
+}
+
+interface AttemptRow {
+  org_id: string;
+  cluster_id: string;
+  term_ends_at: Date;
+  k: number;
+  at: Date;
+  outcome: string;
+  order_id: string | null;
+  amount: string | null;
+  shortfall: string | null;
+  recorded_at: Date;
+}
+
+async function attemptRows(run: Run): Promise<AttemptRow[]> {
+  const r = await db.query<AttemptRow>(
+    `select org_id, cluster_id, term_ends_at, k, at, outcome, order_id, amount, shortfall, recorded_at
+     from renewal_attempts where org_id = any($1)`,
+    [run.orgs.map((o) => o.id)],
+  );
+  return r.rows;
+}
+
+/**
+ * The auto-renew attempts on record must be exactly the model's: each (cluster, term end, k) once, at its
+ * instant, with the model's outcome, order, amount and shortfall. An order the model's attempt made gets its
+ * real id here (`adopt`). Returns the mismatches.
+ */
+async function compareAttempts(m: Model, rows: AttemptRow[], adopt: boolean): Promise<string[]> {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = `${row.cluster_id}|${row.term_ends_at.getTime()}|${row.k}`;
+    seen.add(key);
+    const a = m.attempts[key];
+    const at = row.term_ends_at.getTime() + FIRST_ATTEMPT + row.k * DAY;
+    if (row.at.getTime() !== at) errors.push(`attempt ${key} at ${row.at.toISOString()}, expected ${at}`);
+    if (row.recorded_at.getTime() < at) errors.push(`attempt ${key} recorded before its instant`);
+    if (!a) {
+      errors.push(`attempt ${key} (${row.outcome}) on record, the model made none`);
+      continue;
+    }
+    const num = (v: string | null) => (v === null ? null : Number(v));
+    if (a.outcome !== row.outcome || a.amount !== num(row.amount) || a.shortfall !== num(row.shortfall))
+      errors.push(
+        `attempt ${key}: ${row.outcome} amount ${row.amount} shortfall ${row.shortfall}, model ${a.outcome} amount ${a.amount} shortfall ${a.shortfall}`,
+      );
+    if (a.orderId?.startsWith('auto:')) {
+      if (!row.order_id) errors.push(`attempt ${key} has no order, the model made one`);
+      else if (m.orders[row.order_id]) errors.push(`attempt ${key} names an existing order ${row.order_id}`);
+      else if (adopt) {
+        const o = await db.query(
+          'select type, created_by, amount, expires_at, cancel_at from orders where org_id = $1 and id = $2',
+          [row.org_id, row.order_id],
+        );
+        const r = o.rows[0];
+        if (r?.type !== 'renewal' || r.created_by !== null)
+          errors.push(
+            `attempt ${key}: order ${row.order_id} is not a system-made renewal: ${JSON.stringify(r)}`,
+          );
+        else adoptOrder(m, a.orderId, row.order_id, r.expires_at.getTime(), r.cancel_at?.getTime() ?? null);
+      }
+    } else if (a.orderId !== row.order_id)
+      errors.push(`attempt ${key} order ${row.order_id}, model ${a.orderId}`);
+  }
+  for (const key of Object.keys(m.attempts))
+    if (!seen.has(key)) errors.push(`attempt ${key} (${m.attempts[key]!.outcome}) expected, none on record`);
+  return errors;
 }
 
 async function drainOutbox(): Promise<void> {
@@ -332,13 +527,41 @@ async function drainOutbox(): Promise<void> {
     const r = await db.query(
       `select count(*)::int as n from outbox_events where processed_at is null and type = 'order.paid'`,
     );
-    if (r.rows[0].n === 0) return;
+    if (r.rows[0].n === 0) break;
     await new Promise((res) => setTimeout(res, 50));
+    if (i === 99) await runJobs();
   }
-  await ok(call(server.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} }), 200, 'jobs');
 }
 
-/** The database must agree with the model: cash, the status of every order, the state and size of clusters. */
+interface ClusterRead {
+  id: string;
+  state: string;
+  pendingOrder: { id: string } | null;
+}
+
+/** Every cluster of an org as the API reads it (its state as of now). */
+async function clustersOf(run: Run, i: number): Promise<ClusterRead[]> {
+  const out: ClusterRead[] = [];
+  let cursor: string | null = null;
+  do {
+    const q: string = `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await ok(
+      call(server(i).url, 'GET', `/v1/orgs/${run.orgs[i]!.id}/clusters${q}`, {
+        auth: run.orgs[i]!.admin.auth,
+      }),
+      200,
+      'list clusters',
+    );
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/**
+ * The database must agree with the model: cash, the status of every order (as of now), the state of every
+ * cluster as of now (as the API reads it), its size, term end and pending order.
+ */
 async function compareWithModel(run: Run): Promise<string[]> {
   const errors: string[] = [];
   const now = run.clock.now();
@@ -350,7 +573,9 @@ async function compareWithModel(run: Run): Promise<string[]> {
       errors.push(`org${i} cash ${row.cash}, model ${run.model.orgs[i]!.cash}`);
   }
   const ord = await db.query(
-    `select id, case when status = 'unpaid' and expires_at <= $2 then 'timed_out' else status end as status
+    `select id, case when status <> 'unpaid' then status
+       when cancel_at < expires_at and cancel_at <= $2 then 'cancelled'
+       when expires_at <= $2 then 'timed_out' else status end as status
      from orders where org_id = any($1)`,
     [ids, new Date(now)],
   );
@@ -362,31 +587,96 @@ async function compareWithModel(run: Run): Promise<string[]> {
     else if (mo.status !== row.status) errors.push(`order ${row.id} is ${row.status}, model ${mo.status}`);
   }
   for (const id of Object.keys(run.model.orders)) if (!seen.has(id)) errors.push(`order ${id} missing`);
-  const cl = await db.query('select id, state, cu_size from clusters where org_id = any($1)', [ids]);
+  const cl = await db.query('select id, cu_size, term_ends_at from clusters where org_id = any($1)', [ids]);
+  const api = new Map<string, ClusterRead>();
+  for (let i = 0; i < run.orgs.length; i++) for (const c of await clustersOf(run, i)) api.set(c.id, c);
   for (const row of cl.rows) {
     const mc = run.model.clusters[row.id];
     if (!mc) {
       errors.push(`cluster ${row.id} exists but the model has none`);
       continue;
     }
-    const dbState = row.state === 'pending_payment' && mc.state === 'cancelled' ? 'cancelled' : row.state;
-    if (dbState !== mc.state || row.cu_size !== mc.cuSize)
-      errors.push(`cluster ${row.id} is ${row.state}/${row.cu_size} CU, model ${mc.state}/${mc.cuSize} CU`);
+    const read = api.get(row.id);
+    const state = clusterState(mc, now);
+    const end = row.term_ends_at?.getTime() ?? null;
+    if (read?.state !== state || row.cu_size !== mc.cuSize)
+      errors.push(`cluster ${row.id} reads ${read?.state}/${row.cu_size} CU, model ${state}/${mc.cuSize} CU`);
+    if (end !== mc.termEndsAt)
+      errors.push(
+        `cluster ${row.id} term ends ${row.term_ends_at?.toISOString()}, model ${mc.termEndsAt === null ? null : new Date(mc.termEndsAt).toISOString()}`,
+      );
+    const pending = pendingChange(run.model, mc.id, now)?.id ?? null;
+    if ((read?.pendingOrder?.id ?? null) !== pending)
+      errors.push(`cluster ${row.id} pending order ${read?.pendingOrder?.id}, model ${pending}`);
   }
   return errors;
 }
 
+/**
+ * The term's own invariants, from the database: no order paid at or after the instant the system cancels it;
+ * every system cancellation names its reason (an upgrade: cluster_expired, a renewal: cluster_recycled); an
+ * order made by auto-renew is a renewal; each auto-renew attempt names an order of its cluster.
+ */
+async function termInvariants(): Promise<string[]> {
+  const checks: [string, string][] = [
+    ['paid at or after its system cancel', 'select org_id, id from orders where paid_at >= cancel_at'],
+    [
+      'system cancellation without its reason',
+      `select o.org_id, o.id, o.type, h.reason from orders o
+       join order_history h on h.org_id = o.org_id and h.order_id = o.id and h.seq = 2
+       where h.to_status = 'cancelled' and h.actor_type = 'system'
+         and h.reason is distinct from case o.type when 'renewal' then 'cluster_recycled'
+           when 'upgrade' then 'cluster_expired' end`,
+    ],
+    [
+      'system-made order that is not a renewal',
+      `select org_id, id from orders where created_by is null and type <> 'renewal'`,
+    ],
+    [
+      'attempt naming an order of another cluster',
+      `select a.org_id, a.cluster_id, a.k from renewal_attempts a
+       left join orders o on o.org_id = a.org_id and o.id = a.order_id
+       where a.order_id is not null and (o.id is null or o.cluster_id <> a.cluster_id)`,
+    ],
+  ];
+  const out: string[] = [];
+  for (const [label, text] of checks) {
+    const r = await db.query(text);
+    if (r.rows.length) out.push(`${label}: ${JSON.stringify(r.rows.slice(0, 5))}`);
+  }
+  return out;
+}
+
+/**
+ * When an auto-renew attempt is due in the model (a clock jump reached one, or the switch was turned on inside
+ * a window), every instance runs its jobs, and the model makes the attempts. Either way the attempts on record
+ * must then be the model's.
+ */
+async function settleAutoRenew(run: Run): Promise<string[]> {
+  const now = run.clock.now();
+  if (attemptDue(run.model, now)) {
+    await runJobs();
+    const made = autoRenew(run.model, now);
+    figures.autoRenewAttempts += made.length;
+    run.trace.push(
+      `auto-renew: ${made.map((a) => `${a.clusterId.slice(-6)} k${a.k} ${a.outcome}`).join(', ')}`,
+    );
+  }
+  return compareAttempts(run.model, await attemptRows(run), true);
+}
+
 async function runScenario(steps: Step[]): Promise<void> {
   figures.runs++;
-  const orgs = await Promise.all(Array.from({ length: ORGS }, () => makeOrg(server.url)));
+  const orgs = await Promise.all(Array.from({ length: ORGS }, () => makeOrg(server(0).url)));
   const clock = new Clock();
-  await clock.sync(server.url);
+  await clock.sync(server(0).url);
   const run: Run = {
     orgs,
     model: emptyModel(ORGS, PROVISION_SECONDS * 1000),
     clock,
     advancedMs: 0,
     n: 0,
+    sent: 0,
     id: Math.random().toString(36).slice(2, 8),
     trace: [],
   };
@@ -397,40 +687,43 @@ async function runScenario(steps: Step[]): Promise<void> {
   };
   for (const step of steps) {
     figures.steps++;
+    const attemptErrors: string[] = [];
     if (step.k === 'clock') {
       if (run.advancedMs + step.seconds * 1000 > MAX_ADVANCE_MS) continue;
       figures.clockJumps++;
-      // Land well away from every deadline and every provisioning time, so that no answer depends on
-      // the milliseconds between the model's clock and the server's.
-      await ok(call(server.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} }), 200, 'jobs');
+      // Land well away from every deadline, provisioning time, key window and instant of a term's timeline
+      // (its boundaries and auto-renew attempts), so that no answer depends on the milliseconds between the
+      // model's clock and the servers'.
+      await runJobs();
       let ms = step.seconds * 1000;
       const marks = [
-        ...Object.values(run.model.orders)
-          .filter((o) => o.status === 'unpaid')
-          .map((o) => o.expiresAt),
+        ...timelineMarks(run.model),
         ...Object.values(run.model.clusters).flatMap((c) => (c.readyAt === null ? [] : [c.readyAt])),
         ...Object.values(run.model.keys).map((k) => k.at + KEY_WINDOW_MS),
       ];
-      const target = () => run.clock.now() + ms;
+      const from = run.clock.now();
+      const target = () => from + ms;
       while (marks.some((t) => Math.abs(t - target()) < 15 * 60_000)) ms += 30 * 60_000;
+      figures.termBoundariesCrossed += timelineMarks(run.model).filter(
+        (t) => t > from && t <= target(),
+      ).length;
       run.advancedMs += ms;
       await ok(
-        call(server.url, 'POST', '/v1/internal/clock', {
+        call(server(run.sent++).url, 'POST', '/v1/internal/clock', {
           auth: OP,
           body: { advanceSeconds: Math.round(ms / 1000) },
         }),
         200,
         'clock',
       );
-      await ok(call(server.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} }), 200, 'jobs');
-      await clock.sync(server.url);
+      await runJobs();
+      await clock.sync(server(0).url);
       settle(run.model, clock.now());
       provision(run.model, clock.now());
       run.trace.push(`clock +${Math.round(ms / 3_600_000)} h`);
     } else if (step.k === 'sweep') {
       figures.sweeps++;
-      const r = await call(server.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} });
-      if (r.status !== 200) fail(`jobs/run answered ${r.status} ${r.text}`);
+      await runJobs().catch((err) => fail(String(err)));
       settle(run.model, clock.now());
       run.trace.push('sweep');
     } else {
@@ -446,31 +739,165 @@ async function runScenario(steps: Step[]): Promise<void> {
         if (money.length > orgsTouched.size) figures.races++;
       }
       const now = clock.now();
-      const answers = await Promise.all(ops.map((op) => send(run, op)));
+      const [jobs, ...answers] = await Promise.all([
+        step.jobs
+          ? call(server(run.sent++).url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })
+          : Promise.resolve(undefined),
+        ...ops.map((op) => send(run, op)),
+      ]);
       figures.answersChecked += answers.length;
       run.trace.push(
-        `[${ops.map((o, i) => `${describeOp(o)} → ${answers[i]!.status}${errCode(answers[i]!) ? ` ${errCode(answers[i]!)}` : ''}`).join(' ‖ ')}]`,
+        `[${ops.map((o, i) => `${describeOp(o)} → ${answers[i]!.status}${errCode(answers[i]!) ? ` ${errCode(answers[i]!)}` : ''}`).join(' ‖ ')}${step.jobs ? ' ‖ jobs' : ''}]`,
       );
+      if (jobs && jobs.status !== 200) fail(`jobs/run answered ${jobs.status} ${jobs.text.slice(0, 500)}`);
       const bad = answers.find((a) => a.status >= 500 || a.status === 0);
       if (bad) fail(`a server error: ${bad.status} ${bad.text.slice(0, 500)}`);
-      const next = linearize(run.model, ops, answers, now, orgs);
-      if (typeof next === 'string') fail(`no serial order of the batch explains the answers: ${next}`);
-      run.model = next as Model;
-      settle(run.model, clock.now());
+      // The auto-renew job may run inside the batch: with the jobs, or an instance's own run after the switch
+      // was turned on.
+      const tick = step.jobs || ops.some((o) => o.k === 'autoRenew' && o.enabled);
+      const found = linearize(run.model, ops, answers, now, orgs, tick);
+      if (typeof found === 'string') fail(`no serial order of the batch explains the answers: ${found}`);
       await drainOutbox();
+      // Of the serial orders that explain the answers, the one whose auto-renew attempts are those on record.
+      const rows = await attemptRows(run);
+      let chosen: Model | undefined;
+      for (const m of found as Model[]) {
+        if ((await compareAttempts(m, rows, false)).length === 0) {
+          chosen = m;
+          break;
+        }
+      }
+      // None: the attempts on record are checked against the first below (after those still due are made).
+      run.model = chosen ?? (found as Model[])[0]!;
+      for (const c of Object.values(run.model.clusters)) delete c.unapplied;
+      settle(run.model, clock.now());
     }
+    attemptErrors.push(...(await settleAutoRenew(run)));
     figures.invariantChecks++;
     const errors = [
+      ...attemptErrors,
       ...(await checkInvariants(db)),
+      ...(await termInvariants()),
       ...(await checkFinalStatesStable(db, finalStates)),
       ...(await compareWithModel(run)),
     ];
     if (errors.length) fail(`invariants broken after step ${run.trace.length}:\n  ${errors.join('\n  ')}`);
   }
-  appendFileSync(PROGRESS, `run ${figures.runs} ok: ${run.trace.length} steps\n`);
+  appendFileSync(
+    PROGRESS,
+    `run ${figures.runs} ok: ${run.trace.length} steps\n${TRACE ? `    ${run.trace.join('\n    ')}\n` : ''}`,
+  );
 }
 
 const PROGRESS = 'test-output/reliability/simulation-progress.log';
+/** TALLY_SIM_TRACE=1: the progress log also lists the steps of every run that passed. */
+const TRACE = process.env.TALLY_SIM_TRACE === '1';
+
+// Hand-written sequences that walk whole terms (run first, every time, then the generated ones). Picks: a pay
+// or cancel with pick 1 takes the org's first order still open; a cluster pick 0 its first cluster.
+const D = 86_400;
+const b = (...ops: GenOp[]): Step => ({ k: 'batch', ops, jobs: false });
+const clock = (days: number): Step => ({ k: 'clock', seconds: days * D });
+const buy = (cu: number, year = false): GenOp => ({ k: 'create', org: 0, cu, months: 1, year });
+const bank = (amount: number): GenOp => ({ k: 'bank', org: 0, amount, ref: 'fresh', pick: 0 });
+const payOpen: GenOp = { k: 'pay', org: 0, pick: 1, key: false, coupon: false };
+const cancelOpen: GenOp = { k: 'cancel', org: 0, pick: 1, key: false };
+const renew = (year = false): GenOp => ({ k: 'renew', org: 0, pick: 0, year });
+const upgrade = (to: number, term: TermPick = 'none'): GenOp => ({ k: 'upgrade', org: 0, pick: 0, to, term });
+const autoRenewOn: GenOp = { k: 'autoRenew', org: 0, enabled: true };
+const TERM_EXAMPLES: Step[][] = [
+  // SPEC §8.4's example, by the month: an attempt fails for a shortfall, a top-up, the next attempt pays it.
+  // In the next term a user's renewal races the jobs of both instances; the next attempt reuses that order
+  // and fails for a shortfall, the one after a top-up pays it; then the term runs out.
+  [
+    b(buy(2), bank(200_000)),
+    b(payOpen),
+    b(autoRenewOn),
+    clock(23),
+    b(bank(100_000)),
+    clock(1),
+    b(bank(100_000)),
+    clock(1),
+    clock(24),
+    { k: 'batch', ops: [renew(), payOpen], jobs: true },
+    clock(5),
+    b(bank(200_000)),
+    clock(1),
+    clock(30),
+    clock(30),
+  ],
+  // With the switch on, an unpaid upgrade skips the attempts and is cancelled by the system at the expiry;
+  // the next attempt pays; renewals by the user on top, one left to time out.
+  [
+    b(buy(1), bank(2_000_000)),
+    b(payOpen),
+    clock(25),
+    b(upgrade(2), autoRenewOn),
+    clock(3),
+    b(renew()),
+    clock(3),
+    b(renew()),
+    b(payOpen),
+    clock(24),
+    b(renew(true)),
+    clock(9),
+    b(payOpen, renew()),
+    clock(30),
+    b(renew(), upgrade(4)),
+  ],
+  // Without auto-renew: an unpaid upgrade is cancelled at the expiry; a renewal made in the expired buffer
+  // (cancelled by the system at the recycle unless paid) is paid there and the term adds to the old end; a
+  // later renewal is cancelled at the recycle and cannot be paid then; the cluster is deleted and can no
+  // longer be renewed or upgraded.
+  [
+    b(buy(1), bank(2_000_000)),
+    b(payOpen),
+    clock(25),
+    b(upgrade(2)),
+    clock(6),
+    b(renew()),
+    b(payOpen),
+    clock(31),
+    b(renew()),
+    clock(6),
+    b({ k: 'pay', org: 0, pick: 12, key: false, coupon: false }),
+    clock(30),
+    b(renew(), upgrade(4)),
+  ],
+  // Upgrade and extend the term (to a year) from an expiring cluster, then a renewal for a month on top; a
+  // cluster bought for a year upgraded without a term (priced at 70% with a year left).
+  [
+    b(buy(1), buy(1, true), bank(6_000_000)),
+    b(payOpen),
+    b(payOpen),
+    clock(10),
+    b(upgrade(2, 'year')),
+    b(payOpen),
+    b(renew()),
+    b(payOpen),
+    b({ k: 'upgrade', org: 0, pick: 1, to: 4, term: 'none' }),
+    b(payOpen),
+    b(autoRenewOn),
+    clock(30),
+  ],
+  // With cash for one attempt only: the unpaid renewal is reused by the next attempts until a user cancels it;
+  // the next attempt makes another, which is cancelled at the recycle.
+  [
+    b(buy(1), bank(95_000)),
+    b(payOpen),
+    b(autoRenewOn),
+    clock(23),
+    b(bank(80_000)),
+    clock(1),
+    clock(1),
+    clock(1),
+    b(cancelOpen),
+    clock(1),
+    clock(3),
+    clock(3),
+    clock(6),
+  ],
+];
 
 test(
   'model-based simulation: concurrent clients, the test clock and the sweeper never lose or duplicate money',
@@ -485,6 +912,7 @@ test(
         numRuns: SCALE.runs,
         ...(SCALE.seed !== undefined ? { seed: SCALE.seed } : {}),
         interruptAfterTimeLimit: budgetMs,
+        examples: TERM_EXAMPLES.map((steps) => [steps]),
         markInterruptAsFailure: false,
         endOnFailure: false,
         verbose: 1,
@@ -492,6 +920,9 @@ test(
     );
     expect(figures.steps).toBeGreaterThan(0);
     expect(figures.answersChecked).toBeGreaterThan(0);
+    // The hand-written term sequences ran: renewals, auto-renew attempts, boundaries crossed.
+    expect(figures.autoRenewAttempts).toBeGreaterThan(0);
+    expect(figures.termBoundariesCrossed).toBeGreaterThan(0);
   },
   45 * 60_000,
 );
