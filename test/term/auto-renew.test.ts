@@ -252,6 +252,30 @@ describe('the attempts’ schedule', () => {
     expect(await cash(t, org)).toBe(1_000_000);
   });
 
+  it('an attempt in the expired buffer that pays brings the cluster back at once, from the old end', async () => {
+    const org = await createOrg(t);
+    const { cluster } = await subscribed(t, org);
+    await setAutoRenew(t, org, true);
+    const end = cluster.termEndsAt as string;
+    await runAt(iso(end, -7 * DAY));
+    await runAt(iso(end, 2 * DAY));
+    expect((await getCluster(t, org, cluster.id)).state).toBe('expired');
+    await topUp(t, org, 90_000);
+    await runAt(iso(end, 3 * DAY));
+    const list = await attempts(t, org, cluster.id);
+    expect(list.map((a) => [a.k, a.outcome])).toEqual([
+      [0, 'failed'],
+      [9, 'failed'],
+      [10, 'paid'],
+    ]);
+    expect(await getCluster(t, org, cluster.id)).toMatchObject({
+      state: 'expiring',
+      termEndsAt: iso(end, 30 * DAY),
+      term: ONE_MONTH,
+    });
+    expect(await cash(t, org)).toBe(0);
+  });
+
   it('an unpaid upgrade makes the attempt skipped; once it is gone the attempts renew', async () => {
     const org = await createOrg(t);
     const { cluster } = await subscribed(t, org, { term: ONE_YEAR });

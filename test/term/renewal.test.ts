@@ -154,6 +154,43 @@ describe('when a cluster can be renewed', () => {
     expect((await getCluster(t, org, b.cluster.id)).state).toBe('running');
   });
 
+  it('creating: 201; paid, the term runs on from the first end and the cluster is still being created', async () => {
+    const { cluster, order } = await buyCluster(t, org);
+    await topUpAndPay(t, org, order);
+    await t.jobs.runAllOnce();
+    const creating = await getCluster(t, org, cluster.id);
+    expect(creating.state).toBe('creating');
+    expect(creating.availableActions).toEqual(['renew']);
+    const ren = expectStatus(await renew(t, org, cluster.id, ONE_MONTH), 201).order;
+    await topUpAndPay(t, org, ren);
+    const c = await getCluster(t, org, cluster.id);
+    expect(c).toMatchObject({ state: 'creating', termEndsAt: iso(creating.termEndsAt, 30 * DAY) });
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await t.jobs.runAllOnce();
+    // 60 days left, provisioned: running
+    expect((await getCluster(t, org, cluster.id)).state).toBe('running');
+  });
+
+  it('upgrading: 201, priced for the configuration being applied; paid, it stays upgrading', async () => {
+    const { cluster } = await subscribed(t, org);
+    const up = expectStatus(await upgrade(t, org, cluster.id, { cuSize: 2 }), 201).order;
+    await topUpAndPay(t, org, up);
+    await t.jobs.runAllOnce();
+    expect((await getCluster(t, org, cluster.id)).state).toBe('upgrading');
+    const ren = expectStatus(await renew(t, org, cluster.id, ONE_MONTH), 201).order;
+    // 2 CU × 1 replica × 125 × 24 × 30 = 180,000
+    expect(ren.amount).toBe(180_000);
+    expect(ren.config).toMatchObject({ cuSize: 2, replicas: 1 });
+    await topUpAndPay(t, org, ren);
+    expect(await getCluster(t, org, cluster.id)).toMatchObject({
+      state: 'upgrading',
+      termEndsAt: iso(cluster.termEndsAt, 30 * DAY),
+    });
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await t.jobs.runAllOnce();
+    expect(await getCluster(t, org, cluster.id)).toMatchObject({ state: 'running', cuSize: 2 });
+  });
+
   it('by the project’s Project Admin; not by another project’s, nor by the billing admin', async () => {
     const m = await addRoleMembers(t, org, ['p1Admin', 'p2Admin', 'billingAdmin']);
     const { cluster } = await subscribed(t, org);
