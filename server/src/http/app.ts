@@ -292,7 +292,8 @@ async function run(
   const principal = await authenticate(deps, req, spec.auth, now);
   const params = parse(spec.params, req.params, 'params');
   const query = parse(spec.query, req.query, 'query');
-  const body = spec.method !== 'GET' ? parse(spec.body, req.body, 'body') : undefined;
+  const body =
+    spec.method === 'POST' || spec.method === 'PUT' ? parse(spec.body, req.body, 'body') : undefined;
   const logCtx: Record<string, unknown> = { principal: principal?.id };
   const p = params as Record<string, unknown>;
   if (p.orgId) logCtx.org = p.orgId;

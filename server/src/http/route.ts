@@ -4,8 +4,11 @@ import type { Queryable, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { Principal, UserPrincipal } from './principal.js';
 
-/** PUT sets a resource to the body (a setting); it runs like a POST, in a transaction. */
-export type Method = 'GET' | 'POST' | 'PUT';
+/**
+ * PUT sets a resource to the body (a setting); DELETE removes one and carries no body. Both run like a POST,
+ * in a transaction.
+ */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type AuthMode = 'user' | 'operator' | 'none';
 
 /** Finds the caller of a request for a route's auth mode: null for 'none'; throws when it may not call. */
