@@ -52,6 +52,7 @@ create table webhook_deliveries (
 create index webhook_deliveries_due on webhook_deliveries(next_attempt_at) where status = 'pending';
 create index webhook_deliveries_endpoint on webhook_deliveries(org_id, endpoint_id, created_at desc, id desc);
 create index webhook_deliveries_failed on webhook_deliveries(updated_at desc, id desc) where status = 'failed';
+create index webhook_deliveries_id on webhook_deliveries(id);
 
 create table webhook_attempts (
   org_id text not null,
