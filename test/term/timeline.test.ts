@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buyCluster, createOrg, type OrgFixture, pay, topUp } from '../factories.js';
+import { api, buyCluster, createOrg, type OrgFixture, pay, topUp } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 import {
   DAY,
@@ -154,5 +154,48 @@ describe('creating and upgrading show instead of expiring; the instants still ho
     expect(after.state).toBe('expiring');
     expect(after.cuSize).toBe(2);
     expect(after.termEndsAt).toBe(cluster.termEndsAt);
+  });
+});
+
+describe('usage along the timeline (SPEC §8.1)', () => {
+  it('an expired or recycled cluster’s storage is still billed; usage after deleteAt is refused', async () => {
+    const { cluster } = await subscribed(t, org);
+    const end = cluster.termEndsAt as string;
+    const usage = (id: string, start: string, stop: string) =>
+      api(t, 'POST', '/v1/internal/usage', {
+        auth: t.op,
+        body: {
+          events: [
+            {
+              id: `${id}-${cluster.id}`,
+              orgId: org.id,
+              clusterId: cluster.id,
+              metric: 'storage',
+              quantity: 10,
+              start,
+              end: stop,
+            },
+          ],
+        },
+      });
+    t.clock.set(iso(end, 3 * DAY));
+    expect((await usage('expired', iso(end, DAY), iso(end, 2 * DAY))).status).toBe(200);
+    t.clock.set(iso(end, 20 * DAY));
+    expect((await usage('recycled', iso(end, 10 * DAY), iso(end, 11 * DAY))).status).toBe(200);
+    t.clock.set(iso(end, 37 * DAY + 3600_000));
+    // up to deleteAt exactly: accepted; a millisecond past it: refused
+    expect((await usage('last', iso(end, 36 * DAY), cluster.deleteAt)).status).toBe(200);
+    const after = await usage('after', iso(end, 36 * DAY), iso(cluster.deleteAt, 1));
+    expect(after.status, after.body).toBe(400);
+    expect(after.json.error.code).toBe('VALIDATION_FAILED');
+    for (const day of [DAY, 10 * DAY]) {
+      const month = iso(end, day).slice(0, 7);
+      const bill = await api(t, 'GET', `/v1/orgs/${org.id}/bills/${month}`, { auth: org.admin.auth });
+      expect(bill.status, bill.body).toBe(200);
+      const lines = bill.json.lines.filter(
+        (l: { kind: string; clusterId: string }) => l.kind === 'usage' && l.clusterId === cluster.id,
+      );
+      expect(lines.length).toBeGreaterThan(0);
+    }
   });
 });
