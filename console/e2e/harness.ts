@@ -322,3 +322,45 @@ export async function pickOption(page: Page, selectTestId: string, label: string
 export function nav(page: Page, label: string) {
   return page.locator('.tally-nav').getByRole('link', { name: label, exact: true });
 }
+
+export interface ClusterShape {
+  cuSize: number;
+  replicas: number;
+  term: { unit: 'month' | 'year'; count: number };
+}
+
+/** Buys a cluster of the given shape in 阿里云 华东1（杭州）, performance type, as the Org Admin. */
+export async function buyClusterOf(
+  s: TestServer,
+  f: Fixture,
+  projectId: string,
+  name: string,
+  shape: ClusterShape,
+): Promise<{ cluster: { id: string }; order: { id: string; amount: number } }> {
+  return ok(
+    s.call(
+      'POST',
+      `/v1/orgs/${f.org.id}/clusters`,
+      { projectId, name, region: 'aliyun-cn-hangzhou', cuType: 'performance', ...shape },
+      f.admin.apiKey,
+    ),
+    201,
+    'buy cluster',
+  );
+}
+
+/** Pays an order as the Org Admin. */
+export async function payOrder(s: TestServer, f: Fixture, orderId: string): Promise<void> {
+  await ok(s.call('POST', `/v1/orgs/${f.org.id}/orders/${orderId}/pay`, {}, f.admin.apiKey), 200, 'pay');
+}
+
+/** The server's test clock (TALLY_TEST_CLOCK=1) now. */
+export async function serverNow(s: TestServer): Promise<Date> {
+  return new Date((await ok(s.call('GET', '/v1/internal/clock'), 200, 'clock')).now);
+}
+
+/** Moves the server's test clock forward; answers its new now. */
+export async function advanceClock(s: TestServer, seconds: number): Promise<Date> {
+  const r = await ok(s.call('POST', '/v1/internal/clock', { advanceSeconds: seconds }), 200, 'advance clock');
+  return new Date(r.now);
+}

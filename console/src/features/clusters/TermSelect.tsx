@@ -20,6 +20,9 @@ export function TermSelect({
   return (
     <Select
       style={{ width: 200 }}
+      // thirteen terms: all of them in the list, none hidden by virtual scrolling
+      virtual={false}
+      listHeight={400}
       value={termKey(value)}
       onChange={(k: string) => onChange(parseTerm(k))}
       options={catalog.terms.map((term) => ({
