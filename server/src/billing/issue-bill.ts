@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, failingOrgs } from '../isolation/job-failures.repository.js';
+import { emitMany } from '../outbox/outbox.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
   billsExisting,
@@ -146,6 +147,27 @@ export async function issueBills(
         amount: a.amount,
       })),
     ),
+  );
+  // SPEC §9: the issue is told (admins, webhooks) from the outbox, written with the bills; before their
+  // payment from cash, so that a bill's `bill.issued` precedes its `bill.paid`.
+  await emitMany(
+    tx,
+    issued.map((orgId) => {
+      const totals = drafts.get(orgId)!.totals;
+      return {
+        orgId,
+        type: 'bill.issued',
+        aggregateId: month,
+        payload: {
+          month,
+          amountDue: totals.amountDue,
+          totalAmount: totals.totalAmount,
+          currency: currencyOf(orgId),
+          dueAt: new Date(now.getTime() + BILL_DUE_DAYS * 86_400_000).toISOString(),
+        },
+        now,
+      };
+    }),
   );
   const paid = await payBillsFromCash(
     tx,

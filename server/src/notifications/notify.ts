@@ -1,9 +1,34 @@
 import type { Deps } from '../deps.js';
+import { errorText } from '../isolation/job-failures.repository.js';
+import { takeBalanceAlerts, takeExpiryReminders, takeOrderReminders } from './alerts.js';
+import { tellEvents } from './deliver-events.js';
+import { sendDueMails } from './send-mail.js';
 
-/** One run of the notification job (SPEC §9): events and alerts into messages, and mail out. */
+/**
+ * One run of the notification job (SPEC §9): the time-based alerts are taken (into the outbox), the outbox's
+ * events become 站内信 and mails for the people each concerns, and due mails are sent. `messages`: 站内信
+ * made; `mailed`: mails sent; `failed`: mail attempts that failed, orgs whose events could not be told, and
+ * alert scans that failed this run (each is retried by a later run).
+ */
 export async function runNotifications(
-  _deps: Deps,
-  _now: Date,
+  deps: Deps,
+  now: Date,
 ): Promise<{ messages: number; mailed: number; failed: number }> {
-  return { messages: 0, mailed: 0, failed: 0 };
+  let failed = 0;
+  for (const [kind, take] of [
+    ['expiry', takeExpiryReminders],
+    ['order', takeOrderReminders],
+    ['balance', takeBalanceAlerts],
+  ] as const) {
+    try {
+      await take(deps.db, now);
+    } catch (err) {
+      // One scan failing does not stop the others nor the telling of what is already in the outbox.
+      failed++;
+      deps.log.warn({ job: 'notifications', alerts: kind, err: errorText(err) }, 'alert scan failed');
+    }
+  }
+  const told = await tellEvents(deps, now);
+  const sent = await sendDueMails(deps, now);
+  return { messages: told.messages, mailed: sent.mailed, failed: failed + told.failed + sent.failed };
 }

@@ -82,7 +82,8 @@ create table mails (
 );
 create index mails_due on mails(next_attempt_at) where status = 'pending';
 create index mails_newest on mails(created_at, id);
-create index mails_to on mails(to_address, created_at, id);
+create index mails_to on mails(lower(to_address), created_at, id);
+create index mails_failed on mails(created_at) where status = 'failed';
 
 create table notification_settings (
   user_id text primary key,
