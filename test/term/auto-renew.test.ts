@@ -341,6 +341,22 @@ describe('the attempts’ schedule', () => {
     expect(await attempts(t, org, cluster.id)).toEqual([]);
   });
 
+  it('switched on inside the window, the first attempt is the next scheduled one, not one from while it was off', async () => {
+    const org = await createOrg(t);
+    const { cluster } = await subscribed(t, org);
+    await topUp(t, org, 90_000);
+    const end = cluster.termEndsAt as string;
+    t.clock.set(iso(end, -5.5 * DAY));
+    await setAutoRenew(t, org, true);
+    // "Turning it on … charges nothing by itself": the attempt at −6 d was while the switch was off.
+    await t.jobs.runAllOnce();
+    expect(await attempts(t, org, cluster.id)).toEqual([]);
+    expect(await cash(t, org)).toBe(90_000);
+    await runAt(iso(end, -5 * DAY));
+    expect((await attempts(t, org, cluster.id)).map((a) => [a.k, a.outcome])).toEqual([[2, 'paid']]);
+    expect(await cash(t, org)).toBe(0);
+  });
+
   it('with the switch off there are no attempts; turned off mid-way, they stop', async () => {
     const org = await createOrg(t);
     const a = await subscribed(t, org);
