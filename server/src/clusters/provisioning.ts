@@ -108,9 +108,18 @@ async function startProvisioning(tx: Tx, orgId: string, p: PaidPayload, now: Dat
       });
       if (c) {
         await stateChanged(tx, orgId, p.clusterId, from, 'upgrading', now, p.orderId);
-        break;
+        return;
       }
     }
+    // Paid before the expiry but reached here after the term job persisted it: the cluster is stopped, so the
+    // configuration paid for is applied at once, without an upgrading phase, and its state stays.
+    await tx
+      .updateTable('clusters')
+      .set({ cu_size: p.config.cuSize, replicas: p.config.replicas, updated_at: now })
+      .where('org_id', '=', orgId)
+      .where('id', '=', p.clusterId)
+      .where('state', 'in', ['expired', 'recycled'])
+      .execute();
   }
   // A renewal changes only the term, in the payment's own statement (payInOneStatement).
 }
