@@ -36,6 +36,7 @@ const figures = {
   clockJumps: 0,
   bills: 'not available' as string | number,
   deadlineRaces: null as unknown,
+  autoRenew: null as unknown,
 };
 
 let database: { url: string; name: string; drop(): Promise<void> };
@@ -311,4 +312,255 @@ test('pay racing the deadline and three sweepers: paid before it or timed out at
   }
   figures.deadlineRaces = { orders: made.length, paidBeforeDeadline: paid, timedOut };
   expect(await checkInvariants(db)).toEqual([]);
+}, 300_000);
+
+/** Every instance runs its jobs, over and over, until `stop` says so. */
+function jobStorm(): { stop(): Promise<void> } {
+  let on = true;
+  const loop = (async () => {
+    while (on)
+      await Promise.all(
+        servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })),
+      );
+  })();
+  return {
+    async stop() {
+      on = false;
+      await loop;
+    },
+  };
+}
+
+test('auto-renew on three instances racing users: each attempt once, each renewal paid once, the term moves by exactly one term per paid renewal, nothing paid after the recycle', async () => {
+  const DAY = 86_400_000;
+  const MONTH_FEN = 90_000; // 1 CU, 1 month, list price
+  const n = SCALE.bounded ? 8 : 24;
+  // Rich has cash for everything; poor for its purchases only, until it tops up at the end.
+  const [rich, poor] = await Promise.all([makeOrg(any()), makeOrg(any())]);
+  await topUp(any(), rich!, MONTH_FEN * n * 4);
+  await topUp(any(), poor!, MONTH_FEN * n);
+  const clusters: { org: Org; id: string }[] = [];
+  for (const org of [rich!, poor!]) {
+    const made = await Promise.all(
+      Array.from({ length: n }, () =>
+        ok(
+          call(any(), 'POST', `/v1/orgs/${org.id}/clusters`, {
+            auth: org.admin.auth,
+            body: clusterBody(org.projectId),
+          }),
+          201,
+          'create cluster',
+        ),
+      ),
+    );
+    for (const m of made) {
+      await ok(
+        call(any(), 'POST', `/v1/orgs/${org.id}/orders/${m.order.id}/pay`, {
+          auth: org.admin.auth,
+          body: {},
+        }),
+        200,
+        'pay',
+      );
+      clusters.push({ org, id: m.cluster.id });
+    }
+    await ok(
+      call(any(), 'PUT', `/v1/orgs/${org.id}/settings/auto-renew`, {
+        auth: org.admin.auth,
+        body: { enabled: true },
+      }),
+      200,
+      'auto-renew on',
+    );
+  }
+  const endsBefore = new Map<string, number>(
+    (
+      await db.query('select id, term_ends_at from clusters where id = any($1)', [clusters.map((c) => c.id)])
+    ).rows.map((r) => [r.id, r.term_ends_at.getTime()]),
+  );
+  // Half of the rich org's clusters get a renewal from a user, unpaid: the attempts must reuse it.
+  const userRenewals = await Promise.all(
+    clusters
+      .filter((c, i) => c.org === rich && i % 2 === 0)
+      .map(async (c) => {
+        const r = await ok(
+          call(any(), 'POST', `/v1/orgs/${c.org.id}/clusters/${c.id}/renew`, {
+            auth: c.org.admin.auth,
+            body: { term: { unit: 'month', count: 1 } },
+          }),
+          201,
+          'renew',
+        );
+        return { ...c, orderId: r.order.id as string };
+      }),
+  );
+  const firstEnd = Math.min(...endsBefore.values());
+  const lastEnd = Math.max(...endsBefore.values());
+
+  // Just before the first attempts: the three instances' jobs run over and over while users double-click
+  // their renewals' pay on two instances, across the attempt instant.
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', {
+      auth: OP,
+      body: { now: new Date(firstEnd - 7 * DAY - 1500).toISOString() },
+    }),
+    200,
+    'clock',
+  );
+  let storm = jobStorm();
+  const pays = await Promise.all(
+    userRenewals.map(async (u, i) => {
+      await sleep(Math.floor((i / userRenewals.length) * 3000));
+      const path = `/v1/orgs/${u.org.id}/orders/${u.orderId}/pay`;
+      return Promise.all([
+        call(servers[i % 3]!.url, 'POST', path, { auth: u.org.admin.auth, body: {} }),
+        call(servers[(i + 1) % 3]!.url, 'POST', path, { auth: u.org.admin.auth, body: {} }),
+      ]);
+    }),
+  );
+  await storm.stop();
+  for (const [x, y] of pays) {
+    expect(
+      [x.status, y.status].every((s) => s === 200 || s === 409),
+      `${x.text} / ${y.text}`,
+    ).toBe(true);
+    expect([x, y].filter((a) => a.status === 200).length, `${x.text} / ${y.text}`).toBeLessThanOrEqual(1);
+  }
+  // Every cluster's first attempt is due: the rich org's pay (or find their terms renewed by a user), the poor
+  // org's fail for the shortfall and leave a system-made order.
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', {
+      auth: OP,
+      body: { now: new Date(lastEnd - 7 * DAY + 3_600_000).toISOString() },
+    }),
+    200,
+    'clock',
+  );
+  storm = jobStorm();
+  await sleep(1500);
+  await storm.stop();
+  const rows = async () =>
+    (
+      await db.query(
+        `select c.id, c.org_id, c.term_ends_at,
+           (select count(*)::int from orders o where o.org_id = c.org_id and o.cluster_id = c.id and o.type = 'renewal' and o.status = 'paid') as paid_renewals,
+           (select count(*)::int from renewal_attempts a where a.org_id = c.org_id and a.cluster_id = c.id) as attempts,
+           (select count(*)::int from renewal_attempts a where a.org_id = c.org_id and a.cluster_id = c.id and a.outcome = 'paid') as paid_attempts
+         from clusters c where c.id = any($1)`,
+        [clusters.map((c) => c.id)],
+      )
+    ).rows;
+  for (const r of await rows()) {
+    const before = endsBefore.get(r.id)!;
+    if (r.org_id === rich!.id) {
+      // Renewed exactly once, by a user or by the system, and the term moved by exactly one month.
+      expect(r.paid_renewals, r.id).toBe(1);
+      expect(r.term_ends_at.getTime() - before, r.id).toBe(30 * DAY);
+      expect(r.paid_attempts).toBeLessThanOrEqual(1);
+    } else {
+      expect(r.paid_renewals, r.id).toBe(0);
+      expect(r.term_ends_at.getTime(), r.id).toBe(before);
+      expect(r.attempts, r.id).toBeGreaterThanOrEqual(1);
+    }
+  }
+  const richCash = (await db.query('select cash from balances where org_id = $1', [rich!.id])).rows[0].cash;
+  expect(Number(richCash)).toBe(MONTH_FEN * n * 4 - MONTH_FEN * n - MONTH_FEN * n);
+  // Failed attempts name the shortfall: the poor org's cash is 0, so the whole amount.
+  const failed = await db.query(
+    `select amount, shortfall from renewal_attempts where org_id = $1 and outcome = 'failed'`,
+    [poor!.id],
+  );
+  expect(failed.rows.length).toBeGreaterThan(0);
+  for (const f of failed.rows) expect(f.shortfall).toBe(f.amount);
+
+  // The poor org tops up just before its clusters' recycle: users pay the system's renewal orders on two
+  // instances while the jobs of three run, across the recycle instant. Each order ends once: paid before the
+  // recycle (the term moves by one month) or cancelled by the system at it (reason cluster_recycled).
+  const poorFirstEnd = Math.min(...clusters.filter((c) => c.org === poor).map((c) => endsBefore.get(c.id)!));
+  // The last attempt (k = 13, a day before the recycle) fails too and leaves a renewal order that the
+  // system cancels at the recycle, before its own deadline. Then the poor org tops up (a top-up never pays).
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', {
+      auth: OP,
+      body: { now: new Date(poorFirstEnd + 6 * DAY + 3_600_000).toISOString() },
+    }),
+    200,
+    'clock',
+  );
+  await Promise.all(servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })));
+  await topUp(any(), poor!, MONTH_FEN * n * 2);
+  // Users pay those orders on two instances while the jobs of three run, across the recycle instant. Each
+  // order ends once: paid before the recycle (the term moves by one month) or cancelled by the system at it
+  // (reason cluster_recycled).
+  const raceFrom = poorFirstEnd + 7 * DAY - 1500;
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', { auth: OP, body: { now: new Date(raceFrom).toISOString() } }),
+    200,
+    'clock',
+  );
+  const open = (
+    await db.query(
+      `select id, cluster_id from orders where org_id = $1 and type = 'renewal' and status = 'unpaid'
+         and cancel_at < expires_at and expires_at > $2`,
+      [poor!.id, new Date(raceFrom)],
+    )
+  ).rows;
+  expect(open.length).toBe(n);
+  storm = jobStorm();
+  const racing = await Promise.all(
+    open.map(async (o, i) => {
+      await sleep(Math.floor((i / Math.max(open.length, 1)) * 3000));
+      const path = `/v1/orgs/${poor!.id}/orders/${o.id}/pay`;
+      return Promise.all([
+        call(servers[i % 3]!.url, 'POST', path, { auth: poor!.admin.auth, body: {} }),
+        call(servers[(i + 2) % 3]!.url, 'POST', path, { auth: poor!.admin.auth, body: {} }),
+      ]);
+    }),
+  );
+  await ok(
+    call(any(), 'POST', '/v1/internal/clock', { auth: OP, body: { advanceSeconds: 7 * 86_400 } }),
+    200,
+    'clock',
+  );
+  await sleep(500);
+  await storm.stop();
+  await Promise.all(servers.map((s) => call(s.url, 'POST', '/v1/internal/jobs/run', { auth: OP, body: {} })));
+  for (const [x, y] of racing)
+    expect([x, y].filter((a) => a.status === 200).length, `${x.text} / ${y.text}`).toBeLessThanOrEqual(1);
+  const ended = await db.query(
+    `select o.id, o.status, o.paid_at, o.cancel_at, o.cancelled_at, h.reason, h.actor_type
+     from orders o join order_history h on h.org_id = o.org_id and h.order_id = o.id and h.seq = 2
+     where o.org_id = $1 and o.id = any($2)`,
+    [poor!.id, open.map((o) => o.id)],
+  );
+  expect(ended.rows.length).toBe(open.length);
+  for (const r of ended.rows) {
+    if (r.status === 'paid') expect(r.paid_at.getTime()).toBeLessThan(r.cancel_at.getTime());
+    else {
+      expect(r.status).toBe('cancelled');
+      expect({ reason: r.reason, actor: r.actor_type, at: r.cancelled_at.getTime() }).toEqual({
+        reason: 'cluster_recycled',
+        actor: 'system',
+        at: r.cancel_at.getTime(),
+      });
+    }
+  }
+  for (const r of await rows()) {
+    if (r.org_id !== poor!.id) continue;
+    expect(r.term_ends_at.getTime() - endsBefore.get(r.id)!, r.id).toBe(r.paid_renewals * 30 * DAY);
+    expect(r.paid_renewals).toBeLessThanOrEqual(1);
+  }
+  const attempts = await db.query(
+    `select count(*)::int as n, count(distinct (org_id, cluster_id, term_ends_at, k))::int as d from renewal_attempts`,
+  );
+  expect(attempts.rows[0].n).toBe(attempts.rows[0].d);
+  figures.autoRenew = {
+    clusters: clusters.length,
+    userPaysRacingAttempts: userRenewals.length,
+    attempts: attempts.rows[0].n,
+    paysRacingRecycle: open.length,
+    paidBeforeRecycle: ended.rows.filter((r) => r.status === 'paid').length,
+  };
+  expect(await checkInvariants(db)).toEqual([]);
+  expect(await db.query('select id from orders where paid_at >= cancel_at').then((r) => r.rows)).toEqual([]);
 }, 300_000);
