@@ -131,7 +131,53 @@ export const CreateOrgBody = z.strictObject({
   timeZone: z.string().min(1).max(64).default('Asia/Shanghai'),
   certified: z.boolean().default(false),
 });
-export const CertifyBody = z.strictObject({ certified: z.boolean() });
+const CertText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+/**
+ * POST /v1/internal/orgs/{orgId}/certification: whether the org is certified (may buy subscription
+ * clusters) and, optionally, its certification data, the buyer of its invoices (SPEC §10.4): an enterprise
+ * needs a title and a tax id; a person a title (their name). Sent without data, the data kept before stays.
+ */
+export const CertifyBody = z
+  .strictObject({
+    certified: z.boolean(),
+    kind: z.enum(['enterprise', 'personal']).optional(),
+    title: CertText(100).optional(),
+    taxId: z
+      .string()
+      .trim()
+      .regex(/^[0-9A-Z]{15,20}$/, '15 to 20 digits or capital letters')
+      .optional(),
+    address: CertText(200).optional(),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^[0-9+() -]{3,32}$/, 'digits, spaces, +, -, ( and )')
+      .optional(),
+    bank: CertText(100).optional(),
+    bankAccount: z
+      .string()
+      .trim()
+      .regex(/^[0-9 -]{4,40}$/, 'digits, spaces and hyphens')
+      .optional(),
+  })
+  .superRefine((b, ctx) => {
+    const data = b.title ?? b.taxId ?? b.address ?? b.phone ?? b.bank ?? b.bankAccount;
+    if (data !== undefined && !b.kind) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'required with certification data' });
+    }
+    if (b.kind && !b.title) {
+      ctx.addIssue({ code: 'custom', path: ['title'], message: 'required with kind' });
+    }
+    if (b.kind === 'enterprise' && !b.taxId) {
+      ctx.addIssue({ code: 'custom', path: ['taxId'], message: 'an enterprise needs its tax id' });
+    }
+  });
 export const CreateProjectBody = z.strictObject({ name: Name });
 export const CreateMemberBody = z.strictObject({
   email: z.email().max(254),

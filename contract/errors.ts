@@ -15,6 +15,10 @@ export const ERROR_STATUS = {
   ORDER_NOT_PAYABLE: 409,
   ORDER_NOT_CANCELLABLE: 409,
   COUPON_NOT_APPLICABLE: 422,
+  /** details: {item: {kind, id}, reason} (contract/invoices.ts INVOICE_ITEM_REASONS) */
+  INVOICE_ITEM_NOT_ELIGIBLE: 422,
+  /** an invoice issued or failed already: issue and fail only from requested; details: {status} */
+  INVOICE_NOT_OPEN: 409,
   UPGRADE_ALREADY_PENDING: 409,
   INVALID_UPGRADE: 422,
   CLUSTER_NOT_READY: 409,

@@ -25,7 +25,7 @@ import {
   UnmatchedReason,
   UsageMetric,
 } from './enums.js';
-import { invoiceResponses } from './invoices.js';
+import { invoiceDocuments, invoiceResponses } from './invoices.js';
 import { notificationResponses } from './notifications.js';
 import { webhookResponses } from './webhooks.js';
 
@@ -536,6 +536,18 @@ export const Org = z.strictObject({
   currency: Currency,
   timeZone: z.string(),
   certified: z.boolean(),
+  /** the certification data, the buyer of the org's invoices (SPEC §10.4); null when none was given */
+  certification: z
+    .strictObject({
+      kind: z.enum(['enterprise', 'personal']),
+      title: z.string(),
+      taxId: z.string().nullable(),
+      address: z.string().nullable(),
+      phone: z.string().nullable(),
+      bank: z.string().nullable(),
+      bankAccount: z.string().nullable(),
+    })
+    .nullable(),
   remittanceCode: z.string().regex(/^\d{9}$/),
   createdAt: Instant,
 });
@@ -751,4 +763,5 @@ export const documentOf = {
   'GET /v1/orgs/:orgId/orders/:orderId/document': [MEDIA_TYPES.pdf],
   'GET /v1/orgs/:orgId/bills/:month/document': [MEDIA_TYPES.pdf],
   'GET /v1/orgs/:orgId/bills/:month/export': [MEDIA_TYPES.csv, MEDIA_TYPES.xlsx],
+  ...invoiceDocuments,
 } satisfies Record<string, readonly MediaType[]>;

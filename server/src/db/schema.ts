@@ -430,8 +430,9 @@ export interface InvoicesTable {
   status: 'requested' | 'issued' | 'failed';
   currency: string;
   total_amount: number;
-  buyer_kind: 'enterprise' | 'personal';
-  buyer_title: string;
+  /** null only for an automatic request refused for want of certification data (failed) */
+  buyer_kind: 'enterprise' | 'personal' | null;
+  buyer_title: string | null;
   buyer_tax_id: string | null;
   buyer_address: string | null;
   buyer_phone: string | null;

@@ -43,8 +43,38 @@ export async function findOrgByRemittanceCode(db: Queryable, code: string) {
   return db.selectFrom('orgs').selectAll().where('remittance_code', '=', code).executeTakeFirst();
 }
 
-export async function setCertified(tx: Tx, orgId: string, certified: boolean) {
-  return tx.updateTable('orgs').set({ certified }).where('id', '=', orgId).returningAll().executeTakeFirst();
+/** The certification data (SPEC §10.4): the buyer of the org's invoices. */
+export interface CertificationData {
+  kind: 'enterprise' | 'personal';
+  title: string;
+  taxId: string | null;
+  address: string | null;
+  phone: string | null;
+  bank: string | null;
+  bankAccount: string | null;
+}
+
+/** Sets whether the org is certified and, when given, replaces its certification data as a whole. */
+export async function setCertified(tx: Tx, orgId: string, certified: boolean, data?: CertificationData) {
+  return tx
+    .updateTable('orgs')
+    .set({
+      certified,
+      ...(data
+        ? {
+            cert_kind: data.kind,
+            cert_title: data.title,
+            cert_tax_id: data.taxId,
+            cert_address: data.address,
+            cert_phone: data.phone,
+            cert_bank: data.bank,
+            cert_bank_account: data.bankAccount,
+          }
+        : {}),
+    })
+    .where('id', '=', orgId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function insertProject(tx: Tx, p: { orgId: string; id: string; name: string; now: Date }) {

@@ -56,12 +56,13 @@ export const orgRoutes = [
   defineRoute({
     method: 'POST',
     url: '/v1/internal/orgs/:orgId/certification',
-    summary: 'Set whether the org is certified (may buy subscription clusters)',
+    summary:
+      'Set whether the org is certified (may buy subscription clusters) and its certification data, the buyer of its invoices (title, tax id, address, phone, bank)',
     tags: ['internal'],
     auth: 'operator',
     params: OrgParams,
     body: CertifyBody,
-    handler: async ({ params, body }, tx) => ({ body: await certifyOrg(tx, params.orgId, body.certified) }),
+    handler: async ({ params, body }, tx) => ({ body: await certifyOrg(tx, params.orgId, body) }),
   }),
   defineRoute({
     method: 'POST',

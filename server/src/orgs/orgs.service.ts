@@ -17,6 +17,17 @@ export function presentOrg(o: NonNullable<Awaited<ReturnType<typeof repo.getOrg>
     currency: Currency.parse(o.currency),
     timeZone: o.time_zone,
     certified: o.certified,
+    certification: o.cert_kind
+      ? {
+          kind: o.cert_kind,
+          title: o.cert_title ?? '',
+          taxId: o.cert_tax_id,
+          address: o.cert_address,
+          phone: o.cert_phone,
+          bank: o.cert_bank,
+          bankAccount: o.cert_bank_account,
+        }
+      : null,
     remittanceCode: o.remittance_code,
     createdAt: o.created_at.toISOString(),
   };
@@ -53,8 +64,38 @@ export async function requireOrg(db: Queryable, orgId: string) {
   return org;
 }
 
-export async function certifyOrg(tx: Tx, orgId: string, certified: boolean) {
-  const org = await repo.setCertified(tx, orgId, certified);
+/**
+ * The operator's certification of an org: `certified` alone keeps the data held before; with `kind` the data
+ * (title, tax id, address, phone, bank, account) replaces the old as a whole. Invoices copy it when requested,
+ * so a change never alters an invoice already requested.
+ */
+export async function certifyOrg(
+  tx: Tx,
+  orgId: string,
+  body: {
+    certified: boolean;
+    kind?: 'enterprise' | 'personal' | undefined;
+    title?: string | undefined;
+    taxId?: string | undefined;
+    address?: string | undefined;
+    phone?: string | undefined;
+    bank?: string | undefined;
+    bankAccount?: string | undefined;
+  },
+) {
+  const data: repo.CertificationData | undefined =
+    body.kind && body.title
+      ? {
+          kind: body.kind,
+          title: body.title,
+          taxId: body.taxId ?? null,
+          address: body.address ?? null,
+          phone: body.phone ?? null,
+          bank: body.bank ?? null,
+          bankAccount: body.bankAccount ?? null,
+        }
+      : undefined;
+  const org = await repo.setCertified(tx, orgId, body.certified, data);
   if (!org) throw new AppError('NOT_FOUND', 'organization not found');
   return presentOrg(org);
 }
