@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { INVOICE_STATUSES, type InvoiceStatus } from '../../../contract/invoices.js';
 import { isMonth, monthPeriod } from '../billing/bill-period.js';
 import { issueDueBills } from '../billing/issue-bill.js';
+import { describeInvoice, failWithReason, issueFromFile, listForOperator } from '../invoices/invoices-cli.js';
+import { AppError } from '../platform/errors.js';
 import { formatMinor } from '../platform/money.js';
 import { bankImport } from './bank-import.js';
 import { CliError, openContext } from './context.js';
@@ -17,6 +20,14 @@ const USAGE = `Tally operator CLI — works on the server's database (DATABASE_U
   npx tally seed --orgs N --orders M [--days 30] [--cash-fen 100000000] [--out seed.json] [--no-bills]
                                           make a large, valid data set for benchmarks (and issue the
                                           bills of its ended months, unless --no-bills)
+  npx tally invoices list [--status requested|issued|failed]
+                                          invoice requests (发票), oldest first; requested by default
+  npx tally invoices issue ID --number N --date YYYY-MM-DD --pdf FILE.pdf
+                                          mark a requested invoice issued (已开票) with its number, date
+                                          and PDF (at most 10 MB)
+  npx tally invoices fail ID --reason TEXT
+                                          mark a requested invoice failed (开票失败); its items may be
+                                          invoiced again
   npx tally help
 `;
 
@@ -144,7 +155,67 @@ async function main(argv: string[]): Promise<number> {
       await ctx.database.close();
     }
   }
+  if (cmd === 'invoices') return invoicesCommand(rest);
   throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`);
+}
+
+const INVOICES_USAGE =
+  'usage: npx tally invoices list [--status requested|issued|failed]\n' +
+  '       npx tally invoices issue ID --number N --date YYYY-MM-DD --pdf FILE.pdf\n' +
+  '       npx tally invoices fail ID --reason TEXT';
+
+async function invoicesCommand(rest: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      status: { type: 'string', default: 'requested' },
+      number: { type: 'string' },
+      date: { type: 'string' },
+      pdf: { type: 'string' },
+      reason: { type: 'string' },
+    },
+  });
+  const [sub, id] = positionals;
+  const ctx = await openContext();
+  try {
+    if (sub === 'list') {
+      if (!(INVOICE_STATUSES as readonly string[]).includes(values.status ?? '')) {
+        throw new CliError(INVOICES_USAGE);
+      }
+      const rows = await listForOperator(ctx.database.db, values.status as InvoiceStatus);
+      for (const r of rows) console.log(describeInvoice(r));
+      console.log(`${rows.length} ${values.status} invoice${rows.length === 1 ? '' : 's'}`);
+      return 0;
+    }
+    if (sub === 'issue' && id && values.number && values.date && values.pdf) {
+      const r = await issueFromFile(ctx.database.db, {
+        invoiceId: id,
+        number: values.number,
+        date: values.date,
+        pdfPath: values.pdf,
+        now: ctx.now(),
+      });
+      console.log(describeInvoice(r));
+      return 0;
+    }
+    if (sub === 'fail' && id && values.reason) {
+      const r = await failWithReason(ctx.database.db, {
+        invoiceId: id,
+        reason: values.reason,
+        now: ctx.now(),
+      });
+      console.log(describeInvoice(r));
+      return 0;
+    }
+    throw new CliError(INVOICES_USAGE);
+  } catch (err) {
+    // The use cases' refusals (not found, not requested any more, not a PDF) are the operator's to read.
+    if (err instanceof AppError) throw new CliError(`${err.code}: ${err.message}`);
+    throw err;
+  } finally {
+    await ctx.database.close();
+  }
 }
 
 main(process.argv.slice(2)).then(
