@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAutoRenew } from '../../server/src/clusters/auto-renew.js';
+import { sweepTermTimeline } from '../../server/src/clusters/term-sweeper.js';
 import { testConfig } from '../../server/src/config.js';
 import { connect } from '../../server/src/db/connect.js';
 import { timeOutDue } from '../../server/src/orders/orders.repository.js';
@@ -279,6 +280,36 @@ describe('renewals racing', () => {
       }
       expect(await storedStatus(t, order.id)).toBe(order.status);
       expect(await storedState(t, c.clusterId)).toBe(cluster.state);
+    }
+  });
+});
+
+describe('the term job persisting the recycle while a payment from just before it is in flight', () => {
+  it('a renewal paid with an instant before recycleAt renews the cluster even if the term job already moved it', async () => {
+    const { list, end } = await clusters(1);
+    const c = list[0]!;
+    const recycleAt = iso(end, 7 * DAY);
+    t.clock.set(iso(end, DAY));
+    const order = expectStatus(await renew(t, c.org, c.clusterId, ONE_MONTH), 201).order;
+    await topUp(t, c.org, order.amount);
+    // Another instance's term job runs at recycleAt (before any sweeper there)…
+    expect((await sweepTermTimeline(t.deps.db, new Date(recycleAt))).moved).toBeGreaterThanOrEqual(1);
+    expect(await storedState(t, c.clusterId)).toBe('recycled');
+    // …while a payment whose instant was taken a millisecond earlier reaches the database after it.
+    t.clock.set(iso(recycleAt, -1));
+    const paid = await pay(t, c.org.id, order.id, c.org.admin);
+    t.clock.set(recycleAt);
+    await t.jobs.runAllOnce();
+    const cluster = await getCluster(t, c.org, c.clusterId);
+    if (paid.status === 200) {
+      // Money taken, so the renewal holds: the term runs on from the old end.
+      expect(cluster.termEndsAt).toBe(iso(end, 30 * DAY));
+      expect(cluster.state).toBe('expiring');
+      expect(await storedState(t, c.clusterId)).toBe('expiring');
+    } else {
+      expect(paid.status).toBe(409);
+      expect(await cash(t, c.org)).toBe(order.amount);
+      expect(cluster.state).toBe('recycled');
     }
   });
 });
