@@ -95,3 +95,10 @@ export function remaining(untilIso: string, nowMs: number): Remaining {
     totalMs,
   };
 }
+
+const DAY_MS = 86_400_000;
+
+/** Whole days until an instant, a started day counting as one; at least 1 (for a step the server says is ahead). */
+export function daysUntil(iso: string, nowMs: number): number {
+  return Math.max(1, Math.ceil((new Date(iso).getTime() - nowMs) / DAY_MS));
+}

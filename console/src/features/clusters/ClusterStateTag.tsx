@@ -1,8 +1,8 @@
 import { Flex, Tag } from 'antd';
 import type { Cluster, ClusterState } from '../../api/types.js';
 import { useI18n } from '../../i18n/i18n.js';
+import { daysUntil } from '../../lib/time.js';
 import { useNow } from '../../lib/useNow.js';
-import { DAY_MS } from './terms.js';
 
 const STATE_COLORS: Record<ClusterState, string> = {
   pending_payment: 'orange',
@@ -15,11 +15,6 @@ const STATE_COLORS: Record<ClusterState, string> = {
   deleted: 'default',
   cancelled: 'default',
 };
-
-/** Whole days until an instant, a started day counting as one (never below 1: the server's state says it is ahead). */
-function daysUntil(iso: string, nowMs: number): number {
-  return Math.max(1, Math.ceil((new Date(iso).getTime() - nowMs) / DAY_MS));
-}
 
 /**
  * The cluster's state as the server reads it now, with what comes next on the expiry timeline (SPEC §8.1):

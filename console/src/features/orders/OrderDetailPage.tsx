@@ -12,15 +12,8 @@ import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { useNow } from '../../lib/useNow.js';
-import {
-  Countdown,
-  createdByLabel,
-  deadlineOf,
-  discountLabel,
-  effective,
-  StatusTag,
-  termLabel,
-} from './presentation.js';
+import { deadlineOf, effective } from './deadline.js';
+import { Countdown, createdByLabel, discountLabel, StatusTag, termLabel } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
 function configItems(t: T, c: OrderConfig, names: ReturnType<typeof catalogNames>, tz: string) {

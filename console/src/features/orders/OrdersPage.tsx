@@ -14,8 +14,9 @@ import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { useNow } from '../../lib/useNow.js';
 import { AutoRenewSwitch } from './AutoRenewSwitch.js';
+import { effective } from './deadline.js';
 import { DEFAULT_QUERY, defaultOrdersKey } from './prefetch.js';
-import { Countdown, effective, StatusTag } from './presentation.js';
+import { Countdown, StatusTag } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
 // The date picker is the heaviest part of the page: it loads after the table, not before it.

@@ -8,7 +8,7 @@ import { useOrg } from '../../app/org.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
-import { deadlineOf } from './presentation.js';
+import { deadlineOf } from './deadline.js';
 
 interface Props {
   order: Order;

@@ -1,9 +1,10 @@
 import { Tag } from 'antd';
-import type { Order, OrderAction, OrderStatus, Term } from '../../api/types.js';
+import type { Order, OrderStatus, Term } from '../../api/types.js';
 import type { T } from '../../i18n/i18n.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { remaining } from '../../lib/time.js';
 import { useNow } from '../../lib/useNow.js';
+import { deadlineOf } from './deadline.js';
 
 const STATUS_COLORS: Record<OrderStatus, string> = {
   unpaid: 'orange',
@@ -11,33 +12,6 @@ const STATUS_COLORS: Record<OrderStatus, string> = {
   cancelled: 'default',
   timed_out: 'default',
 };
-
-type Deadlines = Pick<Order, 'expiresAt' | 'cancelsAt'>;
-
-/**
- * When an unpaid order stops being payable: its payment deadline, or earlier, the instant the system cancels it
- * (an upgrade at its cluster's expiry, a renewal at its cluster's recycle).
- */
-export function deadlineOf(order: Deadlines): { at: string; by: 'timeout' | 'system' } {
-  if (order.cancelsAt && new Date(order.cancelsAt).getTime() < new Date(order.expiresAt).getTime())
-    return { at: order.cancelsAt, by: 'system' };
-  return { at: order.expiresAt, by: 'timeout' };
-}
-
-/**
- * The status the user should see now: an unpaid order whose deadline passed while the page was open is timed out
- * or cancelled by the system (the server says the same on the next read), and can no longer be paid or cancelled.
- */
-export function effective(order: Order, nowMs: number): { status: OrderStatus; actions: OrderAction[] } {
-  const deadline = deadlineOf(order);
-  if (order.status === 'unpaid' && new Date(deadline.at).getTime() <= nowMs) {
-    return {
-      status: deadline.by === 'system' ? 'cancelled' : 'timed_out',
-      actions: order.availableActions.filter((a) => a === 'download'),
-    };
-  }
-  return { status: order.status, actions: order.availableActions };
-}
 
 export function StatusTag({ status }: { status: OrderStatus }) {
   const { t } = useI18n();
@@ -56,7 +30,7 @@ export function formatDuration(t: T, ms: number, nowMs = 0): string {
 }
 
 /** The time left to pay (until the earlier of the payment deadline and the system's cancellation), every second. */
-export function Countdown({ order }: { order: Deadlines }) {
+export function Countdown({ order }: { order: Pick<Order, 'expiresAt' | 'cancelsAt'> }) {
   const { t } = useI18n();
   const nowMs = useNow();
   const ms = Math.max(0, new Date(deadlineOf(order).at).getTime() - nowMs);
