@@ -31,8 +31,6 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
-  ['::ffff:0:0', 96], // IPv4-mapped: a way to write any IPv4 address, so never a webhook's address
-  ['64:ff9b::', 96], // NAT64, likewise
   ['100::', 64], // discard
   ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local
@@ -41,11 +39,20 @@ for (const [net, prefix] of [
 ] as const)
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
 
+/**
+ * IPv6 ways of writing an IPv4 address (mapped, NAT64): never a webhook's address. Kept apart from NOT_PUBLIC
+ * because a BlockList also checks every IPv4 address against its IPv6 rules in the mapped form.
+ */
+const IPV4_IN_IPV6 = new BlockList();
+IPV4_IN_IPV6.addSubnet('::ffff:0:0', 96, 'ipv6');
+IPV4_IN_IPV6.addSubnet('64:ff9b::', 96, 'ipv6');
+
 /** Whether an IP address (v4 or v6 text) is on the public internet. */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return !NOT_PUBLIC.check(address, 'ipv4');
+  if (family === 6) return !NOT_PUBLIC.check(address, 'ipv6') && !IPV4_IN_IPV6.check(address, 'ipv6');
+  return false;
 }
 
 /** Why a URL may not receive webhooks, or null when it may (the address is checked separately). */
