@@ -218,7 +218,10 @@ describe.runIf(onPostgres)('concurrency on PostgreSQL', () => {
   it('provisioning happens once per paid order with outbox workers racing on two instances', async () => {
     const org = await createOrg(t);
     const orders: { id: string; clusterId: string; amount: number }[] = [];
-    for (let i = 0; i < 20; i++) orders.push((await buyCluster(t, org)).order);
+    // Bought for 2 months, so that each lands in running and stays there (a 1-month cluster reads expiring at
+    // once, and the term job's move to it would race the provisioning under test).
+    const twoMonths = { term: { unit: 'month', count: 2 } };
+    for (let i = 0; i < 20; i++) orders.push((await buyCluster(t, org, org.admin, twoMonths)).order);
     await topUp(t, org, orders[0]!.amount * orders.length);
     for (const o of orders) expect((await pay(t, org.id, o.id, org.admin)).status).toBe(200);
     await Promise.all([
