@@ -218,6 +218,27 @@ describe('renewals racing', () => {
       ).toBeLessThanOrEqual(1);
   });
 
+  it('the auto-renew job on three instances at once: one attempt and one order per cluster', async () => {
+    const { list, end } = await clusters(8);
+    for (const c of list) await setAutoRenew(t, c.org, true);
+    t.clock.set(iso(end, -7 * DAY));
+    const runs = await Promise.all(instances.map((i) => i.jobs.runAllOnce()));
+    const failed = runs.reduce((n, r) => n + (r['auto-renew'] as { failed: number }).failed, 0);
+    expect(failed).toBe(list.length);
+    for (const r of runs) expect((r['auto-renew'] as { errors: number }).errors).toBe(0);
+    for (const c of list) {
+      const tries = await attempts(t, c.org, c.clusterId);
+      expect(tries).toEqual([expect.objectContaining({ k: 0, outcome: 'failed', shortfall: 90_000 })]);
+      const renewals = expectStatus(
+        await api(t, 'GET', `/v1/orgs/${c.org.id}/orders?clusterId=${c.clusterId}&type=renewal`, {
+          auth: c.org.admin.auth,
+        }),
+        200,
+      );
+      expect(renewals.items.map((o: { id: string }) => o.id)).toEqual([tries[0]!.orderId]);
+    }
+  });
+
   it('pay at recycleAt − 1 ms against the sweeper at recycleAt: each renewal ends once, paid or cancelled', async () => {
     const { list, end } = await clusters(10);
     const recycleAt = iso(end, 7 * DAY);
