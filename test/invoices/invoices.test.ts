@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { invoiceResponses } from '../../contract/invoices.js';
 import { requestDueInvoices } from '../../server/src/invoices/auto-invoice.js';
 import { addRoleMembers, api, buyCluster, type Member, type OrgFixture, topUp } from '../factories.js';
 import { BILLING_TEST_CATALOG, startTestTally, type TestTally } from '../harness.js';
@@ -609,5 +610,65 @@ describe('what holds whatever happened', () => {
         .reduce((s, i) => s + i.amount, 0);
       expect(sum).toBe(inv.total_amount);
     }
+  });
+});
+
+describe('the contract', () => {
+  it('every answer of the invoice routes matches its schema in contract/invoices.ts exactly', async () => {
+    const check = (key: keyof typeof invoiceResponses, r: Awaited<ReturnType<typeof api>>, status = 200) => {
+      expect(r.status, r.body).toBe(status);
+      const parsed = invoiceResponses[key].safeParse(r.json);
+      expect(parsed.error, `${key}: ${r.body}`).toBeUndefined();
+    };
+    const o = `/v1/orgs/${f.id}`;
+    check('GET /v1/orgs/:orgId/invoiceable', await api(t, 'GET', `${o}/invoiceable`, { auth: f.admin.auth }));
+    expectStatus(await certify(t, f.id, ENTERPRISE), 200);
+    const made = await requestInvoice(t, f, {
+      items: [{ kind: 'bill', id: '2026-11' }],
+      type: 'special',
+      emails: EMAILS,
+    });
+    check('POST /v1/orgs/:orgId/invoices', made, 201);
+    const id = made.json.id;
+    check('GET /v1/orgs/:orgId/invoices', await api(t, 'GET', `${o}/invoices`, { auth: f.admin.auth }));
+    check(
+      'GET /v1/orgs/:orgId/invoices/:invoiceId',
+      await api(t, 'GET', `${o}/invoices/${id}`, { auth: f.admin.auth }),
+    );
+    check(
+      'GET /v1/orgs/:orgId/settings/auto-invoice',
+      await api(t, 'GET', `${o}/settings/auto-invoice`, { auth: f.admin.auth }),
+    );
+    check(
+      'PUT /v1/orgs/:orgId/settings/auto-invoice',
+      await api(t, 'PUT', `${o}/settings/auto-invoice`, {
+        auth: f.admin.auth,
+        body: { enabled: false, emails: [] },
+      }),
+    );
+    check(
+      'GET /v1/internal/invoices',
+      await api(t, 'GET', '/v1/internal/invoices?status=failed', { auth: t.op }),
+    );
+    check('GET /v1/internal/invoices', await api(t, 'GET', '/v1/internal/invoices', { auth: t.op }));
+    check(
+      'POST /v1/internal/invoices/:invoiceId/issue',
+      await api(t, 'POST', `/v1/internal/invoices/${id}/issue`, {
+        auth: t.op,
+        body: { number: '1234', issuedAt: t.clock.now().toISOString(), pdfBase64: PDF.toString('base64') },
+      }),
+    );
+    const fOrderInvoice = await requestInvoice(t, f, {
+      items: [{ kind: 'order', id: fOrder.id }],
+      type: 'normal',
+      emails: EMAILS,
+    });
+    check(
+      'POST /v1/internal/invoices/:invoiceId/fail',
+      await api(t, 'POST', `/v1/internal/invoices/${fOrderInvoice.json.id}/fail`, {
+        auth: t.op,
+        body: { reason: 'x' },
+      }),
+    );
   });
 });
