@@ -311,3 +311,26 @@ describe('a receiver that never answers', () => {
     expect(none.status).toBe(404);
   }, 60_000);
 });
+
+describe('a deleted endpoint', () => {
+  it('is sent nothing more, not even the retries it had pending', async () => {
+    const rx = await startReceiver(() => 503);
+    const org = await createOrg(t);
+    const hook = await register(t, org.id, org.admin.auth, rx.url('/deleted'), ['topup.credited']);
+    await topUp(t, org, 20_000);
+    await t.jobs.runAllOnce();
+    expect(rx.received.map((r) => r.path)).toEqual(['/deleted']);
+    const del = await request(t, 'DELETE', `/v1/orgs/${org.id}/webhooks/${hook.id}`, {
+      auth: org.admin.auth,
+    });
+    expect(del.status).toBe(200);
+    await topUp(t, org, 20_001);
+    t.clock.advance(3_600_000);
+    await t.jobs.runAllOnce();
+    expect(rx.received).toHaveLength(1);
+    const gone = await request(t, 'GET', `/v1/orgs/${org.id}/webhooks/${hook.id}/deliveries`, {
+      auth: org.admin.auth,
+    });
+    expect(gone.status).toBe(404);
+  });
+});
