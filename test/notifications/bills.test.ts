@@ -71,10 +71,20 @@ describe('bill issued and overdue', () => {
     expect(m.subject).toBe('2026-12 账单已出账，应付 ¥30.00');
     expect(m.text).toContain(`/orgs/${org.id}/bills`);
 
+    // The daily reminder while a bill is unpaid (SPEC §10.3) is the finance work's `bill.unpaid` event; a
+    // reminder of that kind is told to both admin roles.
+    await sql`insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
+      values (${org.id}, 'bill.unpaid', '2026-12', ${JSON.stringify({ month: '2026-12' })}::jsonb,
+        ${t.clock.now()})`.execute(t.deps.db);
+    await runJobs(t);
+    const unpaid = (n: { category: string }) => n.category === 'bill_unpaid';
+    expect(await countTold(t, people, unpaid)).toEqual({ admin: 1, billingAdmin: 1, p1Admin: 0 });
+    const u = (await api(t, 'GET', '/v1/me/notifications', { auth: org.admin.auth })).json.items.find(unpaid);
+    expect(u.title).toBe('2026-12 账单待支付 ¥30.00');
     t.clock.set('2027-01-15T00:01:00Z');
     await runJobs(t);
-    expect((await events()).map((e) => e.type)).toEqual(['bill.issued', 'bill.overdue']);
-    expect((await events())[1]!.payload).toEqual({
+    expect((await events()).map((e) => e.type)).toEqual(['bill.issued', 'bill.unpaid', 'bill.overdue']);
+    expect((await events())[2]!.payload).toEqual({
       month: '2026-12',
       amountDue: 3_000,
       unpaidAmount: 3_000,
@@ -90,7 +100,12 @@ describe('bill issued and overdue', () => {
     // Paid later: no further bill event; the overdue message stays.
     await topUp(t, org, 3_000);
     await runJobs(t);
-    expect((await events()).map((e) => e.type)).toEqual(['bill.issued', 'bill.overdue', 'bill.paid']);
+    expect((await events()).map((e) => e.type)).toEqual([
+      'bill.issued',
+      'bill.unpaid',
+      'bill.overdue',
+      'bill.paid',
+    ]);
     expect(await countTold(t, people, overdue)).toEqual({ admin: 1, billingAdmin: 1, p1Admin: 0 });
   });
 });

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { OrgRole } from '../../../contract/enums.js';
 import { isCritical, type NotificationCategory } from '../../../contract/notifications.js';
 import { deleteAtOf, recycleAtOf } from '../clusters/term-timeline.js';
-import type { Tx } from '../db/schema.js';
+import type { Queryable, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
@@ -376,4 +376,15 @@ async function writeMessages(tx: Tx, deps: Deps, e: EventRow, plan: Plan): Promi
     .onConflict((oc) => oc.doNothing())
     .execute();
   return inserted.length;
+}
+
+/** How far telling is behind (for /metrics): seconds since the oldest event not yet told; 0 when none. */
+export async function untoldLagSeconds(db: Queryable, now: Date): Promise<number> {
+  const r = await db
+    .selectFrom('outbox_events')
+    .select((eb) => eb.fn.min('created_at').as('oldest'))
+    .where('notified_at', 'is', null)
+    .executeTakeFirst();
+  const oldest = r?.oldest ? new Date(r.oldest as Date) : null;
+  return oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0;
 }
