@@ -672,3 +672,59 @@ describe('the contract', () => {
     );
   });
 });
+
+describe('hostile input', () => {
+  it('malformed bodies, queries and ids on every invoice route: a 4xx in the error format, never a 5xx', async () => {
+    const o = `/v1/orgs/${a.id}`;
+    const bodies: unknown[] = [
+      null,
+      [],
+      'text',
+      { items: null, type: null, emails: null },
+      { items: [{ kind: 'bill', id: '2026-99' }], type: 'normal', emails: ['a@example.com'] },
+      { items: [{ kind: 'order', id: 'x'.repeat(65) }], type: 'normal', emails: ['a@example.com'] },
+      { items: [{ kind: 'order', id: 'ord_1', extra: 1 }], type: 'normal', emails: ['a@example.com'] },
+      {
+        items: [{ kind: 'bill', id: '2026-11' }],
+        type: 'normal',
+        emails: ['a@example.com'],
+        remark: 'a\u0000b',
+      },
+      { number: '1', issuedAt: 'yesterday', pdfBase64: 'JVBERi0=' },
+      { number: '1', issuedAt: '2026-12-07T00:00:00Z', pdfBase64: 'JVBERi0=' },
+      { reason: '' },
+      { reason: 'x'.repeat(501) },
+      { enabled: 'yes', emails: 'a@example.com' },
+    ];
+    const posts = [`${o}/invoices`, '/v1/internal/invoices/inv_x/issue', '/v1/internal/invoices/inv_x/fail'];
+    for (const url of posts) {
+      for (const body of bodies) {
+        const r = await api(t, 'POST', url, { auth: url.includes('/internal/') ? t.op : a.admin.auth, body });
+        expect(r.status, `${url} ${JSON.stringify(body)} → ${r.body}`).toBeGreaterThanOrEqual(400);
+        expect(r.status, `${url} ${JSON.stringify(body)} → ${r.body}`).toBeLessThan(500);
+        expect(r.json.error.code).toBeTypeOf('string');
+      }
+    }
+    for (const body of bodies) {
+      const r = await api(t, 'PUT', `${o}/settings/auto-invoice`, { auth: a.admin.auth, body });
+      expect(r.status, r.body).toBeGreaterThanOrEqual(400);
+      expect(r.status, r.body).toBeLessThan(500);
+    }
+    const gets = [
+      `${o}/invoiceable?limit=0`,
+      `${o}/invoiceable?limit=abc`,
+      `${o}/invoiceable?cursor=${Buffer.from('["x","bill","y"]').toString('base64url')}`,
+      `${o}/invoiceable?cursor=${Buffer.from('["2026-12-01T00:00:00Z","topup","y"]').toString('base64url')}`,
+      `${o}/invoices?status=open`,
+      `${o}/invoices?cursor=%%`,
+      `${o}/invoices/${encodeURIComponent('../x')}`,
+      `${o}/invoices/inv_unknown/document`,
+      '/v1/internal/invoices?status=all',
+    ];
+    for (const url of gets) {
+      const r = await api(t, 'GET', url, { auth: url.includes('/internal/') ? t.op : a.admin.auth });
+      expect(r.status, `${url} → ${r.body}`).toBeGreaterThanOrEqual(400);
+      expect(r.status, `${url} → ${r.body}`).toBeLessThan(500);
+    }
+  });
+});
