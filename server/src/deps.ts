@@ -15,7 +15,7 @@ export interface Deps {
   metrics: Metrics;
   log: FastifyBaseLogger;
   /** Wakes the background workers (after a payment, so provisioning starts at once). */
-  kick: (job: 'outbox' | 'provisioning' | 'sweeper') => void;
+  kick: (job: 'outbox' | 'provisioning' | 'sweeper' | 'webhooks' | 'notifications') => void;
   /** Runs every background job once, now, and answers what each did. */
   runJobsOnce: () => Promise<Record<string, unknown>>;
 }

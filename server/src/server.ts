@@ -13,6 +13,7 @@ import { type Clock, OffsetClock } from './platform/clock.js';
 import { createMetrics } from './platform/metrics.js';
 import { type Catalog, defaultCatalog } from './pricing/catalog.js';
 import { routes } from './routes.js';
+import { deliveryGauges } from './webhooks/webhooks.repository.js';
 
 export interface Tally {
   app: FastifyInstance;
@@ -55,6 +56,8 @@ function cachedOrderGauges(deps: Deps): () => Promise<void> {
       for (const [status, n] of Object.entries(g.byStatus)) deps.metrics.ordersByStatus.set({ status }, n);
       deps.metrics.sweeperLagSeconds.set(g.sweeperLagSeconds);
       deps.metrics.termLagSeconds.set(await termLagSeconds(deps.db, now));
+      const deliveries = await deliveryGauges(deps.db);
+      for (const [status, n] of Object.entries(deliveries)) deps.metrics.webhookDeliveries.set({ status }, n);
       refreshedAt = now.getTime();
     } catch (err) {
       deps.log.warn({ err }, 'metrics: the order gauges could not be refreshed; serving the last values');

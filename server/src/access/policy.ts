@@ -22,6 +22,8 @@ export const POLICY = {
   /** the 自动续订 switch (SPEC §8.4): seen by whoever sees orders or billing, set by Org Admin */
   'autorenew.read': { org: ['org_admin', 'org_billing_admin'], project: ['project_admin'] },
   'autorenew.set': { org: ['org_admin'], project: [] },
+  /** webhook endpoints and their deliveries (SPEC §9) */
+  'webhook.manage': { org: ['org_admin'], project: [] },
   'order.list': { org: ['org_admin'], project: ['project_admin'] },
   'order.read': { org: ['org_admin'], project: ['project_admin'] },
   'order.pay': { org: ['org_admin'], project: ['project_admin'] },

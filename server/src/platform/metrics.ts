@@ -7,6 +7,7 @@ export interface Metrics {
   ordersByStatus: Gauge<'status'>;
   sweeperLagSeconds: Gauge;
   termLagSeconds: Gauge;
+  webhookDeliveries: Gauge<'status'>;
   sweeperTimedOut: Counter;
   jobRuns: Counter<'job' | 'outcome'>;
   jobFailingOrgs: Gauge<'job'>;
@@ -44,6 +45,12 @@ export function createMetrics(): Metrics {
     termLagSeconds: new Gauge({
       name: 'tally_term_lag_seconds',
       help: 'Seconds since the earliest term-timeline instant (expiring, expired, recycled, deleted) not yet persisted; reads are exact regardless',
+      registers: [registry],
+    }),
+    webhookDeliveries: new Gauge({
+      name: 'tally_webhook_deliveries',
+      help: 'Webhook deliveries waiting to be sent or retried (pending) and given up after 3 days (failed)',
+      labelNames: ['status'],
       registers: [registry],
     }),
     sweeperTimedOut: new Counter({

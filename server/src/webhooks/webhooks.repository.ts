@@ -313,3 +313,16 @@ export async function restartDelivery(
   if (where.endpointId !== undefined) q = q.where('endpoint_id', '=', where.endpointId);
   return q.returningAll().executeTakeFirst();
 }
+
+/** Pending and failed deliveries, for /metrics (SPEC §9: visible to the operator). */
+export async function deliveryGauges(db: Queryable): Promise<{ pending: number; failed: number }> {
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('status', 'in', ['pending', 'failed'])
+    .groupBy('status')
+    .execute();
+  const out = { pending: 0, failed: 0 };
+  for (const r of rows) out[r.status as 'pending' | 'failed'] = Number(r.n);
+  return out;
+}

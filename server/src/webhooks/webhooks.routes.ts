@@ -94,9 +94,11 @@ export const webhookRoutes: RouteSpec[] = [
     auth: 'user',
     params: DeliveryParams,
     body: EmptyBody,
-    handler: async ({ principal, params, now }, tx) => ({
-      body: await redeliver(tx, principal, params.orgId, params.webhookId, params.deliveryId, now),
-    }),
+    handler: async ({ deps, principal, params, now }, tx) => {
+      const body = await redeliver(tx, principal, params.orgId, params.webhookId, params.deliveryId, now);
+      deps.kick('webhooks');
+      return { body };
+    },
   }),
   defineRoute({
     method: 'GET',

@@ -10,7 +10,7 @@ import {
   WebhookEventType,
   type WebhookWithSecret,
 } from '../../../contract/webhooks.js';
-import { orgAccess } from '../access/policy.js';
+import { authorizeOrg } from '../access/policy.js';
 import type { Config } from '../config.js';
 import type { Queryable, Tx, WebhookAttemptsTable, WebhookEndpointsTable } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
@@ -34,13 +34,9 @@ import {
   setSecret,
 } from './webhooks.repository.js';
 
-/**
- * Webhook endpoints are the Org Admin's alone (SPEC §9). Checked on the org role directly until the policy
- * table has an action for it; another org is 404 (orgAccess), a lesser role 403.
- */
+/** Webhook endpoints are the Org Admin's alone (SPEC §9): another org is 404, a lesser role 403. */
 function requireOrgAdmin(p: UserPrincipal, orgId: string): void {
-  if (orgAccess(p, orgId).orgRole !== 'org_admin')
-    throw new AppError('FORBIDDEN', 'only an Org Admin may manage webhooks');
+  authorizeOrg(p, orgId, 'webhook.manage');
 }
 
 function refuseUrl(message: string): AppError {
