@@ -101,7 +101,8 @@ async function fingerprint(): Promise<string> {
   const tables = (
     await db.query(
       `select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'
-       and table_name not in ('idempotency_keys', 'sessions', 'sign_in_throttle', 'outbox_events', 'bank_transfers', 'kysely_migration', 'kysely_migration_lock', 'test_clock')
+       and table_name not in ('idempotency_keys', 'sessions', 'sign_in_throttle', 'outbox_events', 'bank_transfers', 'kysely_migration', 'kysely_migration_lock', 'test_clock',
+         'notifications', 'notification_alerts', 'mails', 'webhook_deliveries', 'webhook_attempts', 'balance_low_episodes')
        order by 1`,
     )
   ).rows.map((r: { table_name: string }) => r.table_name);
@@ -192,6 +193,13 @@ const templates: Record<string, Record<string, unknown>> = {
     term: { unit: 'month', count: 1 },
   },
   '/v1/orgs/{orgId}/orders/{orderId}/pay': { couponId: 'c' },
+  '/v1/orgs/{orgId}/orders/pay': { orderIds: ['ord_x'] },
+  '/v1/orgs/{orgId}/webhooks': { url: 'https://example.com/hook', events: ['order.paid'] },
+  '/v1/orgs/{orgId}/invoices': {
+    items: [{ kind: 'order', id: 'ord_x' }],
+    type: 'normal',
+    emails: ['finance@example.com'],
+  },
   '/v1/auth/login': { email: 'x@example.com', password: 'password' },
   '/v1/orgs/{orgId}/api-keys': { name: 'k' },
   '/v1/invitations/{token}/accept': { password: 'a long enough password' },
@@ -406,7 +414,7 @@ test('missing, forged, misplaced, expired and foreign credentials: 401/403/404 a
     const orgScoped = route.path.startsWith('/v1/orgs/') || route.path === '/v1/me';
     if (!internal && !orgScoped) continue;
     const path = fill(route.path, {});
-    const body = route.method === 'GET' ? undefined : (templates[route.path] ?? {});
+    const body = route.method === 'POST' ? (templates[route.path] ?? {}) : undefined;
     const send = (auth?: { authorization: string }) =>
       call(server.url, route.method, path, { ...(auth ? { auth } : {}), ...(body ? { body } : {}) });
     const before = await fingerprint();
