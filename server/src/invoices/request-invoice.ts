@@ -22,7 +22,10 @@ interface Buyer {
   buyer_bank_account: string | null;
 }
 
-/** Why the org cannot receive an invoice of this type, or null: the SPEC's 专票 rule and a title at all. */
+/**
+ * The buyer an invoice of this type is made out to, from the org's certification, or why there is none: no
+ * certification data (no title at all), or a 专票 asked by an org that is not a certified enterprise.
+ */
 export async function buyerOf(
   tx: Tx,
   orgId: string,
@@ -104,7 +107,9 @@ export async function requestInvoice(
     return { item, facts: v.facts };
   });
   const currencies = new Set(items.map((i) => i.facts.currency));
-  if (currencies.size !== 1) throw notEligible(body.items[0]!, 'not_found');
+  // An org has one currency, and so have its bills and orders: anything else is a bug, not a user's mistake.
+  if (currencies.size !== 1)
+    throw new Error(`invoice items of org ${orgId} in ${[...currencies].join(', ')}`);
   const id = newId('inv', now);
   const row: InvoiceRow = {
     org_id: orgId,
