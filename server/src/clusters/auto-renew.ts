@@ -111,7 +111,7 @@ async function attempt(
 ): Promise<RenewalOutcome | null> {
   const org = await tx
     .selectFrom('orgs')
-    .select(['auto_renew', 'currency'])
+    .select(['auto_renew', 'auto_renew_updated_at', 'currency'])
     .where('id', '=', orgId)
     .forShare()
     .executeTakeFirst();
@@ -145,6 +145,10 @@ async function attempt(
     return null;
   const k = dueAttempt(termEndsAt, now);
   if (k === null) return null;
+  // Attempts happen while the switch is on (SPEC §8.4): one scheduled before it was turned on is not made late,
+  // so turning it on inside the window charges nothing by itself; the next scheduled attempt is the first.
+  if (org.auto_renew_updated_at && attemptAt(termEndsAt, k).getTime() < org.auto_renew_updated_at.getTime())
+    return null;
   const made = await tx
     .selectFrom('renewal_attempts')
     .select('k')

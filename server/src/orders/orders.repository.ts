@@ -465,18 +465,21 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     ), cl as (
       -- The term (SPEC §8): a new purchase starts it at payment; a renewal adds its term to the old end
       -- (also inside the expired buffer), and an expired or expiring cluster runs again at once; an upgrade
-      -- that takes a new term starts it at payment. The cluster's term becomes the one just bought.
+      -- that takes a new term starts it at payment. The cluster's term becomes the one just bought. The order
+      -- was payable (before its cancel_at: the expiry for an upgrade, the recycle for a renewal), so a state
+      -- the term job persisted in the meantime, on another instance at the same instant, is undone here.
       update clusters c set
         term_ends_at = case
           when upd.type = 'renewal' then c.term_ends_at + make_interval(days => ${termDays})
           else ${now}::timestamptz + make_interval(days => ${termDays}) end,
         term_unit = upd.config->'term'->>'unit',
         term_count = (upd.config->'term'->>'count')::int,
-        state = case when upd.type = 'renewal' and c.state in ('expiring', 'expired') then 'running' else c.state end,
+        state = case when upd.type <> 'new_purchase' and c.state in ('expiring', 'expired', 'recycled')
+          then 'running' else c.state end,
         payment_deadline = null, updated_at = ${now}::timestamptz
       from upd where c.org_id = upd.org_id and c.id = upd.cluster_id and (
         (upd.type = 'new_purchase' and c.state = 'pending_payment')
-        or (upd.type = 'renewal' and c.state in ('creating', 'running', 'upgrading', 'expiring', 'expired'))
+        or (upd.type = 'renewal' and c.state in ('creating', 'running', 'upgrading', 'expiring', 'expired', 'recycled'))
         or (upd.type = 'upgrade' and upd.pricing ? 'newTerm'))
     ), ev as (
       ${event}
