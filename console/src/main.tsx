@@ -11,6 +11,7 @@ import { StrictMode, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { App } from './app/App.js';
+import './app/console.css';
 import { SessionProvider } from './app/session.js';
 import { prefetchOrdersFromUrl } from './features/orders/prefetch.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';

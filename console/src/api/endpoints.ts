@@ -53,8 +53,8 @@ export const api = {
     get<Page<Order>>(`${org(orgId)}/orders${qs({ ...f })}`, signal),
   order: (orgId: string, orderId: string) =>
     get<OrderDetail>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}`),
-  orderDocumentPath: (orgId: string, orderId: string) =>
-    `${org(orgId)}/orders/${encodeURIComponent(orderId)}/document`,
+  orderDocumentPath: (orgId: string, orderId: string, lang: DocumentLang) =>
+    `${org(orgId)}/orders/${encodeURIComponent(orderId)}/document${qs({ lang })}`,
   pay: (orgId: string, orderId: string, key: string) =>
     post<Payment>(`${org(orgId)}/orders/${encodeURIComponent(orderId)}/pay`, {}, key),
   cancel: (orgId: string, orderId: string, key: string) =>

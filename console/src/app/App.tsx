@@ -1,39 +1,34 @@
-import { lazy, type ReactNode, Suspense } from 'react';
+import { type ReactNode, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
 import { ErrorBoundary } from '../components/ErrorBoundary.js';
-import { ErrorState, NotFound, PageLoading, Result } from '../components/states.js';
+import { lazyPage } from '../components/lazyPage.js';
+import { ErrorState, Forbidden, NotFound, PageLoading, Result } from '../components/states.js';
 import { OrdersPage } from '../features/orders/OrdersPage.js';
 import { useI18n } from '../i18n/i18n.js';
-import { landingPath, OrgProvider } from './org.js';
+import { can, canSee, landingPath, type Section } from './access.js';
+import { OrgHome } from './OrgHome.js';
+import { OrgProvider } from './org.js';
 import { Shell } from './Shell.js';
 import { useSession } from './session.js';
 
-// Each page is its own chunk, except the orders page: nearly every visit lands there, so it comes with the
+// Each page is its own chunk (lazyPage: a chunk that fails to download offers 重新加载), except the orders page: nearly every visit lands there, so it comes with the
 // entry (fetched in parallel with it) rather than after it has run.
-const LoginPage = lazy(() => import('../features/auth/LoginPage.js').then((m) => ({ default: m.LoginPage })));
-const OrderDetailPage = lazy(() =>
-  import('../features/orders/OrderDetailPage.js').then((m) => ({ default: m.OrderDetailPage })),
+const LoginPage = lazyPage(() => import('../features/auth/LoginPage.js').then((m) => m.LoginPage));
+const OrderDetailPage = lazyPage(() =>
+  import('../features/orders/OrderDetailPage.js').then((m) => m.OrderDetailPage),
 );
-const ClustersPage = lazy(() =>
-  import('../features/clusters/ClustersPage.js').then((m) => ({ default: m.ClustersPage })),
+const ClustersPage = lazyPage(() =>
+  import('../features/clusters/ClustersPage.js').then((m) => m.ClustersPage),
 );
-const CreateClusterPage = lazy(() =>
-  import('../features/clusters/CreateClusterPage.js').then((m) => ({ default: m.CreateClusterPage })),
+const CreateClusterPage = lazyPage(() =>
+  import('../features/clusters/CreateClusterPage.js').then((m) => m.CreateClusterPage),
 );
-const BalancePage = lazy(() =>
-  import('../features/balance/BalancePage.js').then((m) => ({ default: m.BalancePage })),
-);
-const TopupPage = lazy(() =>
-  import('../features/balance/TopupPage.js').then((m) => ({ default: m.TopupPage })),
-);
-const BillsPage = lazy(() =>
-  import('../features/bills/BillsPage.js').then((m) => ({ default: m.BillsPage })),
-);
-const ApiKeysPage = lazy(() =>
-  import('../features/account/ApiKeysPage.js').then((m) => ({ default: m.ApiKeysPage })),
-);
-const InvitationPage = lazy(() =>
-  import('../features/account/InvitationPage.js').then((m) => ({ default: m.InvitationPage })),
+const BalancePage = lazyPage(() => import('../features/balance/BalancePage.js').then((m) => m.BalancePage));
+const TopupPage = lazyPage(() => import('../features/balance/TopupPage.js').then((m) => m.TopupPage));
+const BillsPage = lazyPage(() => import('../features/bills/BillsPage.js').then((m) => m.BillsPage));
+const ApiKeysPage = lazyPage(() => import('../features/account/ApiKeysPage.js').then((m) => m.ApiKeysPage));
+const InvitationPage = lazyPage(() =>
+  import('../features/account/InvitationPage.js').then((m) => m.InvitationPage),
 );
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -62,6 +57,18 @@ function Home() {
   return <Navigate to={landingPath(first)} replace />;
 }
 
+/**
+ * A page the caller's roles may not use is never loaded: the 无权限 page with a way back to their start page
+ * (the menu does not offer it either; the API would refuse its calls).
+ */
+function Allowed({ section, create, page }: { section: Section; create?: boolean; page: ReactNode }) {
+  const { state } = useSession();
+  const { orgId } = useParams();
+  const org = state.status === 'ready' ? state.me.orgs.find((o) => o.id === orgId) : undefined;
+  if (!org || !canSee(org, section) || (create && !can(org, 'cluster.create'))) return <Forbidden />;
+  return <>{page}</>;
+}
+
 /** /orgs/:orgId/*: an org the caller does not belong to is not found (never "forbidden"). */
 function OrgRoutes() {
   const { orgId } = useParams();
@@ -82,14 +89,21 @@ function OrgRoutes() {
           <Suspense fallback={<PageLoading />}>
             <Routes>
               <Route index element={<Navigate to={landingPath(org)} replace />} />
-              <Route path="orders" element={<OrdersPage />} />
-              <Route path="orders/:orderId" element={<OrderDetailPage />} />
-              <Route path="clusters" element={<ClustersPage />} />
-              <Route path="clusters/new" element={<CreateClusterPage />} />
-              <Route path="balance" element={<BalancePage />} />
-              <Route path="topup" element={<TopupPage />} />
-              <Route path="bills" element={<BillsPage />} />
-              <Route path="api-keys" element={<ApiKeysPage />} />
+              <Route path="home" element={<OrgHome />} />
+              <Route path="orders" element={<Allowed section="orders" page={<OrdersPage />} />} />
+              <Route
+                path="orders/:orderId"
+                element={<Allowed section="orders" page={<OrderDetailPage />} />}
+              />
+              <Route path="clusters" element={<Allowed section="clusters" page={<ClustersPage />} />} />
+              <Route
+                path="clusters/new"
+                element={<Allowed section="clusters" create page={<CreateClusterPage />} />}
+              />
+              <Route path="balance" element={<Allowed section="balance" page={<BalancePage />} />} />
+              <Route path="topup" element={<Allowed section="topup" page={<TopupPage />} />} />
+              <Route path="bills" element={<Allowed section="bills" page={<BillsPage />} />} />
+              <Route path="api-keys" element={<Allowed section="api-keys" page={<ApiKeysPage />} />} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Suspense>

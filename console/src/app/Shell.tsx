@@ -1,12 +1,13 @@
-import { Button, Flex, Layout, Select } from 'antd';
-import type { ReactNode } from 'react';
+import { Button, Drawer, Flex, Layout, Select } from 'antd';
+import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import type { MeOrg } from '../api/types.js';
 import { type MessageKey, useI18n } from '../i18n/i18n.js';
+import { canSee, type Section } from './access.js';
 import { useMe, useSession } from './session.js';
 
 // The side navigation: plain links (antd's Menu would add ~130 KB of source to the first screen).
-const GROUPS: { label: MessageKey; items: { key: string; label: MessageKey }[] }[] = [
+const GROUPS: { label: MessageKey; items: { key: Section; label: MessageKey }[] }[] = [
   {
     label: 'nav.billingCenter',
     items: [
@@ -20,6 +21,50 @@ const GROUPS: { label: MessageKey; items: { key: string; label: MessageKey }[] }
   { label: 'nav.account', items: [{ key: 'api-keys', label: 'nav.apiKeys' }] },
 ];
 
+const NARROW = '(max-width: 767.98px)';
+
+/** Below 768 px the menu is a drawer opened from the header. */
+export function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => window.matchMedia(NARROW).matches);
+  useEffect(() => {
+    const mq = window.matchMedia(NARROW);
+    const on = () => setNarrow(mq.matches);
+    mq.addEventListener('change', on);
+    return () => mq.removeEventListener('change', on);
+  }, []);
+  return narrow;
+}
+
+/** The menu items the caller's roles may use in the org (server/src/access/policy.ts). */
+function Nav({ org, section, onNavigate }: { org: MeOrg; section: string; onNavigate?: () => void }) {
+  const { t } = useI18n();
+  const base = `/orgs/${org.id}`;
+  return (
+    <nav className="tally-nav" aria-label={t('nav.menu')} data-testid="nav">
+      {GROUPS.map((g) => {
+        const items = g.items.filter((s) => canSee(org, s.key));
+        if (items.length === 0) return null;
+        return (
+          <div key={g.label}>
+            <div className="tally-nav-group">{t(g.label)}</div>
+            {items.map((s) => (
+              <Link
+                key={s.key}
+                to={`${base}/${s.key}`}
+                onClick={onNavigate}
+                className={s.key === section ? 'tally-nav-item tally-nav-item-active' : 'tally-nav-item'}
+                aria-current={s.key === section ? 'page' : undefined}
+              >
+                {t(s.label)}
+              </Link>
+            ))}
+          </div>
+        );
+      })}
+    </nav>
+  );
+}
+
 /** The frame of every signed-in page: the menu, the org switcher, the language switch, sign-out. */
 export function Shell({ org, children }: { org: MeOrg | undefined; children: ReactNode }) {
   const { t, locale, setLocale } = useI18n();
@@ -27,28 +72,44 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
   const { signOut } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
+  const narrow = useNarrow();
+  const [drawerOpen, setDrawerOpen] = useState(false);
   const section = /^\/orgs\/[^/]+\/([^/]+)/.exec(location.pathname)?.[1] ?? 'orders';
-  const base = org ? `/orgs/${org.id}` : '';
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Header
-        style={{ background: '#fff', borderBottom: '1px solid #f0f0f0', padding: '0 24px', display: 'flex' }}
-      >
-        <Flex align="center" justify="space-between" style={{ width: '100%' }} gap={16}>
-          <Link to="/" style={{ fontWeight: 600, fontSize: 16, color: '#1f1f1f' }}>
-            {t('app.brand')}
-          </Link>
-          <Flex align="center" gap={12}>
+      <Layout.Header className="tally-header">
+        <Flex
+          align="center"
+          justify="space-between"
+          style={{ width: '100%', minWidth: 0 }}
+          gap={narrow ? 8 : 16}
+        >
+          <Flex align="center" gap={8} style={{ minWidth: 0 }}>
+            {narrow && org && (
+              <Button
+                data-testid="menu-button"
+                aria-label={t('nav.menu')}
+                aria-expanded={drawerOpen}
+                onClick={() => setDrawerOpen(true)}
+              >
+                ☰
+              </Button>
+            )}
+            <Link to="/" className="tally-brand">
+              {t('app.brand')}
+            </Link>
+          </Flex>
+          <Flex align="center" gap={narrow ? 4 : 12} style={{ minWidth: 0 }}>
             {me.orgs.length > 1 ? (
               <Select
                 data-testid="org-switcher"
                 aria-label={t('header.org')}
-                style={{ minWidth: 200 }}
+                style={{ minWidth: narrow ? 96 : 200, maxWidth: narrow ? 140 : undefined }}
                 value={org?.id}
                 options={me.orgs.map((o) => ({ value: o.id, label: o.name }))}
                 onChange={(id: string) => navigate(`/orgs/${id}/${section}`)}
               />
-            ) : org ? (
+            ) : org && !narrow ? (
               <span data-testid="org-name">{org.name}</span>
             ) : null}
             <Button
@@ -58,7 +119,7 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
             >
               {t('header.switchLanguage')}
             </Button>
-            <span style={{ color: 'rgba(0,0,0,0.45)' }}>{me.user.email}</span>
+            {!narrow && <span style={{ color: 'rgba(0,0,0,0.45)' }}>{me.user.email}</span>}
             <Button
               data-testid="sign-out"
               onClick={async () => {
@@ -72,30 +133,25 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
         </Flex>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={176} theme="light" style={{ borderRight: '1px solid #f0f0f0' }}>
-          {org && (
-            <nav className="tally-nav" aria-label={t('nav.billingCenter')}>
-              {GROUPS.map((g) => (
-                <div key={g.label}>
-                  <div className="tally-nav-group">{t(g.label)}</div>
-                  {g.items.map((s) => (
-                    <Link
-                      key={s.key}
-                      to={`${base}/${s.key}`}
-                      className={
-                        s.key === section ? 'tally-nav-item tally-nav-item-active' : 'tally-nav-item'
-                      }
-                      aria-current={s.key === section ? 'page' : undefined}
-                    >
-                      {t(s.label)}
-                    </Link>
-                  ))}
-                </div>
-              ))}
-            </nav>
-          )}
-        </Layout.Sider>
-        <Layout.Content style={{ padding: 24, minWidth: 0 }}>{children}</Layout.Content>
+        {!narrow && (
+          <Layout.Sider width={176} theme="light" style={{ borderRight: '1px solid #f0f0f0' }}>
+            {org && <Nav org={org} section={section} />}
+          </Layout.Sider>
+        )}
+        {narrow && org && (
+          <Drawer
+            open={drawerOpen}
+            onClose={() => setDrawerOpen(false)}
+            placement="left"
+            size={240}
+            title={org.name}
+            styles={{ body: { padding: 0 } }}
+          >
+            <div className="tally-drawer-user">{me.user.email}</div>
+            <Nav org={org} section={section} onNavigate={() => setDrawerOpen(false)} />
+          </Drawer>
+        )}
+        <Layout.Content className="tally-content">{children}</Layout.Content>
       </Layout>
     </Layout>
   );

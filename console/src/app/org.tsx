@@ -1,6 +1,7 @@
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { api } from '../api/endpoints.js';
 import type { MeOrg, Project } from '../api/types.js';
+import { can } from './access.js';
 
 interface OrgContextValue {
   org: MeOrg;
@@ -36,7 +37,7 @@ export function OrgProvider({ org, children }: { org: MeOrg; children: ReactNode
       org,
       projects,
       projectName: (id) => names.get(id) ?? id,
-      canBuy: org.orgRole === 'org_admin' || org.projects.some((p) => p.role === 'project_admin'),
+      canBuy: can(org, 'cluster.create'),
     };
   }, [org, projects]);
   return <OrgContext.Provider value={value}>{children}</OrgContext.Provider>;
@@ -48,8 +49,4 @@ export function useOrg(): OrgContextValue {
   return v;
 }
 
-/** Where a user lands in an org: the orders page, or the balance for a billing admin (no orders). */
-export function landingPath(org: MeOrg): string {
-  const section = org.orgRole === 'org_billing_admin' ? 'balance' : 'orders';
-  return `/orgs/${org.id}/${section}`;
-}
+export { landingPath } from './access.js';

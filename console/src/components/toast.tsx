@@ -1,18 +1,12 @@
-import type { MessageInstance } from 'antd/es/message/interface.js';
+import { message } from 'antd';
 
 /**
- * Success and error toasts after a user's action. antd's message module loads on the first toast, so that it
- * (and the notification code it brings) stays out of the first screen's bundle.
+ * Success and error toasts after a user's action. antd's message module ships in the first bundle: an error
+ * toast must show when the network is down, when no further code can be downloaded.
  */
-let loaded: Promise<MessageInstance> | undefined;
-const messageApi = () => {
-  loaded ??= import('antd/es/message/index.js').then((m) => (m.default ?? m) as unknown as MessageInstance);
-  return loaded;
-};
-
 export const toast = {
-  success: (text: string) => void messageApi().then((m) => m.success(text)),
-  error: (text: string) => void messageApi().then((m) => m.error(text)),
+  success: (text: string) => void message.success(text),
+  error: (text: string) => void message.error(text),
 };
 
 export function useToast(): typeof toast {

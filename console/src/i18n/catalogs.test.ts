@@ -101,7 +101,7 @@ describe('error messages', () => {
 
   test('a network failure and a page error are worded too', () => {
     expect(describeError('zh-CN', new ApiError(0, 'NETWORK', 'Failed to fetch'))).toBe(
-      '网络错误，请检查网络后重试',
+      '网络连接失败，请检查网络后重试',
     );
     expect(describeError('zh-CN', new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(
       '页面出错了，请重试',

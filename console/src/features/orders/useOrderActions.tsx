@@ -1,16 +1,17 @@
-import { lazy, type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
+import { type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
 import { downloadFile } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Order } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { lazyPage } from '../../components/lazyPage.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
 
 // The dialogs (antd Modal and Descriptions) load right after the first screen, not before it.
 const loadPay = () => import('./PayDialog.js');
 const loadCancel = () => import('./CancelDialog.js');
-const PayDialog = lazy(() => loadPay().then((m) => ({ default: m.PayDialog })));
-const CancelDialog = lazy(() => loadCancel().then((m) => ({ default: m.CancelDialog })));
+const PayDialog = lazyPage(() => loadPay().then((m) => m.PayDialog));
+const CancelDialog = lazyPage(() => loadCancel().then((m) => m.CancelDialog));
 
 /** 支付, 取消订单 and 下载 for any view of orders; `onUpdated` puts the answer in place (no reload). */
 export function useOrderActions(onUpdated: (o: Order) => void): {
@@ -20,7 +21,7 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
   downloading: string | undefined;
   dialogs: ReactNode;
 } {
-  const { t, errorText } = useI18n();
+  const { t, locale, errorText } = useI18n();
   const message = useToast();
   const { org } = useOrg();
   const [dialog, setDialog] = useState<{ kind: 'pay' | 'cancel'; order: Order } | undefined>();
@@ -46,7 +47,10 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
     async (o: Order) => {
       setDownloading(o.id);
       try {
-        const name = await downloadFile(api.orderDocumentPath(org.id, o.id), `${o.id}.pdf`);
+        const name = await downloadFile(
+          api.orderDocumentPath(org.id, o.id, locale === 'en-US' ? 'en' : 'zh-CN'),
+          `${o.id}.pdf`,
+        );
         message.success(t('orders.downloaded', { name }));
       } catch (e) {
         message.error(`${t('orders.downloadFailed')}: ${errorText(e)}`);
@@ -54,7 +58,7 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
         setDownloading(undefined);
       }
     },
-    [org.id, message, t, errorText],
+    [org.id, locale, message, t, errorText],
   );
 
   const dialogs = (

@@ -1,0 +1,276 @@
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  addMember,
+  buyCluster,
+  createOrg,
+  e2eFile,
+  type Fixture,
+  type Member,
+  screenshot,
+  signIn,
+  topUp,
+} from './harness.js';
+
+/**
+ * The console's second pass in a real browser, at 1440×900 and 390×844, in zh-CN and en: the network failing
+ * mid-session (an inline message with 重试 that recovers without a reload), a page's code failing to download
+ * (重新加载), a failed 下载, each role's menu and start page, and no sideways scrolling on a phone.
+ */
+const e2e = e2eFile('pass');
+let f: Fixture;
+const m: Record<string, Member> = {};
+let orderId = '';
+
+const SIZES = [
+  { name: 'desktop', width: 1440, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+type Size = (typeof SIZES)[number];
+const LOCALES = ['zh-CN', 'en-US'] as const;
+type Locale = (typeof LOCALES)[number];
+
+const WORDS = {
+  'zh-CN': {
+    bills: '账单',
+    clusters: '集群',
+    orders: '订单',
+    network: '网络连接失败，请检查网络后重试',
+    retry: '重试',
+    reload: '重新加载',
+    chunk: '页面加载失败',
+    download: '下载',
+    downloadFailed: '下载失败',
+  },
+  'en-US': {
+    bills: 'Bills',
+    clusters: 'Clusters',
+    orders: 'Orders',
+    network: 'Network connection failed. Check your network and try again.',
+    retry: 'Retry',
+    reload: 'Reload',
+    chunk: 'The page failed to load',
+    download: 'Download',
+    downloadFailed: 'Download failed',
+  },
+} as const;
+
+async function setLocale(page: Page, locale: Locale): Promise<void> {
+  await page.evaluate((l) => localStorage.setItem('tally.locale', l), locale);
+}
+
+/** A menu link, through the drawer on a phone. */
+async function openNav(page: Page, size: Size, label: string): Promise<void> {
+  if (size.width < 768) {
+    await page.getByTestId('menu-button').click();
+    await page.locator('.ant-drawer .tally-nav').waitFor();
+    await page.locator('.ant-drawer .tally-nav').getByRole('link', { name: label, exact: true }).click();
+    await page.locator('.ant-drawer-content-wrapper').waitFor({ state: 'hidden' });
+  } else {
+    await page.locator('.tally-nav').getByRole('link', { name: label, exact: true }).click();
+  }
+}
+
+/** The visible menu's labels (opening the drawer on a phone, and closing it again). */
+async function menuLabels(page: Page, size: Size): Promise<string[]> {
+  if (size.width < 768) {
+    await page.getByTestId('menu-button').click();
+    const nav = page.locator('.ant-drawer .tally-nav');
+    await nav.waitFor();
+    const labels = (await nav.locator('a').allTextContents()).map((s) => s.trim());
+    await page.keyboard.press('Escape');
+    await page.locator('.ant-drawer-content-wrapper').waitFor({ state: 'hidden' });
+    return labels;
+  }
+  return (await page.locator('.tally-nav a').allTextContents()).map((s) => s.trim());
+}
+
+async function noSidewaysScroll(page: Page, size: Size, what: string): Promise<void> {
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(w, `${what}: page width at ${size.width} px`).toBeLessThanOrEqual(size.width);
+}
+
+/** A mark on the window: gone after a reload, so its presence proves the page recovered in place. */
+const mark = (page: Page) => page.evaluate(() => Object.assign(window, { __tallyMark: 1 }));
+const marked = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __tallyMark?: number }).__tallyMark === 1);
+
+async function signOut(page: Page) {
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL('**/login**');
+}
+
+beforeAll(async () => {
+  f = await createOrg(e2e.server, { name: '第二轮科技', projects: ['alpha', 'beta'] });
+  const alpha = f.projects[0]!.id;
+  m.finance = await addMember(e2e.server, f.org.id, 'org_billing_admin');
+  m.member = await addMember(e2e.server, f.org.id, 'org_member');
+  m.projectAdmin = await addMember(e2e.server, f.org.id, 'org_member', [
+    { projectId: alpha, role: 'project_admin' },
+  ]);
+  m.editor = await addMember(e2e.server, f.org.id, 'org_member', [
+    { projectId: alpha, role: 'project_editor' },
+  ]);
+  m.viewer = await addMember(e2e.server, f.org.id, 'org_member', [
+    { projectId: alpha, role: 'project_viewer' },
+  ]);
+  await topUp(e2e.server, f.org.remittanceCode, 500_000);
+  orderId = (await buyCluster(e2e.server, f, alpha, 'alpha-cluster')).order.id;
+});
+
+describe.each(SIZES)('failures at $name size', (size) => {
+  describe.each(LOCALES)('in %s', (locale) => {
+    const w = WORDS[locale];
+    test('the network failing mid-session shows its message with 重试, which recovers without a reload', async () => {
+      const page = e2e.page;
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await signIn(page, e2e.server.url, f.admin);
+      await setLocale(page, locale);
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
+      await page.getByTestId('orders-page').waitFor();
+      await mark(page);
+      // The server goes away: every API call fails at the network level.
+      await page.route('**/v1/**', (r) => r.abort('internetdisconnected'));
+      await openNav(page, size, w.clusters);
+      await page.getByTestId('error-state').waitFor();
+      expect((await page.getByTestId('error-text').textContent())?.trim()).toBe(w.network);
+      if (locale === 'zh-CN')
+        expect(await page.getByTestId('error-state').textContent()).not.toMatch(/[A-Za-z]/);
+      expect((await page.getByTestId('retry').textContent())?.trim()).toBe(w.retry);
+      await noSidewaysScroll(page, size, 'network error');
+      await screenshot(page, `${size.name}-${locale}-network-error`);
+      // A retry while still offline keeps the message.
+      await page.getByTestId('retry').click();
+      await page.getByTestId('error-state').waitFor();
+      // The server is back: 重试 loads the page, in place.
+      await page.unroute('**/v1/**');
+      await page.getByTestId('retry').click();
+      await page.getByTestId('clusters-page').waitFor();
+      expect(await marked(page)).toBe(true);
+      // And navigation works too.
+      await openNav(page, size, w.orders);
+      await page.getByTestId('orders-page').waitFor();
+      expect(await marked(page)).toBe(true);
+    });
+
+    test('a page whose code fails to download offers 重新加载, which recovers', async () => {
+      const page = e2e.page;
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
+      await page.getByTestId('orders-page').waitFor();
+      await mark(page);
+      await page.route('**/assets/BillsPage-*.js', (r) => r.abort('internetdisconnected'));
+      await openNav(page, size, w.bills);
+      await page.getByTestId('chunk-error').waitFor();
+      expect(await page.getByTestId('chunk-error').textContent()).toContain(w.chunk);
+      expect((await page.getByTestId('chunk-reload').textContent())?.trim()).toBe(w.reload);
+      if (locale === 'zh-CN')
+        expect(await page.getByTestId('chunk-error').textContent()).not.toMatch(/[A-Za-z]/);
+      // the menu stays usable around it
+      expect(await page.getByTestId('sign-out').isVisible()).toBe(true);
+      await noSidewaysScroll(page, size, 'chunk error');
+      await screenshot(page, `${size.name}-${locale}-chunk-error`);
+      await page.unroute('**/assets/BillsPage-*.js');
+      await page.getByTestId('chunk-reload').click();
+      await page.getByTestId('bills-page').waitFor();
+      // Chromium downloads a failed module again: no page reload was needed.
+      expect(await marked(page)).toBe(true);
+    });
+
+    test('a failed 下载 says so in the user’s language', async () => {
+      const page = e2e.page;
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders/${orderId}`);
+      await page.getByTestId('order-detail').waitFor();
+      await page.route('**/document**', (r) => r.abort('internetdisconnected'));
+      await page.getByTestId('download').first().click();
+      const msg = page.locator('.ant-message-notice', { hasText: w.downloadFailed });
+      await msg.waitFor();
+      expect((await msg.textContent())?.trim()).toBe(`${w.downloadFailed}: ${w.network}`);
+      await screenshot(page, `${size.name}-${locale}-download-failed`);
+      await page.unroute('**/document**');
+      // Back online, 下载 gives the PDF in the console's language.
+      const [download, request] = await Promise.all([
+        page.waitForEvent('download'),
+        page.waitForRequest('**/document**'),
+        page.getByTestId('download').first().click(),
+      ]);
+      expect(new URL(request.url()).searchParams.get('lang')).toBe(locale === 'en-US' ? 'en' : 'zh-CN');
+      expect(download.suggestedFilename()).toMatch(/\.pdf$/);
+      await setLocale(page, 'zh-CN');
+      await signOut(page);
+    });
+  });
+});
+
+describe.each(SIZES)('each role’s menu and start page at $name size', (size) => {
+  const ROLES = [
+    {
+      who: 'admin',
+      landing: 'orders',
+      menu: ['订单', '账单', '余额', '充值', '集群', 'API 密钥'],
+      refused: [] as string[],
+    },
+    {
+      who: 'finance',
+      landing: 'balance',
+      menu: ['账单', '余额', '充值', 'API 密钥'],
+      refused: ['orders', 'clusters'],
+    },
+    {
+      who: 'member',
+      landing: 'home',
+      menu: ['API 密钥'],
+      refused: ['orders', 'balance', 'bills', 'clusters'],
+    },
+    {
+      who: 'projectAdmin',
+      landing: 'orders',
+      menu: ['订单', '余额', '充值', '集群', 'API 密钥'],
+      refused: ['bills'],
+    },
+    {
+      who: 'editor',
+      landing: 'clusters',
+      menu: ['集群', 'API 密钥'],
+      refused: ['orders', 'balance', 'clusters/new'],
+    },
+    {
+      who: 'viewer',
+      landing: 'clusters',
+      menu: ['集群', 'API 密钥'],
+      refused: ['orders', 'topup', 'clusters/new'],
+    },
+  ];
+  test.each(ROLES)('$who', async (r) => {
+    const page = e2e.page;
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const who = r.who === 'admin' ? f.admin : m[r.who]!;
+    await signIn(page, e2e.server.url, who);
+    await page.waitForURL(`**/orgs/${f.org.id}/${r.landing}`);
+    if (r.landing === 'home') {
+      await page.getByTestId('no-billing-access').waitFor();
+      expect(await page.getByTestId('no-billing-access').textContent()).toContain('联系组织管理员');
+    } else {
+      await page.getByTestId(`${r.landing}-page`).waitFor();
+    }
+    expect(await menuLabels(page, size)).toEqual(r.menu);
+    await noSidewaysScroll(page, size, `${r.who} start page`);
+    await screenshot(page, `${size.name}-role-${r.who}-${r.landing}`);
+    const canCreate = r.who === 'admin' || r.who === 'projectAdmin';
+    if (r.landing === 'clusters' || r.menu.includes('集群')) {
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/clusters`);
+      await page.getByTestId('clusters-page').waitFor();
+      expect(await page.getByTestId('create-cluster').count()).toBe(canCreate ? 1 : 0);
+    }
+    for (const path of r.refused) {
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/${path}`);
+      await page.getByTestId('forbidden').waitFor();
+      await noSidewaysScroll(page, size, `${r.who} forbidden ${path}`);
+    }
+    if (r.refused.length > 0) {
+      await screenshot(page, `${size.name}-role-${r.who}-forbidden`);
+      await page.getByTestId('forbidden-back').click();
+      await page.waitForURL(`**/orgs/${f.org.id}/${r.landing}`);
+    }
+    await signOut(page);
+  });
+});
