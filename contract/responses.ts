@@ -627,6 +627,8 @@ const jobResults = {
   notifications: z.strictObject({ messages: Count, mailed: Count, failed: Count }),
   /** SPEC §9: deliveries that succeeded, were retried, failed for good this run */
   webhooks: z.strictObject({ delivered: Count, retried: Count, failed: Count }),
+  /** SPEC §10.4: automatic invoice requests made, refused (failed for want of certification), skipped, errors */
+  'auto-invoice': z.strictObject({ requested: Count, refused: Count, skipped: Count, errors: Count }),
 };
 export type JobName = keyof typeof jobResults;
 
@@ -642,6 +644,7 @@ export const JobsRun = z.strictObject({
   'auto-renew': jobResults['auto-renew'].optional(),
   notifications: jobResults.notifications.optional(),
   webhooks: jobResults.webhooks.optional(),
+  'auto-invoice': jobResults['auto-invoice'].optional(),
 });
 export type JobsRun = z.infer<typeof JobsRun>;
 
@@ -672,6 +675,7 @@ export const JobStatus = z.discriminatedUnion('name', [
   jobStatus('auto-renew'),
   jobStatus('notifications'),
   jobStatus('webhooks'),
+  jobStatus('auto-invoice'),
 ]);
 export type JobStatus = z.infer<typeof JobStatus>;
 

@@ -24,6 +24,9 @@ export const POLICY = {
   'autorenew.set': { org: ['org_admin'], project: [] },
   /** webhook endpoints and their deliveries (SPEC §9) */
   'webhook.manage': { org: ['org_admin'], project: [] },
+  /** 发票 (SPEC §10.4): the finance roles; invoiceable items name paid orders and bills */
+  'invoice.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'invoice.request': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'order.list': { org: ['org_admin'], project: ['project_admin'] },
   'order.read': { org: ['org_admin'], project: ['project_admin'] },
   'order.pay': { org: ['org_admin'], project: ['project_admin'] },

@@ -187,6 +187,7 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
       method: spec.method,
       url: spec.url,
       ...(spec.rateLimit ? { config: { rateLimit: spec.rateLimit } } : {}),
+      ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
       handler: (req, reply) => run(deps, opts.authenticate, spec, req, reply),
     });
   }

@@ -101,6 +101,8 @@ export interface RouteSpec<
    * (sign-in failures) are kept in the database instead.
    */
   rateLimit?: { max: number; timeWindow: number };
+  /** A larger body ceiling than the app's 1 MiB, in bytes, for a route that takes a file (an invoice's PDF). */
+  bodyLimit?: number;
   /**
    * GET handlers read through `deps.db`. POST handlers run inside one transaction together with their
    * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do. A one-statement

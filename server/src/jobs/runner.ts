@@ -6,6 +6,7 @@ import { sweepTermTimeline } from '../clusters/term-sweeper.js';
 import type { Deps } from '../deps.js';
 import { purgeExpiredKeys } from '../http/idempotency.js';
 import { purgeExpiredSignInState } from '../identity/sign-in.repository.js';
+import { requestDueInvoices } from '../invoices/auto-invoice.js';
 import { countFailingOrgsByJob } from '../isolation/job-failures.repository.js';
 import { runNotifications } from '../notifications/notify.js';
 import { sweepOrderTimeouts } from '../orders/order-timeouts.js';
@@ -22,7 +23,8 @@ type JobName =
   | 'term'
   | 'auto-renew'
   | 'notifications'
-  | 'webhooks';
+  | 'webhooks'
+  | 'auto-invoice';
 
 export interface Job {
   name: JobName;
@@ -94,6 +96,17 @@ export function coreJobs(deps: Deps): Job[] {
       run: async (d, now) => {
         const r = await markBillsOverdue(d.db, now);
         if (r.overdue) d.log.info({ job: 'bills-overdue', ...r }, 'bills overdue');
+        return r;
+      },
+    },
+    // SPEC §10.4: a 专票 for each bill 3 days after it is fully paid, for orgs that asked, once per bill.
+    {
+      name: 'auto-invoice',
+      intervalMs: 60_000,
+      run: async (d, now) => {
+        const r = await requestDueInvoices(d, now);
+        if (r.requested + r.refused + r.errors)
+          d.log.info({ job: 'auto-invoice', ...r }, 'automatic invoice requests');
         return r;
       },
     },
