@@ -43,6 +43,7 @@ describe('mail through SMTP, in zh-CN and en', () => {
     expect(zh[0]!.html).toContain(`href="${link}"`);
     expect(zh[0]!.html).toContain('¥1,800.00');
     expect(en[0]!.subject).toBe(`Order ${order.id}: ¥1,800.00 to pay`);
+    expect(en[0]!.text).toContain(`Order ${order.id} (new purchase, cluster ${order.clusterName})`);
     expect(en[0]!.text).toContain('Please pay by 2026-11-09 16:00:00 (Asia/Shanghai)');
     expect(en[0]!.text).toContain(link);
     expect(en[0]!.html).toContain(`href="${link}"`);
@@ -51,6 +52,7 @@ describe('mail through SMTP, in zh-CN and en', () => {
 
   it('a top-up credited (充值成功): both admin roles, in their languages, with the amount and the balance', async () => {
     const before = smtp.mails.length;
+    t.clock.advance(1000);
     await topUp(t, org, 1_234_567);
     await t.jobs.runAllOnce();
     const fresh = smtp.mails.slice(before);

@@ -162,7 +162,7 @@ const EN: Record<NotificationCategory, Words> = {
   order_created: (f, x) => ({
     title: `Order ${f.orderId}: ${x.money(f.amount)} to pay`,
     lines: [
-      `A ${x.type} order ${f.orderId} (cluster ${f.clusterName}) was created in ${f.orgName}: ${x.money(f.amount)} to pay.`,
+      `Order ${f.orderId} (${x.type}, cluster ${f.clusterName}) was created in ${f.orgName}: ${x.money(f.amount)} to pay.`,
       `Please pay by ${x.time(f.deadline)}; an unpaid order times out then.`,
     ],
   }),
