@@ -94,7 +94,8 @@ export interface KeyedRequest {
 }
 
 export interface Model {
-  orgs: { cash: number; refs: Record<string, number>; autoRenew: boolean }[];
+  /** `autoRenewAt`: when the switch last changed (an attempt scheduled before it is not made late) */
+  orgs: { cash: number; refs: Record<string, number>; autoRenew: boolean; autoRenewAt: number | null }[];
   orders: Record<string, MOrder>;
   clusters: Record<string, MCluster>;
   /** `${clusterId}|${termEndsAt}|${k}` → the attempt */
@@ -107,7 +108,12 @@ export interface Model {
 
 export function emptyModel(orgCount: number, provisionMs: number): Model {
   return {
-    orgs: Array.from({ length: orgCount }, () => ({ cash: 0, refs: {}, autoRenew: false })),
+    orgs: Array.from({ length: orgCount }, () => ({
+      cash: 0,
+      refs: {},
+      autoRenew: false,
+      autoRenewAt: null,
+    })),
     orders: {},
     clusters: {},
     attempts: {},
@@ -236,6 +242,9 @@ export function autoRenew(m: Model, now: number): MAttempt[] {
     if (k === null) continue;
     if (Object.values(m.attempts).some((a) => a.clusterId === c.id && a.termEndsAt === end && a.k >= k))
       continue;
+    // Attempts happen while the switch is on: one scheduled before it was turned on is not made late.
+    const since = m.orgs[c.org]!.autoRenewAt;
+    if (since !== null && end + FIRST_ATTEMPT + k * DAY < since) continue;
     const pending = pendingChange(m, c.id, now);
     const base = { org: c.org, clusterId: c.id, termEndsAt: end, k };
     let a: MAttempt;
@@ -581,7 +590,11 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
       };
     }
     case 'autoRenew': {
-      m.orgs[op.org]!.autoRenew = op.enabled;
+      const org = m.orgs[op.org]!;
+      if (org.autoRenew !== op.enabled) {
+        org.autoRenew = op.enabled;
+        org.autoRenewAt = now;
+      }
       return {
         status: 200,
         check: (x) => (x.json?.enabled === op.enabled ? null : `auto-renew answered ${x.text.slice(0, 200)}`),
