@@ -8,6 +8,8 @@ import type { Deps } from './deps.js';
 import { buildApp, buildMetricsApp } from './http/app.js';
 import { authenticate } from './identity/authenticate.js';
 import { JobRunner } from './jobs/runner.js';
+import { untoldLagSeconds } from './notifications/deliver-events.js';
+import { mailQueueCounts } from './notifications/send-mail.js';
 import { orderGauges } from './orders/orders.repository.js';
 import { type Clock, OffsetClock } from './platform/clock.js';
 import { createMetrics } from './platform/metrics.js';
@@ -58,6 +60,9 @@ function cachedOrderGauges(deps: Deps): () => Promise<void> {
       deps.metrics.termLagSeconds.set(await termLagSeconds(deps.db, now));
       const deliveries = await deliveryGauges(deps.db);
       for (const [status, n] of Object.entries(deliveries)) deps.metrics.webhookDeliveries.set({ status }, n);
+      const mail = await mailQueueCounts(deps);
+      for (const [status, n] of Object.entries(mail)) deps.metrics.mailQueue.set({ status }, n);
+      deps.metrics.notificationsLagSeconds.set(await untoldLagSeconds(deps.db, now));
       refreshedAt = now.getTime();
     } catch (err) {
       deps.log.warn({ err }, 'metrics: the order gauges could not be refreshed; serving the last values');

@@ -25,6 +25,9 @@ export const POLICY = {
   /** webhook endpoints and their deliveries (SPEC §9) */
   'webhook.manage': { org: ['org_admin'], project: [] },
   /** 发票 (SPEC §10.4): the finance roles; invoiceable items name paid orders and bills */
+  /** the low-balance alert's threshold (SPEC §9): seen with the balance, set by the admins who are told */
+  'lowbalance.read': { org: ['org_admin', 'org_billing_admin'], project: ['project_admin'] },
+  'lowbalance.set': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'invoice.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'invoice.request': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'order.list': { org: ['org_admin'], project: ['project_admin'] },

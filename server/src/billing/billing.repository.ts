@@ -259,31 +259,6 @@ export async function markBillsPaid(
   return Number(r.numAffectedRows ?? 0);
 }
 
-/**
- * One statement, safe from any number of instances: unpaid bills past their due time become overdue. `skipJob`
- * leaves out orgs waiting out a failure of that job; `orgIds` limits it to some orgs (the isolated retry).
- */
-export async function markOverdue(
-  db: Queryable,
-  now: Date,
-  opts: { skipJob?: string; orgIds?: string[] } = {},
-): Promise<number> {
-  let q = db
-    .updateTable('bills')
-    .set({ status: 'overdue', overdue_at: sql`due_at` })
-    .where('status', '=', 'unpaid')
-    .where('due_at', '<=', now);
-  if (opts.orgIds) q = q.where('org_id', '=', sql<string>`any(${opts.orgIds}::text[])`);
-  if (opts.skipJob) {
-    q = q.where(
-      sql<boolean>`not exists (select 1 from job_failures f where f.job = ${opts.skipJob}
-        and f.org_id = bills.org_id and f.next_attempt_at > ${now}::timestamptz)`,
-    );
-  }
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
-}
-
 /** Orgs with a bill to mark overdue (for the per-org retry when the one statement fails), bounded. */
 export async function orgsWithBillsOverdue(db: Queryable, now: Date, limit: number): Promise<string[]> {
   const r = await db

@@ -142,7 +142,7 @@ export const notificationRoutes: RouteSpec[] = [
     auth: 'user',
     params: OrgParams,
     handler: async ({ deps, principal, params }) => {
-      authorizeOrg(principal, params.orgId, 'balance.read');
+      authorizeOrg(principal, params.orgId, 'lowbalance.read');
       return { body: await lowBalanceSetting(deps.db, params.orgId) };
     },
   }),
@@ -156,10 +156,8 @@ export const notificationRoutes: RouteSpec[] = [
     body: LowBalanceBody,
     handler: async ({ principal, params, body }, tx) => {
       // The two admin roles that are told of a low balance set its threshold (SPEC §9, "org-configurable by
-      // admins"). No POLICY action covers exactly them yet, so the org role is checked here.
-      const role = orgAccess(principal, params.orgId).orgRole;
-      if (role !== 'org_admin' && role !== 'org_billing_admin')
-        throw new AppError('FORBIDDEN', 'your role may not set the low-balance threshold');
+      // admins").
+      authorizeOrg(principal, params.orgId, 'lowbalance.set');
       await writeLowBalanceThreshold(tx, params.orgId, body.threshold);
       return { body: await lowBalanceSetting(tx, params.orgId) };
     },

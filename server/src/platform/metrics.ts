@@ -8,6 +8,8 @@ export interface Metrics {
   sweeperLagSeconds: Gauge;
   termLagSeconds: Gauge;
   webhookDeliveries: Gauge<'status'>;
+  mailQueue: Gauge<'status'>;
+  notificationsLagSeconds: Gauge;
   sweeperTimedOut: Counter;
   jobRuns: Counter<'job' | 'outcome'>;
   jobFailingOrgs: Gauge<'job'>;
@@ -51,6 +53,17 @@ export function createMetrics(): Metrics {
       name: 'tally_webhook_deliveries',
       help: 'Webhook deliveries waiting to be sent or retried (pending) and given up after 3 days (failed)',
       labelNames: ['status'],
+      registers: [registry],
+    }),
+    mailQueue: new Gauge({
+      name: 'tally_mail_queue',
+      help: 'Mails waiting to be sent or retried (pending) and given up after their attempts (failed)',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    notificationsLagSeconds: new Gauge({
+      name: 'tally_notifications_lag_seconds',
+      help: 'Age of the oldest outbox event not yet turned into notifications',
       registers: [registry],
     }),
     sweeperTimedOut: new Counter({
