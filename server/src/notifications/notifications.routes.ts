@@ -9,7 +9,7 @@ import {
   NotificationSettingsBody,
   UserSettingsBody,
 } from '../../../contract/notifications.js';
-import { authorizeOrg, orgAccess } from '../access/policy.js';
+import { authorizeOrg } from '../access/policy.js';
 import type { Queryable } from '../db/schema.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { defineRoute, Id, type RouteSpec } from '../http/route.js';
