@@ -127,8 +127,10 @@ export async function orgsWithUnsentEvents(db: Queryable, now: Date, limit: numb
 
 export async function markEventsSent(tx: Tx, events: { org_id: string; id: number }[], now: Date) {
   if (events.length === 0) return;
-  await sql`update outbox_events set webhooked_at = ${now}::timestamptz
-    where (org_id, id) in (${sql.join(events.map((e) => sql`(${e.org_id}, ${e.id}::bigint)`))})`.execute(tx);
+  // Two arrays, not a list of row tuples (a long tuple IN-list brings PGlite down).
+  await sql`update outbox_events e set webhooked_at = ${now}::timestamptz
+    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
+    where e.org_id = k.org_id and e.id = k.id`.execute(tx);
 }
 
 export async function endpointsOfOrgs(db: Queryable, orgIds: string[]): Promise<WebhookEndpointsTable[]> {
@@ -198,8 +200,9 @@ export async function lockDueDeliveries(tx: Tx, now: Date, limit: number): Promi
 
 export async function takeDeliveries(tx: Tx, taken: DueDelivery[], leaseUntil: Date): Promise<void> {
   if (taken.length === 0) return;
-  await sql`update webhook_deliveries set next_attempt_at = ${leaseUntil}::timestamptz
-    where (org_id, id) in (${sql.join(taken.map((d) => sql`(${d.org_id}, ${d.id})`))})`.execute(tx);
+  await sql`update webhook_deliveries d set next_attempt_at = ${leaseUntil}::timestamptz
+    from unnest(${taken.map((d) => d.org_id)}::text[], ${taken.map((d) => d.id)}::text[]) as k(org_id, id)
+    where d.org_id = k.org_id and d.id = k.id`.execute(tx);
 }
 
 /**
@@ -285,7 +288,8 @@ export async function attemptsOf(
     .selectFrom('webhook_attempts')
     .selectAll()
     .where(
-      sql<boolean>`(org_id, delivery_id) in (${sql.join(deliveries.map((d) => sql`(${d.org_id}, ${d.id})`))})`,
+      sql<boolean>`(org_id, delivery_id) in (select * from unnest(${deliveries.map((d) => d.org_id)}::text[],
+        ${deliveries.map((d) => d.id)}::text[]))`,
     )
     .orderBy('n')
     .execute();
