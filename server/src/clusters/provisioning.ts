@@ -13,7 +13,8 @@ export const PROVISIONING_JOB = 'provisioning';
  * transaction) is claimed here with SKIP LOCKED and handled in the claiming transaction, so each event
  * moves its cluster exactly once however many instances run:
  *   new purchase: pending_payment → creating, ready after TALLY_PROVISION_SECONDS, then → running;
- *   upgrade:      running (or expiring) → upgrading (to the new size), then → running with the new size;
+ *   upgrade:      the payment made it upgrading (to the new size); here its readiness starts, then → running
+ *                 with the new size;
  *   renewal:      nothing here (the payment itself moved the term end).
  *
  * One org's bad event never stops the others' (SPEC §11): a batch that fails is retried org by org (bisected),
@@ -97,29 +98,18 @@ async function startProvisioning(tx: Tx, orgId: string, p: PaidPayload, now: Dat
     });
     if (c) await stateChanged(tx, orgId, p.clusterId, 'pending_payment', 'creating', now, p.orderId);
   } else if (p.type === 'upgrade') {
-    // Paid before the expiry (the system cancels an unpaid upgrade then), so the cluster is running or expiring.
-    for (const from of ['running', 'expiring'] as const) {
-      const c = await transitionCluster(tx, orgId, p.clusterId, from, {
-        state: 'upgrading',
-        target_cu_size: p.config.cuSize,
-        target_replicas: p.config.replicas,
-        ready_at: readyAt,
-        updated_at: now,
-      });
-      if (c) {
-        await stateChanged(tx, orgId, p.clusterId, from, 'upgrading', now, p.orderId);
-        return;
-      }
-    }
-    // Paid before the expiry but reached here after the term job persisted it: the cluster is stopped, so the
-    // configuration paid for is applied at once, without an upgrading phase, and its state stays.
-    await tx
+    // The payment set the cluster upgrading towards the size paid for (payInOneStatement); its readiness
+    // starts now.
+    const c = await tx
       .updateTable('clusters')
-      .set({ cu_size: p.config.cuSize, replicas: p.config.replicas, updated_at: now })
+      .set({ ready_at: readyAt, updated_at: now })
       .where('org_id', '=', orgId)
       .where('id', '=', p.clusterId)
-      .where('state', 'in', ['expired', 'recycled'])
-      .execute();
+      .where('state', '=', 'upgrading')
+      .where('ready_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (c) await stateChanged(tx, orgId, p.clusterId, 'running', 'upgrading', now, p.orderId);
   }
   // A renewal changes only the term, in the payment's own statement (payInOneStatement).
 }

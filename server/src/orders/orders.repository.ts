@@ -462,6 +462,19 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
       returning orders.*
     ), ${ledger}, hist as (
       ${history}
+    ), chg as (
+      -- What the payment does to its cluster, decided once from the cluster as locked.
+      select c.org_id, c.id,
+        upd.type = 'upgrade' and (upd.pricing ? 'newTerm') as new_term,
+        -- An upgrade starts applying at once (upgrading, towards the size paid for), so that no second upgrade
+        -- or renewal can be priced on the old size while provisioning has not picked it up yet; provisioning
+        -- then sets when it is ready.
+        upd.type = 'upgrade' and (c.state in ('running', 'expiring')
+          or ((upd.pricing ? 'newTerm') and c.state in ('expired', 'recycled'))) as upgrading,
+        -- Paid before the expiry but the term job persisted it first (another instance, the same instant):
+        -- the cluster is stopped, so the size paid for applies at once and its state stays.
+        upd.type = 'upgrade' and not (upd.pricing ? 'newTerm') and c.state in ('expired', 'recycled') as applied
+      from upd join clusters c on c.org_id = upd.org_id and c.id = upd.cluster_id
     ), cl as (
       -- The term (SPEC §8): a new purchase starts it at payment; a renewal adds its term to the old end
       -- (also inside the expired buffer), and an expired or expiring cluster runs again at once; an upgrade
@@ -471,16 +484,26 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
       update clusters c set
         term_ends_at = case
           when upd.type = 'renewal' then c.term_ends_at + make_interval(days => ${termDays})
+          when upd.type = 'upgrade' and not chg.new_term then c.term_ends_at
           else ${now}::timestamptz + make_interval(days => ${termDays}) end,
-        term_unit = upd.config->'term'->>'unit',
-        term_count = (upd.config->'term'->>'count')::int,
-        state = case when upd.type <> 'new_purchase' and c.state in ('expiring', 'expired', 'recycled')
-          then 'running' else c.state end,
+        term_unit = case when upd.type = 'upgrade' and not chg.new_term then c.term_unit
+          else upd.config->'term'->>'unit' end,
+        term_count = case when upd.type = 'upgrade' and not chg.new_term then c.term_count
+          else (upd.config->'term'->>'count')::int end,
+        state = case
+          when chg.upgrading then 'upgrading'
+          when upd.type = 'renewal' and c.state in ('expiring', 'expired', 'recycled') then 'running'
+          else c.state end,
+        target_cu_size = case when chg.upgrading then (upd.config->>'cuSize')::int else c.target_cu_size end,
+        target_replicas = case when chg.upgrading then (upd.config->>'replicas')::int else c.target_replicas end,
+        ready_at = case when chg.upgrading then null else c.ready_at end,
+        cu_size = case when chg.applied then (upd.config->>'cuSize')::int else c.cu_size end,
+        replicas = case when chg.applied then (upd.config->>'replicas')::int else c.replicas end,
         payment_deadline = null, updated_at = ${now}::timestamptz
-      from upd where c.org_id = upd.org_id and c.id = upd.cluster_id and (
+      from upd, chg where c.org_id = upd.org_id and c.id = upd.cluster_id and chg.id = c.id and (
         (upd.type = 'new_purchase' and c.state = 'pending_payment')
         or (upd.type = 'renewal' and c.state in ('creating', 'running', 'upgrading', 'expiring', 'expired', 'recycled'))
-        or (upd.type = 'upgrade' and upd.pricing ? 'newTerm'))
+        or upd.type = 'upgrade')
     ), ev as (
       ${event}
     )
