@@ -95,6 +95,12 @@ const mark = (page: Page) => page.evaluate(() => Object.assign(window, { __tally
 const marked = (page: Page) =>
   page.evaluate(() => (window as unknown as { __tallyMark?: number }).__tallyMark === 1);
 
+/** Signs in afresh (a test that failed may have left a session behind). */
+async function login(page: Page, who: Member): Promise<void> {
+  await page.context().clearCookies();
+  await signIn(page, e2e.server.url, who);
+}
+
 async function signOut(page: Page) {
   await page.getByTestId('sign-out').click();
   await page.waitForURL('**/login**');
@@ -124,7 +130,7 @@ describe.each(SIZES)('failures at $name size', (size) => {
     test('the network failing mid-session shows its message with 重试, which recovers without a reload', async () => {
       const page = e2e.page;
       await page.setViewportSize({ width: size.width, height: size.height });
-      await signIn(page, e2e.server.url, f.admin);
+      await login(page, f.admin);
       await setLocale(page, locale);
       await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
       await page.getByTestId('orders-page').waitFor();
@@ -244,7 +250,7 @@ describe.each(SIZES)('each role’s menu and start page at $name size', (size) =
     const page = e2e.page;
     await page.setViewportSize({ width: size.width, height: size.height });
     const who = r.who === 'admin' ? f.admin : m[r.who]!;
-    await signIn(page, e2e.server.url, who);
+    await login(page, who);
     await page.waitForURL(`**/orgs/${f.org.id}/${r.landing}`);
     if (r.landing === 'home') {
       await page.getByTestId('no-billing-access').waitFor();
@@ -272,5 +278,60 @@ describe.each(SIZES)('each role’s menu and start page at $name size', (size) =
       await page.waitForURL(`**/orgs/${f.org.id}/${r.landing}`);
     }
     await signOut(page);
+  });
+});
+
+describe.each(SIZES)('every page at $name size', (size) => {
+  test.each(LOCALES)('in %s: no sideways scrolling, tables as cards on a phone', async (locale) => {
+    const page = e2e.page;
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await login(page, f.admin);
+    await setLocale(page, locale);
+    const base = `${e2e.server.url}/orgs/${f.org.id}`;
+    const PAGES = [
+      { path: 'orders', ready: 'orders-page' },
+      { path: `orders/${orderId}`, ready: 'order-detail' },
+      { path: 'clusters', ready: 'clusters-page' },
+      { path: 'clusters/new', ready: 'create-cluster-page' },
+      { path: 'balance', ready: 'balance-page' },
+      { path: 'topup', ready: 'topup-page' },
+      { path: 'bills', ready: 'bills-page' },
+      { path: 'api-keys', ready: 'api-keys-page' },
+    ];
+    for (const p of PAGES) {
+      await page.goto(`${base}/${p.path}`);
+      await page.getByTestId(p.ready).waitFor();
+      await page.getByTestId('loading').waitFor({ state: 'detached' });
+      await noSidewaysScroll(page, size, p.path);
+      if (p.path === 'orders') {
+        // one order: its row, a table row on a wide screen and a card with the column titles on a phone
+        const row = page.locator(`[data-row-key="${orderId}"]`);
+        await row.waitFor();
+        const box = await row.boundingBox();
+        if (size.width < 768) {
+          expect(await page.locator('.ant-table-thead').isVisible()).toBe(false);
+          expect(box!.width).toBeLessThanOrEqual(size.width);
+          expect(await row.locator('td[data-label]').first().getAttribute('data-label')).toBe(
+            locale === 'zh-CN' ? '订单号' : 'Order ID',
+          );
+        } else {
+          expect(await page.locator('.ant-table-thead').isVisible()).toBe(true);
+        }
+      }
+      if (p.path === 'topup') {
+        const number = (await page.getByTestId('account-number').textContent()) ?? '';
+        const groups = await page.locator('.tally-account-group').allTextContents();
+        expect(groups.join('')).toBe(number);
+        expect(groups.length).toBe(Math.ceil(number.length / 4));
+        expect(groups.slice(0, -1).every((g) => g.length === 4)).toBe(true);
+        expect(number.endsWith(f.org.remittanceCode)).toBe(true);
+        expect(await page.getByTestId('copy-account').isVisible()).toBe(true);
+      }
+      await screenshot(page, `${size.name}-${locale}-page-${p.path.replace(/\//g, '-')}`);
+    }
+    await setLocale(page, 'zh-CN');
+    await signOut(page);
+    await noSidewaysScroll(page, size, 'login');
+    await screenshot(page, `${size.name}-${locale}-login`);
   });
 });

@@ -1,8 +1,9 @@
 import { Button, Drawer, Flex, Layout, Select } from 'antd';
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import type { MeOrg } from '../api/types.js';
 import { type MessageKey, useI18n } from '../i18n/i18n.js';
+import { useNarrow } from '../lib/responsive.js';
 import { canSee, type Section } from './access.js';
 import { useMe, useSession } from './session.js';
 
@@ -20,20 +21,6 @@ const GROUPS: { label: MessageKey; items: { key: Section; label: MessageKey }[] 
   { label: 'nav.resources', items: [{ key: 'clusters', label: 'nav.clusters' }] },
   { label: 'nav.account', items: [{ key: 'api-keys', label: 'nav.apiKeys' }] },
 ];
-
-const NARROW = '(max-width: 767.98px)';
-
-/** Below 768 px the menu is a drawer opened from the header. */
-export function useNarrow(): boolean {
-  const [narrow, setNarrow] = useState(() => window.matchMedia(NARROW).matches);
-  useEffect(() => {
-    const mq = window.matchMedia(NARROW);
-    const on = () => setNarrow(mq.matches);
-    mq.addEventListener('change', on);
-    return () => mq.removeEventListener('change', on);
-  }, []);
-  return narrow;
-}
 
 /** The menu items the caller's roles may use in the org (server/src/access/policy.ts). */
 function Nav({ org, section, onNavigate }: { org: MeOrg; section: string; onNavigate?: () => void }) {

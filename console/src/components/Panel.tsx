@@ -22,21 +22,11 @@ export function Panel({
       data-testid={testId}
       style={{ background: '#fff', borderRadius: 8, border: '1px solid #f0f0f0', ...style }}
     >
-      <header
-        style={{
-          display: 'flex',
-          alignItems: 'center',
-          justifyContent: 'space-between',
-          gap: 16,
-          padding: '0 24px',
-          minHeight: 56,
-          borderBottom: '1px solid #f0f0f0',
-        }}
-      >
+      <header className="tally-panel-head">
         <h2 style={{ fontSize: 16, fontWeight: 600, margin: 0 }}>{title}</h2>
         {extra}
       </header>
-      <div style={{ padding: 24 }}>{children}</div>
+      <div className="tally-panel-body">{children}</div>
     </section>
   );
 }

@@ -1,9 +1,10 @@
-import { Alert, Button, Card, Empty, Flex, Form, Input, Modal, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Empty, Flex, Form, Input, Modal, Tag, Typography } from 'antd';
 import { useRef, useState } from 'react';
 import { newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { ApiKey, CreatedApiKey } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState } from '../../components/states.js';
 import { toast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -175,7 +176,7 @@ export function ApiKeysPage() {
       }
     >
       <Typography.Paragraph type="secondary">{t('apiKeys.intro')}</Typography.Paragraph>
-      <Table<ApiKey>
+      <CardTable<ApiKey>
         rowKey="id"
         loading={keys.loading}
         pagination={false}

@@ -17,8 +17,12 @@ export function SignedOutCard({
 }) {
   const { t, locale, setLocale } = useI18n();
   return (
-    <Flex align="center" justify="center" style={{ minHeight: '100vh' }}>
-      <Card style={{ width: 420 }} data-testid={testId}>
+    <Flex
+      align="center"
+      justify="center"
+      style={{ minHeight: '100vh', padding: 12, boxSizing: 'border-box' }}
+    >
+      <Card style={{ width: '100%', maxWidth: 420 }} data-testid={testId}>
         <Flex justify="space-between" align="baseline">
           <Typography.Title level={3}>{title}</Typography.Title>
           <Button type="link" onClick={() => setLocale(locale === 'zh-CN' ? 'en-US' : 'zh-CN')}>

@@ -1,8 +1,9 @@
-import { Alert, Button, Card, Col, Empty, Row, Statistic, Table, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Row, Statistic, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Coupon } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
@@ -18,7 +19,7 @@ function Coupons() {
     return <Typography.Text type="secondary">{errorText(coupons.error)}</Typography.Text>;
   }
   return (
-    <Table<Coupon>
+    <CardTable<Coupon>
       rowKey="id"
       size="small"
       loading={coupons.loading}

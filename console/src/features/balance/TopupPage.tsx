@@ -1,10 +1,11 @@
 import { CopyOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Descriptions, Empty, Flex, Table, Typography } from 'antd';
+import { Alert, Button, Card, Descriptions, Empty, Flex, Typography } from 'antd';
 import { useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { TopUp } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -29,6 +30,31 @@ async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('copy refused');
 }
 
+/**
+ * The account number in groups of four (spacing only: a copy or a selection is the plain number), the org's
+ * remittance code at its end marked.
+ */
+function AccountNumber({ number, code }: { number: string; code: string }) {
+  const start = number.length - code.length;
+  const groups = [];
+  for (let i = 0; i < number.length; i += 4) {
+    const g = number.slice(i, i + 4);
+    const plain = g.slice(0, Math.max(0, start - i));
+    const marked = g.slice(plain.length);
+    groups.push(
+      <span key={i} className="tally-account-group">
+        {plain}
+        {marked && <mark>{marked}</mark>}
+      </span>,
+    );
+  }
+  return (
+    <span className="tally-account-number" data-testid="account-number">
+      {groups}
+    </span>
+  );
+}
+
 function History() {
   const { t, errorText } = useI18n();
   const { org } = useOrg();
@@ -40,7 +66,7 @@ function History() {
   if (topups.error) return <Alert type="error" showIcon title={errorText(topups.error)} />;
   return (
     <>
-      <Table<TopUp>
+      <CardTable<TopUp>
         rowKey="id"
         size="small"
         loading={topups.loading}
@@ -112,15 +138,8 @@ export function TopupPage() {
               key: 'number',
               label: t('topup.accountNumber'),
               children: (
-                <Flex align="center" gap={8}>
-                  <Typography.Text
-                    strong
-                    style={{ fontSize: 16, letterSpacing: 1 }}
-                    data-testid="account-number"
-                  >
-                    {a.accountNumber.slice(0, a.accountNumber.length - a.remittanceCode.length)}
-                    <Typography.Text mark>{a.remittanceCode}</Typography.Text>
-                  </Typography.Text>
+                <Flex align="center" gap={8} wrap>
+                  <AccountNumber number={a.accountNumber} code={a.remittanceCode} />
                   <Button icon={<CopyOutlined />} size="small" onClick={copy} data-testid="copy-account">
                     {t('topup.copy')}
                   </Button>

@@ -1,9 +1,10 @@
-import { Alert, Button, Card, Descriptions, Empty, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Descriptions, Empty, Space, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { ApiError, downloadFile } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { BillLine, BillStatus, BillSummary } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -82,7 +83,7 @@ function BillLines({ month }: { month: string }) {
       {bill?.status === 'overdue' && (
         <Alert type="error" showIcon style={{ marginBottom: 12 }} title={t('bills.overdueNote')} />
       )}
-      <Table<BillLine>
+      <CardTable<BillLine>
         size="small"
         rowKey="lineNo"
         loading={detail.loading}
@@ -186,12 +187,12 @@ export function BillsPage() {
         <ErrorState error={first.error} onRetry={first.reload} />
       ) : (
         <>
-          <Table<BillSummary>
+          <CardTable<BillSummary>
             rowKey="month"
             loading={first.loading}
             pagination={false}
             dataSource={rows}
-            scroll={{ x: 960 }}
+            scrollX={960}
             locale={{ emptyText: <Empty description={t('bills.empty')} /> }}
             expandable={{ expandedRowRender: (r) => <BillLines month={r.month} /> }}
             columns={[

@@ -1,10 +1,11 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { Button, Card, Empty, Flex, Table } from 'antd';
+import { Button, Card, Empty, Flex } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Cluster } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { catalogNames, useCatalog } from '../../lib/catalog.js';
@@ -41,12 +42,12 @@ export function ClustersPage() {
         )
       }
     >
-      <Table<Cluster>
+      <CardTable<Cluster>
         rowKey="id"
         size="middle"
         loading={page.loading}
         pagination={false}
-        scroll={{ x: 1100 }}
+        scrollX={1100}
         dataSource={page.data?.items ?? []}
         locale={{ emptyText: page.loading ? ' ' : <Empty description={t('clusters.empty')} /> }}
         columns={[

@@ -92,7 +92,7 @@ function CreateForm({ catalog }: { catalog: Catalog }) {
         layout="vertical"
         initialValues={initial}
         onFinish={submit}
-        style={{ flex: 2, minWidth: 420 }}
+        style={{ flex: 2, minWidth: 'min(420px, 100%)' }}
         onValuesChange={(changed: Partial<FormValues>) => {
           if (changed.region) {
             const r = catalog.regions.find((x) => x.id === changed.region);
@@ -184,7 +184,10 @@ function CreateForm({ catalog }: { catalog: Catalog }) {
           {t('create.submit')}
         </Button>
       </Form>
-      <Card title={t('create.quote')} style={{ flex: 1, minWidth: 300, position: 'sticky', top: 24 }}>
+      <Card
+        title={t('create.quote')}
+        style={{ flex: 1, minWidth: 'min(300px, 100%)', position: 'sticky', top: 24 }}
+      >
         <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />
         <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0, fontSize: 12 }}>
           {t('create.submitNote')}

@@ -1,10 +1,11 @@
 import { ArrowLeftOutlined } from '@ant-design/icons';
-import { Button, Card, Descriptions, Dropdown, Flex, Table, Typography } from 'antd';
+import { Button, Card, Descriptions, Dropdown, Flex, Typography } from 'antd';
 import { useCallback } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Order, OrderConfig, OrderDetail, OrderHistoryEntry } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { type T, useI18n } from '../../i18n/i18n.js';
 import { catalogNames, useCatalog } from '../../lib/catalog.js';
@@ -182,7 +183,7 @@ export function OrderDetailPage() {
         {o.configBefore ? (
           <Flex gap={16} wrap>
             <Descriptions
-              style={{ flex: 1, minWidth: 320 }}
+              style={{ flex: 1, minWidth: 'min(320px, 100%)' }}
               bordered
               size="small"
               column={1}
@@ -190,7 +191,7 @@ export function OrderDetailPage() {
               items={configItems(t, o.configBefore, names, tz)}
             />
             <Descriptions
-              style={{ flex: 1, minWidth: 320 }}
+              style={{ flex: 1, minWidth: 'min(320px, 100%)' }}
               bordered
               size="small"
               column={1}
@@ -266,7 +267,7 @@ export function OrderDetailPage() {
         />
       </Card>
       <Card title={t('detail.history')}>
-        <Table<OrderHistoryEntry>
+        <CardTable<OrderHistoryEntry>
           rowKey={(h) => `${h.to}-${h.at}`}
           size="small"
           pagination={false}

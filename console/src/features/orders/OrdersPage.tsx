@@ -1,10 +1,11 @@
 import { DownOutlined } from '@ant-design/icons';
-import { Alert, Button, Dropdown, Empty, Flex, Input, Select, Table, type TableColumnsType } from 'antd';
+import { Alert, Button, Dropdown, Empty, Flex, Input, Select, type TableColumnsType } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, type OrderFilters } from '../../api/endpoints.js';
 import type { Order, OrderStatus, OrderType, Page } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
+import { CardTable } from '../../components/CardTable.js';
 import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
@@ -348,14 +349,14 @@ export function OrdersPage() {
         )}
       </Flex>
       {page.error !== undefined && page.data && <ErrorState error={page.error} onRetry={page.reload} />}
-      <Table<Order>
+      <CardTable<Order>
         rowKey="id"
         size="middle"
         columns={columns}
         dataSource={page.data?.items ?? []}
         loading={page.loading}
         pagination={false}
-        scroll={{ x: 1080 }}
+        scrollX={1080}
         locale={{
           emptyText: page.loading ? (
             ' '
