@@ -335,3 +335,38 @@ describe.each(SIZES)('every page at $name size', (size) => {
     await screenshot(page, `${size.name}-${locale}-login`);
   });
 });
+
+describe('rough edges', () => {
+  test('an empty org’s orders page links to creating a cluster', async () => {
+    const page = e2e.page;
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const empty = await createOrg(e2e.server, { name: '空组织', projects: ['only'] });
+    await login(page, empty.admin);
+    await page.waitForURL(`**/orgs/${empty.org.id}/orders`);
+    await page.getByTestId('orders-empty').waitFor();
+    expect(await page.getByTestId('orders-empty').textContent()).toContain(
+      '创建集群后，它的订单会显示在这里。',
+    );
+    await screenshot(page, 'orders-empty-next-step');
+    await page.getByTestId('orders-empty-create').click();
+    await page.getByTestId('create-cluster-page').waitFor();
+    await signOut(page);
+  });
+
+  test('no zero discount line, and times carry their zone', async () => {
+    const page = e2e.page;
+    await login(page, f.admin);
+    await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders/${orderId}`);
+    await page.getByTestId('order-detail').waitFor();
+    // a 1-month cluster has no discount: no "优惠 -¥0.00"
+    expect(await page.getByTestId('detail-discount').count()).toBe(0);
+    expect(await page.getByTestId('order-detail').textContent()).not.toContain('-¥0.00');
+    expect(await page.getByTestId('detail-deadline').textContent()).toMatch(
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(Asia\/Shanghai\)$/,
+    );
+    await page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
+    await page.locator(`tr[data-row-key="${orderId}"]`).waitFor();
+    expect(await page.locator(`tr[data-row-key="${orderId}"]`).textContent()).toContain('(Asia/Shanghai)');
+    await signOut(page);
+  });
+});

@@ -27,7 +27,6 @@ export const enUS: Record<MessageKey, string> = {
   'home.apiKeys': 'Manage my API keys',
   'orders.emptyNext': 'Once you create a cluster, its orders show here.',
   'orders.createCluster': 'Create a cluster',
-  'orders.total': '{n} in total',
   'apiKeys.title': 'API keys',
   'apiKeys.intro':
     'An API key calls the API as you, in this organization only. Its secret is shown once, when it is created.',

@@ -26,7 +26,6 @@ export const zhCN = {
   'home.apiKeys': '管理我的 API 密钥',
   'orders.emptyNext': '创建集群后，它的订单会显示在这里。',
   'orders.createCluster': '创建集群',
-  'orders.total': '共 {n} 条',
   'apiKeys.title': 'API 密钥',
   'apiKeys.intro': 'API 密钥以你本人的身份在当前组织内调用 API，只在本组织有效。密钥只在创建时显示一次。',
   'apiKeys.create': '创建 API 密钥',

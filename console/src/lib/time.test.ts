@@ -3,9 +3,16 @@ import { addDays, formatInstant, remaining, startOfDayInZone, ymdToInstant } fro
 
 describe('instants in the org time zone', () => {
   test('formats in the zone, not in the browser zone', () => {
-    expect(formatInstant('2026-11-02T16:30:05Z', 'Asia/Shanghai')).toBe('2026-11-03 00:30:05');
-    expect(formatInstant('2026-11-02T16:30:05Z', 'UTC')).toBe('2026-11-02 16:30:05');
-    expect(formatInstant('2026-11-02T16:30:05Z', 'America/New_York')).toBe('2026-11-02 11:30:05');
+    expect(formatInstant('2026-11-02T16:30:05Z', 'Asia/Shanghai')).toBe(
+      '2026-11-03 00:30:05 (Asia/Shanghai)',
+    );
+    expect(formatInstant('2026-11-02T16:30:05Z', 'UTC')).toBe('2026-11-02 16:30:05 (UTC)');
+    expect(formatInstant('2026-11-02T16:30:05Z', 'America/New_York')).toBe(
+      '2026-11-02 11:30:05 (America/New_York)',
+    );
+    expect(formatInstant('2026-11-02T16:30:05Z', 'Asia/Shanghai', { zone: false })).toBe(
+      '2026-11-03 00:30:05',
+    );
     expect(formatInstant(null, 'UTC')).toBe('—');
   });
 

@@ -32,13 +32,21 @@ function parts(instant: Date, timeZone: string): Record<string, number> {
 
 const pad = (n: number | undefined, w = 2) => String(n ?? 0).padStart(w, '0');
 
-/** "2026-11-02 16:00:00" in the zone. */
-export function formatInstant(iso: string | null | undefined, timeZone: string): string {
+/**
+ * "2026-11-02 16:00:00 (Asia/Shanghai)": the instant in the zone, labelled with the zone so that nobody reads it
+ * as their own computer's time (`zone: false` leaves the label off, where a heading already names the zone).
+ */
+export function formatInstant(
+  iso: string | null | undefined,
+  timeZone: string,
+  opts: { zone?: boolean } = {},
+): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const p = parts(d, timeZone);
-  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  const text = `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+  return opts.zone === false ? text : `${text} (${timeZone})`;
 }
 
 /** The zone's offset from UTC at an instant, in ms (positive east of Greenwich). */

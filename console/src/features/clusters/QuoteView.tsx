@@ -32,7 +32,10 @@ export function QuoteView({ quote, loading, error }: { quote?: Quote; loading: b
           {
             key: 'discount',
             label: t('detail.discount'),
-            children: `${discountLabel(t, quote.discountPercent)} (-${formatMoney(quote.discountAmount, quote.currency)})`,
+            children:
+              quote.discountAmount > 0
+                ? `${discountLabel(t, quote.discountPercent)} (-${formatMoney(quote.discountAmount, quote.currency)})`
+                : discountLabel(t, quote.discountPercent),
           },
           ...(quote.type === 'upgrade' && quote.newTerm && quote.credit
             ? [

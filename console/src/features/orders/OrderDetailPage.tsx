@@ -221,11 +221,18 @@ export function OrderDetailPage() {
               label: t('detail.discountRate'),
               children: discountLabel(t, o.pricing.discountPercent),
             },
-            {
-              key: 'discount',
-              label: t('detail.discount'),
-              children: `-${formatMoney(o.discountAmount, o.currency)}`,
-            },
+            // no "优惠 -¥0.00": a discount line only when there is a discount
+            ...(o.discountAmount > 0
+              ? [
+                  {
+                    key: 'discount',
+                    label: t('detail.discount'),
+                    children: (
+                      <span data-testid="detail-discount">-{formatMoney(o.discountAmount, o.currency)}</span>
+                    ),
+                  },
+                ]
+              : []),
             ...(o.pricing.type === 'upgrade' && !o.pricing.credit
               ? [
                   {

@@ -158,7 +158,7 @@ function ActionsCell({
 /** 费用中心 > 订单. */
 export function OrdersPage() {
   const { t } = useI18n();
-  const { org, projects, projectName } = useOrg();
+  const { org, projects, projectName, canBuy } = useOrg();
   const { filters, update, reset } = useFilters();
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
@@ -255,7 +255,7 @@ export function OrdersPage() {
     {
       title: t('orders.col.createdAt'),
       dataIndex: 'createdAt',
-      width: 170,
+      width: 180,
       render: (v: string) => formatInstant(v, org.timeZone),
     },
     {
@@ -356,7 +356,7 @@ export function OrdersPage() {
         dataSource={page.data?.items ?? []}
         loading={page.loading}
         pagination={false}
-        scrollX={1080}
+        scrollX={1100}
         locale={{
           emptyText: page.loading ? (
             ' '
@@ -364,7 +364,16 @@ export function OrdersPage() {
             <Empty
               description={t(filtered ? 'orders.emptyFiltered' : 'orders.empty')}
               data-testid="orders-empty"
-            />
+            >
+              {!filtered && canBuy && (
+                <Flex vertical align="center" gap={8}>
+                  <span style={{ color: 'rgba(0,0,0,0.6)' }}>{t('orders.emptyNext')}</span>
+                  <Link to={`/orgs/${org.id}/clusters/new`} data-testid="orders-empty-create">
+                    {t('orders.createCluster')}
+                  </Link>
+                </Flex>
+              )}
+            </Empty>
           ),
         }}
       />
