@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -85,7 +87,7 @@ describe('the contract holds every route’s answer', () => {
   });
 
   it('every JSON answer of a broad scenario matches its schema exactly', { timeout: 120_000 }, async () => {
-    const t = await startTestTally({ config: { testClock: true } });
+    const t = await startTestTally({ config: { testClock: true, webhookAllowPrivate: true } });
     const validated = new Set<string>();
     const s = scenario(t, validated);
     await s.run();
@@ -100,7 +102,7 @@ function scenario(t: TestTally, validated: Set<string>) {
     path: string,
     opts: CallOpts = {},
   ): Promise<z.infer<(typeof responseOf)[K]>> {
-    const method = key.slice(0, key.indexOf(' ')) as 'GET' | 'POST' | 'PUT';
+    const method = key.slice(0, key.indexOf(' ')) as 'GET' | 'POST' | 'PUT' | 'DELETE';
     expect(path, `the path does not belong to ${key}`).toMatch(pathPattern(key));
     const r = await api(t, method, path, {
       ...(opts.auth ? { headers: opts.auth as Record<string, string> } : {}),
@@ -142,10 +144,25 @@ function scenario(t: TestTally, validated: Set<string>) {
       status: 201,
     });
     expect(org.certified).toBe(false);
-    await call('POST /v1/internal/orgs/:orgId/certification', `/v1/internal/orgs/${org.id}/certification`, {
-      auth: op,
-      body: { certified: true },
-    });
+    // Certified with its certification data: the buyer on its invoices (SPEC §10.4).
+    const certifiedOrg = await call(
+      'POST /v1/internal/orgs/:orgId/certification',
+      `/v1/internal/orgs/${org.id}/certification`,
+      {
+        auth: op,
+        body: {
+          certified: true,
+          kind: 'enterprise',
+          title: '杭州合同科技有限公司',
+          taxId: '91330100MA2CONTR1K',
+          address: '杭州市西湖区文三路 1 号',
+          phone: '0571-88888888',
+          bank: '招商银行杭州分行',
+          bankAccount: '5719 0000 0000 001',
+        },
+      },
+    );
+    expect(certifiedOrg.certification).toMatchObject({ kind: 'enterprise', taxId: '91330100MA2CONTR1K' });
     const o = `/v1/orgs/${org.id}`;
     const projects = [];
     for (const name of ['search', 'recommend']) {
@@ -746,6 +763,159 @@ function scenario(t: TestTally, validated: Set<string>) {
     await runJobs();
     const gone = await call('GET /v1/orgs/:orgId/clusters', `${o}/clusters?limit=100`, { auth: A });
     expect(gone.items.find((x) => x.id === z.id)?.state).toBe('deleted');
+
+    // ——— Webhooks (SPEC §9): a receiver on this machine (webhookAllowPrivate), one top-up told to it ———
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const hook = await call('POST /v1/orgs/:orgId/webhooks', `${o}/webhooks`, {
+      auth: A,
+      body: { url: hookUrl, events: ['topup.credited'] },
+      status: 201,
+    });
+    await call('GET /v1/orgs/:orgId/webhooks', `${o}/webhooks`, { auth: A });
+    await call(
+      'POST /v1/orgs/:orgId/webhooks/:webhookId/rotate-secret',
+      `${o}/webhooks/${hook.id}/rotate-secret`,
+      {
+        auth: A,
+      },
+    );
+    await bankTransfer({ ...transfer, amount: 10_000, bankReference: 'REF-CONTRACT-WEBHOOK' }, 201);
+    await runJobs();
+    const hookDeliveries = await call(
+      'GET /v1/orgs/:orgId/webhooks/:webhookId/deliveries',
+      `${o}/webhooks/${hook.id}/deliveries`,
+      { auth: A },
+    );
+    expect(hookDeliveries.items.map((d) => d.status)).toEqual(['succeeded']);
+    const deliveryId = hookDeliveries.items[0]!.id;
+    await call(
+      'POST /v1/orgs/:orgId/webhooks/:webhookId/deliveries/:deliveryId/redeliver',
+      `${o}/webhooks/${hook.id}/deliveries/${deliveryId}/redeliver`,
+      { auth: A },
+    );
+    await call('GET /v1/internal/webhook-deliveries', '/v1/internal/webhook-deliveries?status=pending', {
+      auth: op,
+    });
+    await call(
+      'POST /v1/internal/webhook-deliveries/:deliveryId/retry',
+      `/v1/internal/webhook-deliveries/${deliveryId}/retry`,
+      { auth: op },
+    );
+    await call('DELETE /v1/orgs/:orgId/webhooks/:webhookId', `${o}/webhooks/${hook.id}`, { auth: A });
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+
+    // ——— Notifications (SPEC §9): 站内信, the caller's settings, the low-balance threshold, the mail box ———
+    const inbox = await call('GET /v1/me/notifications', '/v1/me/notifications?limit=100', { auth: A });
+    const unread = inbox.items.filter((x) => x.readAt === null);
+    expect(unread.length).toBeGreaterThan(1);
+    const before = await call('GET /v1/me/notifications/unread-count', '/v1/me/notifications/unread-count', {
+      auth: A,
+    });
+    expect(before.count).toBe(unread.length);
+    const readOne = await call(
+      'POST /v1/me/notifications/:id/read',
+      `/v1/me/notifications/${unread[0]!.id}/read`,
+      {
+        auth: A,
+      },
+    );
+    expect(readOne.readAt).not.toBeNull();
+    const readAll = await call('POST /v1/me/notifications/read-all', '/v1/me/notifications/read-all', {
+      auth: A,
+    });
+    expect(readAll.count).toBe(unread.length - 1);
+    for (const auth of [A, bearer(viewer)]) {
+      await call('GET /v1/me/notification-settings', '/v1/me/notification-settings', { auth });
+      await call('GET /v1/me/settings', '/v1/me/settings', { auth });
+    }
+    const muted = await call('PUT /v1/me/notification-settings', '/v1/me/notification-settings', {
+      auth: A,
+      body: { muted: ['order_created', 'topup_credited'] },
+    });
+    expect(muted.muted).toEqual(['order_created', 'topup_credited']);
+    const english = await call('PUT /v1/me/settings', '/v1/me/settings', { auth: A, body: { locale: 'en' } });
+    expect(english.locale).toBe('en');
+    for (const auth of [A, bearer(billing), bearer(padmin)]) {
+      await call('GET /v1/orgs/:orgId/settings/low-balance', `${o}/settings/low-balance`, { auth });
+    }
+    const threshold = await call('PUT /v1/orgs/:orgId/settings/low-balance', `${o}/settings/low-balance`, {
+      auth: bearer(billing),
+      body: { threshold: 50_000 },
+    });
+    expect(threshold).toEqual({ threshold: 50_000, currency: 'CNY' });
+    const mails = await call('GET /v1/internal/mail', '/v1/internal/mail', { auth: op });
+    expect(mails.items.length).toBeGreaterThan(0);
+    await call('GET /v1/internal/mail', `/v1/internal/mail?to=${encodeURIComponent(admin.user.email)}`, {
+      auth: op,
+    });
+    await call('POST /v1/internal/mail/:id/retry', `/v1/internal/mail/${mails.items[0]!.id}/retry`, {
+      auth: op,
+    });
+
+    // ——— Invoices (SPEC §10.4): the paid November bill and paid orders; one issued, one failed ———
+    const invoiceable = await call('GET /v1/orgs/:orgId/invoiceable', `${o}/invoiceable?limit=100`, {
+      auth: bearer(billing),
+    });
+    expect(invoiceable.items.map((x) => x.kind)).toContain('bill');
+    expect(invoiceable.items.length).toBeGreaterThan(1);
+    const [first, ...rest] = invoiceable.items;
+    const emails = ['finance@contract.example'];
+    const issuedInv = await call('POST /v1/orgs/:orgId/invoices', `${o}/invoices`, {
+      auth: A,
+      body: { items: [{ kind: first!.kind, id: first!.id }], type: 'special', remark: '合同', emails },
+      status: 201,
+    });
+    t.clock.advance(1000);
+    const failedInv = await call('POST /v1/orgs/:orgId/invoices', `${o}/invoices`, {
+      auth: bearer(billing),
+      body: { items: rest.map((x) => ({ kind: x.kind, id: x.id })), type: 'normal', emails },
+      status: 201,
+    });
+    const queue = await call('GET /v1/internal/invoices', '/v1/internal/invoices', { auth: op });
+    expect(queue.items.map((x) => x.id)).toEqual([issuedInv.id, failedInv.id]);
+    const pdf = Buffer.from(
+      '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+    );
+    await call('POST /v1/internal/invoices/:invoiceId/issue', `/v1/internal/invoices/${issuedInv.id}/issue`, {
+      auth: op,
+      body: {
+        number: 'CONTRACT-0001',
+        issuedAt: new Date(Date.parse(issuedInv.requestedAt) + 1000).toISOString(),
+        pdfBase64: pdf.toString('base64'),
+      },
+    });
+    await call('POST /v1/internal/invoices/:invoiceId/fail', `/v1/internal/invoices/${failedInv.id}/fail`, {
+      auth: op,
+      body: { reason: 'the tax authority refused it' },
+    });
+    for (const auth of [A, bearer(billing)]) {
+      const invoices = await call('GET /v1/orgs/:orgId/invoices', `${o}/invoices`, { auth });
+      expect(new Set(invoices.items.map((x) => x.status))).toEqual(new Set(['issued', 'failed']));
+      await call('GET /v1/orgs/:orgId/invoices', `${o}/invoices?status=failed&limit=1`, { auth });
+      for (const inv of invoices.items)
+        await call('GET /v1/orgs/:orgId/invoices/:invoiceId', `${o}/invoices/${inv.id}`, { auth });
+      await call('GET /v1/orgs/:orgId/settings/auto-invoice', `${o}/settings/auto-invoice`, { auth });
+    }
+    await document(
+      'GET /v1/orgs/:orgId/invoices/:invoiceId/document',
+      `${o}/invoices/${issuedInv.id}/document`,
+      A,
+    );
+    const autoInvoice = await call(
+      'PUT /v1/orgs/:orgId/settings/auto-invoice',
+      `${o}/settings/auto-invoice`,
+      {
+        auth: bearer(billing),
+        body: { enabled: true, emails },
+      },
+    );
+    expect(autoInvoice.enabled).toBe(true);
   }
 
   return { run };
