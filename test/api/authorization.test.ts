@@ -110,13 +110,17 @@ beforeAll(async () => {
     'foreign webhook',
   );
   await topUp(t, other, 1);
+  // One top-up, so one delivery, per role to redeliver (the first cluster's top-up makes one more).
+  for (const _ of ROLES) await topUp(t, org, 1);
   const c1 = await runningCluster(t, org);
   const deliveries = ok(
     await api(t, 'GET', `/v1/orgs/${org.id}/webhooks/${hook.id}/deliveries`, { auth: org.admin.auth }),
     200,
     'deliveries',
   );
-  if (deliveries.items.length === 0) throw new Error('no webhook delivery');
+  if (deliveries.items.length !== ROLES.length + 1)
+    throw new Error(`webhook deliveries: ${JSON.stringify(deliveries.items)}`);
+  for (const [i, role] of ROLES.entries()) redeliverable[role] = deliveries.items[i].id;
   const inboxOf = async (m: Member) =>
     ok(await api(t, 'GET', '/v1/me/notifications?limit=100', { auth: m.auth }), 200, 'inbox').items as {
       id: string;
@@ -252,6 +256,8 @@ const payable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string>
 const renewable = { p1: {} as Record<Role, string>, p2: {} as Record<Role, string> };
 /** The webhooks each role tries to delete. */
 const deletable = {} as Record<Role, string>;
+/** The webhook deliveries each role tries to redeliver. */
+const redeliverable = {} as Record<Role, string>;
 /** The paid orders each role asks an invoice for. */
 const invoiceable = {} as Record<Role, string>;
 /** The unpaid orders each role tries to pay together: both of the first project, or one of each. */
@@ -886,8 +892,18 @@ const CASES: Case[] = [
   {
     name: 'POST webhooks/{id}/deliveries/{id}/redeliver',
     method: 'POST',
-    url: () => `${O()}/webhooks/${ids.hook}/deliveries/${ids.delivery}/redeliver`,
+    url: (role = 'orgAdmin') => `${O()}/webhooks/${ids.hook}/deliveries/${redeliverable[role]}/redeliver`,
     expect: row(200, 403, 403, 403, 403, 403),
+    // The allowed call makes its delivery pending and due now (the webhook job, kicked, may send it at once).
+    write: {
+      read: (role) => delivery(redeliverable[role]),
+      written: (before, after, answer, role) => {
+        const b = before as { status: string; attempts: unknown[] };
+        expect(b.status).toBe('succeeded');
+        expect(answer).toMatchObject({ id: redeliverable[role], status: 'pending', attempts: b.attempts });
+        expect((after as { attempts: unknown[] }).attempts.length).toBeGreaterThanOrEqual(b.attempts.length);
+      },
+    },
   },
   // ——— Invoices (SPEC §10.4): Org Admin and Org Billing Admin ———
   {
@@ -1006,6 +1022,14 @@ const webhook = async (id: string) => {
   const w = items.find((x) => x.id === id);
   if (!w) throw new Error(`webhook ${id} is not listed`);
   return w;
+};
+const delivery = async (id: string) => {
+  const { items } = (await own(org.admin, `${O()}/webhooks/${ids.hook}/deliveries?limit=100`)) as {
+    items: { id: string; status: string; attempts: unknown[] }[];
+  };
+  const d = items.find((x) => x.id === id);
+  if (!d) throw new Error(`delivery ${id} is not listed`);
+  return d;
 };
 /** Whether an order is still invoiceable, and the org's invoices, newest first. */
 const invoiceState = async (orderId: string) => ({
