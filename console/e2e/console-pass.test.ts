@@ -267,6 +267,16 @@ describe.each(SIZES)('each role’s menu and start page at $name size', (size) =
       await page.getByTestId('clusters-page').waitFor();
       expect(await page.getByTestId('create-cluster').count()).toBe(canCreate ? 1 : 0);
     }
+    if (r.menu.includes('充值')) {
+      // the account to pay into for whoever sees the balance; the org's top-up history only for the org roles
+      await page.goto(`${e2e.server.url}/orgs/${f.org.id}/topup`);
+      await page.getByTestId('account-number').waitFor();
+      const orgWide = r.who === 'admin' || r.who === 'finance';
+      // the page renders the account and the history's card together
+      expect((await page.getByTestId('topup-page').textContent())?.includes('充值记录')).toBe(orgWide);
+      if (orgWide) await page.getByTestId('topup-history').waitFor();
+      await noSidewaysScroll(page, size, `${r.who} topup`);
+    }
     for (const path of r.refused) {
       await page.goto(`${e2e.server.url}/orgs/${f.org.id}/${path}`);
       await page.getByTestId('forbidden').waitFor();

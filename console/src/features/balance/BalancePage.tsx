@@ -2,6 +2,7 @@ import { Alert, Button, Card, Col, Empty, Row, Statistic, Typography } from 'ant
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Coupon } from '../../api/types.js';
+import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
@@ -15,8 +16,18 @@ function Coupons() {
   const { org } = useOrg();
   const coupons = useAsync(() => api.coupons(org.id), [org.id]);
   if (coupons.error) {
-    // A Project Admin sees the balance they pay from, not the org's coupon records.
-    return <Typography.Text type="secondary">{errorText(coupons.error)}</Typography.Text>;
+    return (
+      <Alert
+        type="error"
+        showIcon
+        title={errorText(coupons.error)}
+        action={
+          <Button size="small" onClick={coupons.reload} data-testid="retry">
+            {t('common.retry')}
+          </Button>
+        }
+      />
+    );
   }
   return (
     <CardTable<Coupon>
@@ -55,7 +66,7 @@ export function BalancePage() {
   if (balance.error) return <ErrorState error={balance.error} onRetry={balance.reload} />;
   if (!balance.data) return <PageLoading />;
   const b = balance.data;
-  const showCoupons = org.orgRole === 'org_admin' || org.orgRole === 'org_billing_admin';
+  const showCoupons = can(org, 'coupon.read');
   return (
     <Card title={t('balance.title')} data-testid="balance-page">
       <Row gutter={16}>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { TopUp } from '../../api/types.js';
+import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
@@ -63,7 +64,19 @@ function History() {
   const topups = useAsync(() => api.topups(org.id, cursor), [org.id, cursor]);
   if (topups.error instanceof ApiError && topups.error.status === 403)
     return <Alert type="info" showIcon title={t('topup.historyForbidden')} />;
-  if (topups.error) return <Alert type="error" showIcon title={errorText(topups.error)} />;
+  if (topups.error)
+    return (
+      <Alert
+        type="error"
+        showIcon
+        title={errorText(topups.error)}
+        action={
+          <Button size="small" onClick={topups.reload} data-testid="retry">
+            {t('common.retry')}
+          </Button>
+        }
+      />
+    );
   return (
     <>
       <CardTable<TopUp>
@@ -158,9 +171,12 @@ export function TopupPage() {
           data-testid="topup-note"
         />
       </Card>
-      <Card title={t('topup.history')}>
-        <History />
-      </Card>
+      {/* the history is the org's (Org Admin, Billing Admin); a Project Admin sees the account to pay into */}
+      {can(org, 'topup.read') && (
+        <Card title={t('topup.history')}>
+          <History />
+        </Card>
+      )}
     </Flex>
   );
 }
