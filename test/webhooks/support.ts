@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll } from 'vitest';
 import type { WebhookDelivery } from '../../contract/webhooks.js';
+import { api } from '../factories.js';
 import type { TestTally } from '../harness.js';
 
 /**
@@ -66,27 +67,8 @@ export async function startReceiver(answer: (path: string, n: number) => number 
   return { received, url: (path: string) => `http://127.0.0.1:${port}${path}`, server };
 }
 
-export async function request(
-  t: TestTally,
-  method: 'GET' | 'POST' | 'DELETE',
-  url: string,
-  opts: { auth?: { authorization: string }; body?: unknown; headers?: Record<string, string> } = {},
-) {
-  const res = await t.app.inject({
-    method,
-    url,
-    headers: { ...(opts.auth ?? {}), ...(opts.headers ?? {}) },
-    ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read loosely in tests, as factories.api does
-  let json: any;
-  try {
-    json = res.body ? JSON.parse(res.body) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, json, body: res.body };
-}
+/** The factories' request helper, under the name these tests use. */
+export const request = api;
 
 export async function register(
   t: TestTally,

@@ -39,6 +39,23 @@ function authorizeInvoices(p: UserPrincipal, orgId: string, what: 'read' | 'requ
   authorizeOrg(p, orgId, what === 'read' ? 'invoice.read' : 'invoice.request');
 }
 
+/** Invoice lists page by (requested_at, id): the user's newest first, the operator's oldest first. */
+function invoiceCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = decodeCursor<[string, string]>(cursor, ['date', 'string']);
+  return { at: new Date(at), id };
+}
+
+async function invoicePage(db: Queryable, rows: InvoiceRow[], limit: number) {
+  const page = pageOf(
+    rows,
+    limit,
+    (r) => r,
+    (r) => [r.requested_at.toISOString(), r.id],
+  );
+  return { items: await withItems(db, page.items), nextCursor: page.nextCursor };
+}
+
 async function withItems(db: Queryable, rows: InvoiceRow[]) {
   const items = await itemsOf(db, rows);
   return rows.map((r) => presentInvoice(r, items.get(r.id) ?? []));
@@ -93,21 +110,13 @@ export const invoiceRoutes: RouteSpec[] = [
     query: InvoiceListQuery,
     handler: async ({ deps, principal, params, query }) => {
       authorizeInvoices(principal, params.orgId, 'read');
-      const before = query.cursor
-        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
-        : undefined;
+      const before = invoiceCursor(query.cursor);
       const rows = await listInvoices(deps.db, params.orgId, {
         limit: query.limit,
         status: query.status,
-        ...(before ? { before: { at: new Date(before[0]), id: before[1] } } : {}),
+        ...(before ? { before } : {}),
       });
-      const page = pageOf(
-        rows,
-        query.limit,
-        (r) => r,
-        (r) => [r.requested_at.toISOString(), r.id],
-      );
-      return { body: { items: await withItems(deps.db, page.items), nextCursor: page.nextCursor } };
+      return { body: await invoicePage(deps.db, rows, query.limit) };
     },
   }),
   defineRoute({
@@ -212,21 +221,13 @@ export const invoiceRoutes: RouteSpec[] = [
     auth: 'operator',
     query: InternalInvoiceListQuery,
     handler: async ({ deps, query }) => {
-      const after = query.cursor
-        ? decodeCursor<[string, string]>(query.cursor, ['date', 'string'])
-        : undefined;
+      const after = invoiceCursor(query.cursor);
       const rows = await listInvoicesForOperator(deps.db, {
         limit: query.limit,
         status: query.status,
-        ...(after ? { after: { at: new Date(after[0]), id: after[1] } } : {}),
+        ...(after ? { after } : {}),
       });
-      const page = pageOf(
-        rows,
-        query.limit,
-        (r) => r,
-        (r) => [r.requested_at.toISOString(), r.id],
-      );
-      return { body: { items: await withItems(deps.db, page.items), nextCursor: page.nextCursor } };
+      return { body: await invoicePage(deps.db, rows, query.limit) };
     },
   }),
   defineRoute({
