@@ -364,3 +364,98 @@ export async function advanceClock(s: TestServer, seconds: number): Promise<Date
   const r = await ok(s.call('POST', '/v1/internal/clock', { advanceSeconds: seconds }), 200, 'advance clock');
   return new Date(r.now);
 }
+
+export interface RestartableServer extends TestServer {
+  /** Stops the server process, keeping its port and its database. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and database; resolves once it answers /healthz. */
+  resume(): Promise<void>;
+}
+
+/** A server that a test can stop and start again mid-session (the browser's session lives in its database). */
+export async function startRestartableServer(env: Record<string, string> = {}): Promise<RestartableServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        TALLY_DATA_DIR: dataDir,
+        TALLY_DEMO: '0',
+        TALLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+        TALLY_PROVISION_SECONDS: '0',
+        TALLY_SWEEP_INTERVAL_MS: '500',
+        TALLY_LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout?.on('data', (d) => {
+      output += d;
+    });
+    c.stderr?.on('data', (d) => {
+      output += d;
+    });
+    child = c;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`the server exited (${c.exitCode}):\n${output}`);
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`the server did not become healthy in 90 s:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const halt = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (c.exitCode === null) {
+      c.kill('SIGKILL');
+      await exited;
+    }
+  };
+  await launch();
+  return {
+    url,
+    async call(method, path, body, apiKey) {
+      const r = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${apiKey ?? OPERATOR_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await r.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = text;
+      }
+      return { status: r.status, json };
+    },
+    log: () => output,
+    halt,
+    resume: launch,
+    async stop() {
+      await halt();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
