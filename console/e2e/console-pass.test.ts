@@ -418,7 +418,10 @@ describe('the server stopped and started again mid-session', () => {
     // The bills page's code: 页面加载失败 when it was never downloaded; from the browser's cache (a second run
     // in this browser), its data fails as above.
     await openNav(page, size, '账单');
-    const failed = page.locator('[data-testid="chunk-error"], [data-testid="error-state"]');
+    await page.waitForURL(`**/orgs/${g.org.id}/bills`);
+    const failed = page.locator(
+      '[data-testid="chunk-error"], [data-testid="bills-page"] [data-testid="error-state"]',
+    );
     await failed.waitFor();
     const chunk = (await page.getByTestId('chunk-error').count()) === 1;
     await screenshot(page, `${size.name}-server-down-bills`);
