@@ -59,15 +59,17 @@ describe('roles in the console', () => {
     await signOut();
   });
 
-  test('an Org Member sees 无权限 on the orders page, never a broken table', async () => {
+  test('an Org Member lands on a page saying whom to ask; the orders page by its address is 无权限', async () => {
     await signIn(e2e.page, e2e.server.url, member);
-    await e2e.page.waitForURL(`**/orgs/${f.org.id}/orders`);
+    await e2e.page.waitForURL(`**/orgs/${f.org.id}/home`);
+    await e2e.page.getByTestId('no-billing-access').waitFor();
+    expect(await nav(e2e.page, '订单').count()).toBe(0);
+    expect(await nav(e2e.page, '余额').count()).toBe(0);
+    await e2e.page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
     await e2e.page.getByTestId('forbidden').waitFor();
     expect(await e2e.page.getByTestId('forbidden').textContent()).toContain('无权限');
     expect(await e2e.page.locator('.ant-table').count()).toBe(0);
     await screenshot(e2e.page, 'org-member-forbidden');
-    await nav(e2e.page, '余额').click();
-    await e2e.page.getByTestId('forbidden').waitFor();
     await signOut();
   });
 
@@ -76,7 +78,8 @@ describe('roles in the console', () => {
     await e2e.page.waitForURL(`**/orgs/${f.org.id}/balance`);
     await e2e.page.getByTestId('balance-page').waitFor();
     await screenshot(e2e.page, 'billing-admin-balance');
-    await nav(e2e.page, '订单').click();
+    expect(await nav(e2e.page, '订单').count()).toBe(0);
+    await e2e.page.goto(`${e2e.server.url}/orgs/${f.org.id}/orders`);
     await e2e.page.getByTestId('forbidden').waitFor();
     await signOut();
   });
