@@ -14,6 +14,32 @@ import { launchChromium } from './chromium.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const OPERATOR_TOKEN = 'console-e2e-operator-token-0123456789';
+
+/** One API call to a started server, as the operator or with an API key; the answer parsed when it is JSON. */
+async function callServer(
+  url: string,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+  apiKey?: string,
+): Promise<ApiAnswer> {
+  const r = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${apiKey ?? OPERATOR_TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: r.status, json };
+}
 export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 /** The servers' ports: 18100-18199, or the range TALLY_E2E_PORTS names ("first-last"). */
 const PORTS = ((range) => {
@@ -98,24 +124,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   }
   return {
     url,
-    async call(method, path, body, apiKey) {
-      const r = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${apiKey ?? OPERATOR_TOKEN}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await r.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = text;
-      }
-      return { status: r.status, json };
-    },
+    call: (method, path, body, apiKey) => callServer(url, method, path, body, apiKey),
     log: () => output,
     async stop() {
       if (child.exitCode === null) {
@@ -432,24 +441,7 @@ export async function startRestartableServer(env: Record<string, string> = {}): 
   await launch();
   return {
     url,
-    async call(method, path, body, apiKey) {
-      const r = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${apiKey ?? OPERATOR_TOKEN}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await r.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = text;
-      }
-      return { status: r.status, json };
-    },
+    call: (method, path, body, apiKey) => callServer(url, method, path, body, apiKey),
     log: () => output,
     halt,
     resume: launch,
