@@ -463,7 +463,7 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     ), ${ledger}, hist as (
       ${history}
     ), chg as (
-      -- What the payment does to its cluster, decided once from the cluster as locked.
+      -- What the payment does to its cluster, decided once from the cluster as this statement sees it.
       select c.org_id, c.id,
         upd.type = 'upgrade' and (upd.pricing ? 'newTerm') as new_term,
         -- An upgrade starts applying at once (upgrading, towards the size paid for), so that no second upgrade
