@@ -80,62 +80,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** A server for one test file: a restartable one (below) whose stop and start a test does not use. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TALLY_DATA_DIR: dataDir,
-      TALLY_DEMO: '0',
-      TALLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
-      TALLY_PROVISION_SECONDS: '0',
-      TALLY_SWEEP_INTERVAL_MS: '500',
-      TALLY_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${output}`);
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the server did not become healthy in 90 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    call: (method, path, body, apiKey) => callServer(url, method, path, body, apiKey),
-    log: () => output,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const { url, call, log, stop } = await startRestartableServer(env);
+  return { url, call, log, stop };
 }
 
 export interface E2eFile {
