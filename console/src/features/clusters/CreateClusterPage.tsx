@@ -1,7 +1,4 @@
 import { Alert, Button, Card, Flex, Form, Input, InputNumber, Radio, Select, Tag, Typography } from 'antd';
-import { useRef, useState } from 'react';
-import { useNavigate } from 'react-router-dom';
-import { newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Catalog } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
@@ -13,6 +10,7 @@ import { useLiveQuote } from '../../lib/useQuote.js';
 import { discountLabel, termLabel } from '../orders/presentation.js';
 import { QuoteView } from './QuoteView.js';
 import { parseTerm, termKey } from './terms.js';
+import { usePlaceOrder } from './usePlaceOrder.js';
 
 interface FormValues {
   projectId?: string;
@@ -27,7 +25,6 @@ interface FormValues {
 function CreateForm({ catalog }: { catalog: Catalog }) {
   const { t, locale, errorText } = useI18n();
   const { org, projects } = useOrg();
-  const navigate = useNavigate();
   const buyable = projects.filter((p) => org.orgRole === 'org_admin' || p.role === 'project_admin');
   const firstRegion = catalog.regions[0];
   const [form] = Form.useForm<FormValues>();
@@ -51,16 +48,12 @@ function CreateForm({ catalog }: { catalog: Catalog }) {
   };
   const valid = Boolean(region?.cuTypes.some((c) => c.id === v.cuType) && v.cuSize && v.replicas);
   const quote = useLiveQuote(shape, valid ? () => api.quotePurchase(org.id, shape) : undefined);
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const key = useRef(newIdempotencyKey());
+  const placing = usePlaceOrder();
+  const { busy: submitting, error } = placing;
 
-  const submit = async (f: FormValues) => {
-    if (submitting) return;
-    setSubmitting(true);
-    setError(undefined);
-    try {
-      const r = await api.createCluster(
+  const submit = (f: FormValues) =>
+    placing.submit((key) =>
+      api.createCluster(
         org.id,
         {
           projectId: f.projectId ?? '',
@@ -71,16 +64,9 @@ function CreateForm({ catalog }: { catalog: Catalog }) {
           replicas: f.replicas,
           term: parseTerm(f.term),
         },
-        key.current,
-      );
-      // Straight to the new unpaid order, where it can be paid.
-      navigate(`/orgs/${org.id}/orders/${r.order.id}`);
-    } catch (e) {
-      setError(e);
-      key.current = newIdempotencyKey();
-      setSubmitting(false);
-    }
-  };
+        key,
+      ),
+    );
 
   if (buyable.length === 0 && projects.length > 0)
     return <Alert type="warning" showIcon title={t('create.noProjects')} />;

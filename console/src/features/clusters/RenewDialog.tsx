@@ -1,7 +1,5 @@
 import { Alert, Descriptions, Flex, Form, Modal } from 'antd';
-import { useRef, useState } from 'react';
-import { useNavigate } from 'react-router-dom';
-import { newIdempotencyKey } from '../../api/client.js';
+import { useState } from 'react';
 import { api } from '../../api/endpoints.js';
 import type { Catalog, Cluster, Term } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
@@ -12,6 +10,7 @@ import { termLabel } from '../orders/presentation.js';
 import { QuoteView } from './QuoteView.js';
 import { TermSelect } from './TermSelect.js';
 import { defaultTerm, termMs } from './terms.js';
+import { usePlaceOrder } from './usePlaceOrder.js';
 
 /**
  * 续订: renew a cluster's term for its current configuration, with a live quote. The renewal starts at the current
@@ -28,30 +27,16 @@ export function RenewDialog({
 }) {
   const { t, errorText } = useI18n();
   const { org } = useOrg();
-  const navigate = useNavigate();
   const [term, setTerm] = useState<Term>(() => defaultTerm(catalog, cluster.term));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const key = useRef(newIdempotencyKey());
+  const placing = usePlaceOrder();
+  const { busy, error } = placing;
   const input = { clusterId: cluster.id, term: { unit: term.unit, count: term.count } };
   const quote = useLiveQuote(input, () => api.quoteRenewal(org.id, input));
   const newEnd = cluster.termEndsAt
     ? new Date(new Date(cluster.termEndsAt).getTime() + termMs(catalog, term)).toISOString()
     : null;
 
-  const submit = async () => {
-    if (busy) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const r = await api.renewCluster(org.id, cluster.id, input.term, key.current);
-      navigate(`/orgs/${org.id}/orders/${r.order.id}`);
-    } catch (e) {
-      setError(e);
-      key.current = newIdempotencyKey();
-      setBusy(false);
-    }
-  };
+  const submit = () => placing.submit((key) => api.renewCluster(org.id, cluster.id, input.term, key));
 
   return (
     <Modal

@@ -1,7 +1,5 @@
 import { Alert, Checkbox, Descriptions, Flex, Form, InputNumber, Modal, Select } from 'antd';
-import { useRef, useState } from 'react';
-import { useNavigate } from 'react-router-dom';
-import { newIdempotencyKey } from '../../api/client.js';
+import { useState } from 'react';
 import { api } from '../../api/endpoints.js';
 import type { Catalog, Cluster, Term } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
@@ -10,6 +8,7 @@ import { useLiveQuote } from '../../lib/useQuote.js';
 import { QuoteView } from './QuoteView.js';
 import { TermSelect } from './TermSelect.js';
 import { defaultTerm } from './terms.js';
+import { usePlaceOrder } from './usePlaceOrder.js';
 
 /**
  * 升配: raise the CU size and/or the replicas of a running cluster, with a live prorated quote; optionally also
@@ -26,12 +25,10 @@ export function UpgradeDialog({
 }) {
   const { t, errorText } = useI18n();
   const { org } = useOrg();
-  const navigate = useNavigate();
   const [cuSize, setCuSize] = useState(cluster.cuSize);
   const [replicas, setReplicas] = useState(cluster.replicas);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const key = useRef(newIdempotencyKey());
+  const placing = usePlaceOrder();
+  const { busy, error } = placing;
   const [extend, setExtend] = useState(false);
   const [term, setTerm] = useState<Term>(() => defaultTerm(catalog, cluster.term));
   const changed = cuSize * replicas > cluster.cuSize * cluster.replicas;
@@ -40,22 +37,13 @@ export function UpgradeDialog({
   const quote = useLiveQuote(input, changed ? () => api.quoteUpgrade(org.id, input) : undefined);
 
   const submit = async () => {
-    if (busy || !changed) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const body = {
-        ...(cuSize !== cluster.cuSize ? { cuSize } : {}),
-        ...(replicas !== cluster.replicas ? { replicas } : {}),
-        ...(newTerm ? { term: newTerm } : {}),
-      };
-      const r = await api.upgradeCluster(org.id, cluster.id, body, key.current);
-      navigate(`/orgs/${org.id}/orders/${r.order.id}`);
-    } catch (e) {
-      setError(e);
-      key.current = newIdempotencyKey();
-      setBusy(false);
-    }
+    if (!changed) return;
+    const body = {
+      ...(cuSize !== cluster.cuSize ? { cuSize } : {}),
+      ...(replicas !== cluster.replicas ? { replicas } : {}),
+      ...(newTerm ? { term: newTerm } : {}),
+    };
+    await placing.submit((key) => api.upgradeCluster(org.id, cluster.id, body, key));
   };
 
   return (
