@@ -11,8 +11,6 @@ import {
   UPGRADABLE_STATES,
 } from './term-timeline.js';
 
-export { effectiveClusterState } from './term-timeline.js';
-
 /** The cluster's unpaid upgrade or renewal order (SPEC §2: at most one), still payable now. */
 export interface PendingOrder {
   id: string;

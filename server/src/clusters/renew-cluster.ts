@@ -40,8 +40,8 @@ export async function placeRenewal(
   now: Date,
 ): Promise<OrderRow> {
   const termEndsAt = requireRenewable(cluster, now);
-  const quote = priceRenewal(deps, cluster, term, now);
   const shape = currentShape(cluster);
+  const quote = quoteRenewal(deps.catalog, shape, term);
   return placeOrder(tx, {
     orgId: cluster.org_id,
     projectId: cluster.project_id,
