@@ -10,6 +10,7 @@ import {
   type RestartableServer,
   screenshot,
   signIn,
+  signOut,
   startRestartableServer,
   topUp,
 } from './harness.js';
@@ -101,11 +102,6 @@ const marked = (page: Page) =>
 async function login(page: Page, who: Member): Promise<void> {
   await page.context().clearCookies();
   await signIn(page, e2e.server.url, who);
-}
-
-async function signOut(page: Page) {
-  await page.getByTestId('sign-out').click();
-  await page.waitForURL('**/login**');
 }
 
 beforeAll(async () => {

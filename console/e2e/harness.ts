@@ -266,6 +266,21 @@ export async function signIn(
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
+/**
+ * Signs out with the header's button. A toast (已下载 …) can sit over the header, and it stays while the
+ * pointer rests on it: the pointer moves off first and the toasts are let go before the click.
+ */
+export async function signOut(page: Page): Promise<void> {
+  await page.mouse.move(1, page.viewportSize()?.height ? page.viewportSize()!.height - 1 : 600);
+  await page
+    .locator('.ant-message-notice')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => {});
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL('**/login**');
+}
+
 /** Picks an option of an antd Select by its visible label. */
 export async function pickOption(page: Page, selectTestId: string, label: string): Promise<void> {
   await page.getByTestId(selectTestId).click();

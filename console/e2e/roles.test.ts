@@ -9,6 +9,7 @@ import {
   nav,
   screenshot,
   signIn,
+  signOut as signOutOf,
 } from './harness.js';
 
 /**
@@ -23,10 +24,7 @@ let member: Member;
 let finance: Member;
 const orders: Record<string, string> = {};
 
-async function signOut() {
-  await e2e.page.getByTestId('sign-out').click();
-  await e2e.page.waitForURL('**/login**');
-}
+const signOut = () => signOutOf(e2e.page);
 
 beforeAll(async () => {
   f = await createOrg(e2e.server, { name: '角色测试科技', projects: ['alpha', 'beta'] });

@@ -14,6 +14,7 @@ import {
   screenshot,
   serverNow,
   signIn,
+  signOut as signOutOf,
   topUp,
 } from './harness.js';
 
@@ -59,10 +60,7 @@ async function openClusters(): Promise<void> {
   await row(ids.a).waitFor();
 }
 
-async function signOut(): Promise<void> {
-  await page().getByTestId('sign-out').click();
-  await page().waitForURL('**/login**');
-}
+const signOut = () => signOutOf(page());
 
 beforeAll(async () => {
   f = await createOrg(e2e.server, { name: '续订测试科技', projects: ['向量检索'], timeZone: TZ });
