@@ -25,6 +25,12 @@ export const ERROR_STATUS = {
   CLUSTER_ORDER_PENDING: 409,
   CLUSTER_NOT_RENEWABLE: 409,
   ORG_NOT_CERTIFIED: 403,
+  /** SPEC §10.3: an overdue bill freezes purchases, upgrades and renewals; details: {bills: [{month, outstandingAmount}], amountDue} */
+  ORG_FROZEN: 403,
+  /** SPEC §10.2: only a pending_confirmation bill can be disputed; details: {status} */
+  BILL_NOT_DISPUTABLE: 409,
+  /** SPEC §10.2: confirm needs a pending_confirmation bill, resolve a disputed one; details: {status} */
+  BILL_NOT_CONFIRMABLE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   REMITTANCE_CODE_UNKNOWN: 422,
   CURRENCY_MISMATCH: 422,

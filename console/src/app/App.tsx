@@ -26,6 +26,19 @@ const CreateClusterPage = lazyPage(() =>
 const BalancePage = lazyPage(() => import('../features/balance/BalancePage.js').then((m) => m.BalancePage));
 const TopupPage = lazyPage(() => import('../features/balance/TopupPage.js').then((m) => m.TopupPage));
 const BillsPage = lazyPage(() => import('../features/bills/BillsPage.js').then((m) => m.BillsPage));
+const LedgerPage = lazyPage(() => import('../features/balance/LedgerPage.js').then((m) => m.LedgerPage));
+const InvoicesPage = lazyPage(() =>
+  import('../features/invoices/InvoicesPage.js').then((m) => m.InvoicesPage),
+);
+const NotificationsPage = lazyPage(() =>
+  import('../features/notifications/NotificationsPage.js').then((m) => m.NotificationsPage),
+);
+const SettingsPage = lazyPage(() =>
+  import('../features/settings/SettingsPage.js').then((m) => m.SettingsPage),
+);
+const WebhooksPage = lazyPage(() =>
+  import('../features/webhooks/WebhooksPage.js').then((m) => m.WebhooksPage),
+);
 const ApiKeysPage = lazyPage(() => import('../features/account/ApiKeysPage.js').then((m) => m.ApiKeysPage));
 const InvitationPage = lazyPage(() =>
   import('../features/account/InvitationPage.js').then((m) => m.InvitationPage),
@@ -103,6 +116,14 @@ function OrgRoutes() {
               <Route path="balance" element={<Allowed section="balance" page={<BalancePage />} />} />
               <Route path="topup" element={<Allowed section="topup" page={<TopupPage />} />} />
               <Route path="bills" element={<Allowed section="bills" page={<BillsPage />} />} />
+              <Route path="ledger" element={<Allowed section="ledger" page={<LedgerPage />} />} />
+              <Route path="invoices" element={<Allowed section="invoices" page={<InvoicesPage />} />} />
+              <Route
+                path="notifications"
+                element={<Allowed section="notifications" page={<NotificationsPage />} />}
+              />
+              <Route path="settings" element={<Allowed section="settings" page={<SettingsPage />} />} />
+              <Route path="webhooks" element={<Allowed section="webhooks" page={<WebhooksPage />} />} />
               <Route path="api-keys" element={<Allowed section="api-keys" page={<ApiKeysPage />} />} />
               <Route path="*" element={<NotFound />} />
             </Routes>

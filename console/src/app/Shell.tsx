@@ -2,6 +2,8 @@ import { Button, Drawer, Flex, Layout, Select } from 'antd';
 import { type ReactNode, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import type { MeOrg } from '../api/types.js';
+import { ArrearsBanner } from '../features/bills/ArrearsBanner.js';
+import { NotificationBell } from '../features/notifications/NotificationBell.js';
 import { type MessageKey, useI18n } from '../i18n/i18n.js';
 import { useNarrow } from '../lib/responsive.js';
 import { canSee, type Section } from './access.js';
@@ -15,11 +17,21 @@ const GROUPS: { label: MessageKey; items: { key: Section; label: MessageKey }[] 
       { key: 'orders', label: 'nav.orders' },
       { key: 'bills', label: 'nav.bills' },
       { key: 'balance', label: 'nav.balance' },
+      { key: 'ledger', label: 'nav.ledger' },
       { key: 'topup', label: 'nav.topup' },
+      { key: 'invoices', label: 'nav.invoices' },
     ],
   },
   { label: 'nav.resources', items: [{ key: 'clusters', label: 'nav.clusters' }] },
-  { label: 'nav.account', items: [{ key: 'api-keys', label: 'nav.apiKeys' }] },
+  {
+    label: 'nav.account',
+    items: [
+      { key: 'notifications', label: 'nav.notifications' },
+      { key: 'settings', label: 'nav.settings' },
+      { key: 'webhooks', label: 'nav.webhooks' },
+      { key: 'api-keys', label: 'nav.apiKeys' },
+    ],
+  },
 ];
 
 /** The menu items the caller's roles may use in the org (server/src/access/policy.ts). */
@@ -99,6 +111,7 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
             ) : org && !narrow ? (
               <span data-testid="org-name">{org.name}</span>
             ) : null}
+            {org && <NotificationBell org={org} />}
             <Button
               type="text"
               data-testid="lang-switch"
@@ -138,7 +151,10 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
             <Nav org={org} section={section} onNavigate={() => setDrawerOpen(false)} />
           </Drawer>
         )}
-        <Layout.Content className="tally-content">{children}</Layout.Content>
+        <Layout.Content className="tally-content">
+          {org && <ArrearsBanner org={org} />}
+          {children}
+        </Layout.Content>
       </Layout>
     </Layout>
   );

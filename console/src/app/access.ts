@@ -20,6 +20,13 @@ export const CONSOLE_POLICY = {
   'coupon.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'bill.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'apikey.manage': { org: ['org_admin', 'org_billing_admin', 'org_member'], project: [] },
+  'ledger.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'invoice.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'invoice.request': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'webhook.manage': { org: ['org_admin'], project: [] },
+  'lowbalance.read': { org: ['org_admin', 'org_billing_admin'], project: ['project_admin'] },
+  'lowbalance.set': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'order.pay': { org: ['org_admin'], project: ['project_admin'] },
 } as const satisfies Record<string, { org: readonly OrgRole[]; project: readonly ProjectRole[] }>;
 
 export type ConsoleAction = keyof typeof CONSOLE_POLICY;
@@ -31,20 +38,29 @@ export function can(org: Pick<MeOrg, 'orgRole' | 'projects'>, action: ConsoleAct
   return org.projects.some((p) => (rule.project as readonly ProjectRole[]).includes(p.role));
 }
 
-/** The sections of an org (the path segment after /orgs/:orgId/) and the action each needs. */
+/**
+ * The sections of an org (the path segment after /orgs/:orgId/) and the action each needs; `member` is a
+ * page of the signed-in user's own (消息, 设置), open to every member of the org.
+ */
 export const SECTIONS = {
   orders: 'order.list',
   bills: 'bill.read',
   balance: 'balance.read',
+  ledger: 'ledger.read',
   topup: 'remittance.read',
+  invoices: 'invoice.read',
   clusters: 'cluster.list',
+  notifications: 'member',
+  settings: 'member',
+  webhooks: 'webhook.manage',
   'api-keys': 'apikey.manage',
-} as const satisfies Record<string, ConsoleAction>;
+} as const satisfies Record<string, ConsoleAction | 'member'>;
 
 export type Section = keyof typeof SECTIONS;
 
 export function canSee(org: Pick<MeOrg, 'orgRole' | 'projects'>, section: Section): boolean {
-  return can(org, SECTIONS[section]);
+  const action = SECTIONS[section];
+  return action === 'member' || can(org, action);
 }
 
 /** The page a user lands on: the first of these they may use, else the page that says whom to ask. */

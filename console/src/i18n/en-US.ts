@@ -1,4 +1,8 @@
 import type { ErrorCode } from '../../../contract/errors.js';
+import * as a11y from './parts/a11y.js';
+import * as finance from './parts/finance.js';
+import * as notifications from './parts/notifications.js';
+import * as polish from './parts/polish.js';
 import type { MessageKey } from './zh-CN.js';
 
 export const enUS: Record<MessageKey, string> = {
@@ -16,6 +20,11 @@ export const enUS: Record<MessageKey, string> = {
   'header.switchLanguage': '中文',
   'nav.account': 'Account',
   'nav.apiKeys': 'API keys',
+  'nav.ledger': 'Transactions',
+  'nav.invoices': 'Invoices',
+  'nav.notifications': 'Messages',
+  'nav.settings': 'Settings',
+  'nav.webhooks': 'Webhooks',
   'nav.menu': 'Menu',
   'chunk.title': 'The page failed to load',
   'chunk.desc': 'The network dropped or the console was updated, so the page’s code could not be downloaded.',
@@ -357,6 +366,10 @@ export const enUS: Record<MessageKey, string> = {
   'bills.status.unpaid': 'Unpaid',
   'bills.status.paid': 'Paid',
   'bills.status.overdue': 'Overdue',
+  ...notifications.en,
+  ...finance.en,
+  ...polish.en,
+  ...a11y.en,
 };
 
 /** What each error code of the contract means, in English (see zhCNErrors). */
@@ -379,6 +392,9 @@ const enUSErrorsWords = {
   INVALID_UPGRADE: 'An upgrade can only raise the CU size or the replicas',
   CLUSTER_NOT_READY: 'The cluster cannot be upgraded in its current state',
   CLUSTER_ORDER_PENDING: 'This cluster already has an unpaid order; pay or cancel it first',
+  ORG_FROZEN: 'The organization has overdue bills: purchases, upgrades and renewals are paused until they are paid',
+  BILL_NOT_DISPUTABLE: 'Only a bill pending confirmation can be disputed',
+  BILL_NOT_CONFIRMABLE: 'The bill cannot be confirmed in its current state',
   CLUSTER_NOT_RENEWABLE: 'The cluster cannot be renewed in its current state',
   ORG_NOT_CERTIFIED: 'The organization is not certified yet and cannot buy',
   IDEMPOTENCY_KEY_REUSED: 'This action was already submitted with other content: reload the page and retry',

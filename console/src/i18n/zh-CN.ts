@@ -1,4 +1,8 @@
 import type { ErrorCode } from '../../../contract/errors.js';
+import * as a11y from './parts/a11y.js';
+import * as finance from './parts/finance.js';
+import * as notifications from './parts/notifications.js';
+import * as polish from './parts/polish.js';
 /** The source catalog: every user-visible Chinese string of the console lives here (en-US mirrors its keys). */
 export const zhCN = {
   'app.name': '费用中心',
@@ -15,6 +19,11 @@ export const zhCN = {
   'header.switchLanguage': 'English',
   'nav.account': '账号',
   'nav.apiKeys': 'API 密钥',
+  'nav.ledger': '收支明细',
+  'nav.invoices': '发票',
+  'nav.notifications': '消息',
+  'nav.settings': '设置',
+  'nav.webhooks': 'Webhook',
   'nav.menu': '菜单',
   'chunk.title': '页面加载失败',
   'chunk.desc': '网络中断或控制台已更新，页面的代码未能下载。',
@@ -347,6 +356,10 @@ export const zhCN = {
   'bills.status.unpaid': '待支付',
   'bills.status.paid': '已结清',
   'bills.status.overdue': '已逾期',
+  ...notifications.zh,
+  ...finance.zh,
+  ...polish.zh,
+  ...a11y.zh,
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -374,6 +387,9 @@ const zhCNErrorsWords = {
   INVALID_UPGRADE: '升配只能提高 CU 规格或副本数',
   CLUSTER_NOT_READY: '集群当前状态不能升配',
   CLUSTER_ORDER_PENDING: '该集群已有未支付的订单，请先支付或取消',
+  ORG_FROZEN: '组织有逾期未缴的账单，已暂停新购、升配和续订，缴清后立即恢复',
+  BILL_NOT_DISPUTABLE: '只有待确认的账单可以质疑',
+  BILL_NOT_CONFIRMABLE: '账单当前状态不能确认',
   CLUSTER_NOT_RENEWABLE: '集群当前状态不能续订',
   ORG_NOT_CERTIFIED: '组织尚未完成认证，暂不能购买',
   IDEMPOTENCY_KEY_REUSED: '该操作已提交过其他内容，请刷新页面后重试',

@@ -1,0 +1,12 @@
+import { Panel } from '../../components/Panel.js';
+import { useI18n } from '../../i18n/i18n.js';
+
+/** Scaffold: the page is being built. */
+export function SettingsPage() {
+  const { t } = useI18n();
+  return (
+    <Panel title={t('nav.settings')} testId="settings-page">
+      {null}
+    </Panel>
+  );
+}
