@@ -63,13 +63,15 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, details);
 }
 
-export type Method = 'GET' | 'POST' | 'PUT';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export async function request(method: Method, path: string, opts: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const change = method !== 'GET';
+  // a DELETE carries no body
+  const body = change && method !== 'DELETE' ? JSON.stringify(opts.body ?? {}) : undefined;
   if (change) {
-    headers['content-type'] = 'application/json';
+    if (body) headers['content-type'] = 'application/json';
     if (csrfToken) headers['x-csrf-token'] = csrfToken;
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
   }
@@ -79,7 +81,7 @@ export async function request(method: Method, path: string, opts: CallOptions = 
       method,
       headers,
       credentials: 'same-origin',
-      body: change ? JSON.stringify(opts.body ?? {}) : undefined,
+      body,
       signal: opts.signal,
     });
   } catch (err) {
@@ -103,6 +105,7 @@ export const get = <T>(path: string, signal?: AbortSignal) => call<T>('GET', pat
 export const post = <T>(path: string, body: unknown = {}, idempotencyKey?: string) =>
   call<T>('POST', path, { body, idempotencyKey });
 export const put = <T>(path: string, body: unknown) => call<T>('PUT', path, { body });
+export const del = <T>(path: string) => call<T>('DELETE', path);
 
 /** A query string from the set values only. */
 export function qs(params: Record<string, string | number | undefined | null>): string {
