@@ -10,6 +10,7 @@ import { invitationRoutes } from './identity/invitations.routes.js';
 import { signInRoutes } from './identity/sign-in.routes.js';
 import { invoiceRoutes } from './invoices/invoices.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
+import { balanceRoutes } from './ledger/balance.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { notificationRoutes } from './notifications/notifications.routes.js';
 import { orderDocumentRoutes } from './orders/order-documents.routes.js';
@@ -47,6 +48,7 @@ export const routes: RouteSpec[] = [
   ...autoRenewRoutes,
   ...orderDocumentRoutes,
   ...orderRoutes,
+  ...balanceRoutes,
   ...ledgerRoutes,
   ...topupRoutes,
   ...couponRoutes,

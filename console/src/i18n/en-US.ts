@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../../contract/errors.js';
 import * as a11y from './parts/a11y.js';
 import * as finance from './parts/finance.js';
 import * as notifications from './parts/notifications.js';
+import * as orders from './parts/orders.js';
 import * as polish from './parts/polish.js';
 import type { MessageKey } from './zh-CN.js';
 
@@ -367,6 +368,7 @@ export const enUS: Record<MessageKey, string> = {
   'bills.status.paid': 'Paid',
   'bills.status.overdue': 'Overdue',
   ...notifications.en,
+  ...orders.en,
   ...finance.en,
   ...polish.en,
   ...a11y.en,

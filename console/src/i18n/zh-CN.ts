@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../../contract/errors.js';
 import * as a11y from './parts/a11y.js';
 import * as finance from './parts/finance.js';
 import * as notifications from './parts/notifications.js';
+import * as orders from './parts/orders.js';
 import * as polish from './parts/polish.js';
 /** The source catalog: every user-visible Chinese string of the console lives here (en-US mirrors its keys). */
 export const zhCN = {
@@ -357,6 +358,7 @@ export const zhCN = {
   'bills.status.paid': '已结清',
   'bills.status.overdue': '已逾期',
   ...notifications.zh,
+  ...orders.zh,
   ...finance.zh,
   ...polish.zh,
   ...a11y.zh,
