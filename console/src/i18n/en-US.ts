@@ -416,6 +416,7 @@ const enUSErrorsWords = {
   CLOCK_BACKWARDS: 'The test clock only moves forward',
   RATE_LIMITED: 'Too many requests: try again shortly',
   INTERNAL: 'Server error: try again later',
+  DATABASE_UNAVAILABLE: 'The database is switching over; please try again shortly',
   UNAVAILABLE: 'Service unavailable: try again later',
 };
 // Typed by assignment, not at the literal: a code of the contract missing here fails tsc, while a code worded

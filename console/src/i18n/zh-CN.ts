@@ -411,6 +411,7 @@ const zhCNErrorsWords = {
   CLOCK_BACKWARDS: '测试时钟只能向前调整',
   RATE_LIMITED: '请求过于频繁，请稍后再试',
   INTERNAL: '服务器错误，请稍后重试',
+  DATABASE_UNAVAILABLE: '数据库正在切换，请稍后重试',
   UNAVAILABLE: '服务暂不可用，请稍后重试',
 };
 // Typed by assignment, not at the literal: a code of the contract missing here fails tsc, while a code worded
