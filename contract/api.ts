@@ -242,6 +242,16 @@ export const UsageEvent = z.strictObject({
   end: Instant,
 });
 export const UsageBody = z.strictObject({ events: z.array(UsageEvent).min(1).max(1000) });
+/** POST /v1/orgs/{orgId}/bills/{month}/dispute (SPEC §10.2) */
+export const DisputeBillBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+/** POST /v1/internal/orgs/{orgId}/bills/{month}/resolve: a credit of 0..the bill's total */
+export const ResolveBillBody = z.strictObject({
+  adjustment: z
+    .number()
+    .int('must be an integer count of minor units (fen)')
+    .min(0)
+    .max(1_000_000_000_000_00),
+});
 export const BillMonthParam = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'not a month (YYYY-MM)');
 export const ExportQuery = z.strictObject({ format: ExportFormat.default('csv') });
 export const DocumentQuery = z.strictObject({

@@ -89,11 +89,24 @@ export type Currency = z.infer<typeof Currency>;
  * SPEC §5 and §10.2: `open` is the current month. The confirmation step of §10.2 adds
  * `pending_confirmation` and `disputed` when it is built.
  */
-export const BILL_STATUSES = ['open', 'unpaid', 'paid', 'overdue'] as const;
+/**
+ * SPEC §10.2: `open` (the current month), `pending_confirmation` (issued, nothing charged yet), `disputed`
+ * (nothing charged until an operator resolves it), `unpaid` (confirmed, something left to pay), `paid`
+ * (confirmed and fully paid), `overdue` (unpaid 14 days after confirmation; the org is frozen).
+ */
+export const BILL_STATUSES = [
+  'open',
+  'pending_confirmation',
+  'disputed',
+  'unpaid',
+  'paid',
+  'overdue',
+] as const;
 export const BillStatus = z.enum(BILL_STATUSES);
 export type BillStatus = z.infer<typeof BillStatus>;
 
-export const BILL_LINE_KINDS = ['subscription', 'usage'] as const;
+/** `adjustment`: an operator's credit resolving a dispute (SPEC §10.2), a negative line of its own. */
+export const BILL_LINE_KINDS = ['subscription', 'usage', 'adjustment'] as const;
 export const BillLineKind = z.enum(BILL_LINE_KINDS);
 export type BillLineKind = z.infer<typeof BillLineKind>;
 

@@ -397,7 +397,15 @@ export type RenewalAttemptList = z.infer<typeof RenewalAttemptList>;
 // ——— Money ———
 
 /** 现金余额 and 优惠券余额 (what unexpired coupons still hold). */
-export const Balance = z.strictObject({ currency: Currency, cash: Money, coupons: Money });
+export const Balance = z.strictObject({
+  currency: Currency,
+  cash: Money,
+  coupons: Money,
+  /** what confirmed bills (unpaid or overdue) still owe (SPEC §10.3) */
+  amountDue: Money,
+  /** an overdue bill is unpaid: creating, upgrading and renewing clusters is refused with ORG_FROZEN */
+  frozen: z.boolean(),
+});
 export type Balance = z.infer<typeof Balance>;
 
 /** One entry of the cash balance's append-only ledger. */
@@ -481,6 +489,13 @@ export const BillSummary = z.strictObject({
   amountDue: Money,
   paidAmount: Money,
   outstandingAmount: Money,
+  /** while pending_confirmation: when it confirms by itself (issue + 3 business days, billing zone) */
+  confirmsAt: Instant.nullable(),
+  confirmedAt: Instant.nullable(),
+  disputedAt: Instant.nullable(),
+  disputeReason: z.string().nullable(),
+  /** the credit of the operator's resolution of a dispute (its own line, kind adjustment); 0 if none */
+  adjustmentAmount: Money,
 });
 export type BillSummary = z.infer<typeof BillSummary>;
 export const BillList = Page(BillSummary);
@@ -493,8 +508,9 @@ export const BillLine = z.strictObject({
   /** subscription lines: the order */
   orderId: Id.nullable(),
   orderType: OrderType.nullable(),
-  clusterId: Id,
-  clusterName: z.string(),
+  /** null on an adjustment line, which concerns the whole bill */
+  clusterId: Id.nullable(),
+  clusterName: z.string().nullable(),
   region: z.string().nullable(),
   /** usage lines: the metric, its quantity (a 3-decimal string, never a float) and unit price */
   metric: UsageMetric.nullable(),
@@ -507,7 +523,8 @@ export const BillLine = z.strictObject({
   unitPriceMicros: Count.nullable(),
   /** subscription lines: when the order was paid */
   paidAt: Instant.nullable(),
-  amount: Money,
+  /** negative on an adjustment line (a credit) */
+  amount: SignedMoney,
   couponAmount: Money,
   dueAmount: Money,
 });
@@ -618,7 +635,10 @@ const jobResults = {
   housekeeping: z.strictObject({ idempotencyKeys: Count, sessions: Count, throttles: Count }),
   /** `failed`: orgs whose work failed this run (recorded and retried apart, SPEC §11) */
   bills: z.strictObject({ issued: Count, paid: Count, unpaid: Count, skipped: Count, failed: Count }),
-  'bills-overdue': z.strictObject({ overdue: Count, failed: Count }),
+  /** SPEC §10.3: bills that became overdue; `reminded`: daily bill.unpaid reminders written */
+  'bills-overdue': z.strictObject({ overdue: Count, reminded: Count, failed: Count }),
+  /** SPEC §10.2: pending bills confirmed after 3 business days, and how their charge ended */
+  'bills-confirm': z.strictObject({ confirmed: Count, paid: Count, unpaid: Count, failed: Count }),
   /** SPEC §8.1: clusters moved along the term timeline (expiring, expired, recycled, deleted) */
   term: z.strictObject({ moved: Count, failed: Count }),
   /** SPEC §8.4: auto-renew attempts made, by outcome */
@@ -640,6 +660,7 @@ export const JobsRun = z.strictObject({
   housekeeping: jobResults.housekeeping.optional(),
   bills: jobResults.bills.optional(),
   'bills-overdue': jobResults['bills-overdue'].optional(),
+  'bills-confirm': jobResults['bills-confirm'].optional(),
   term: jobResults.term.optional(),
   'auto-renew': jobResults['auto-renew'].optional(),
   notifications: jobResults.notifications.optional(),
@@ -671,6 +692,7 @@ export const JobStatus = z.discriminatedUnion('name', [
   jobStatus('housekeeping'),
   jobStatus('bills'),
   jobStatus('bills-overdue'),
+  jobStatus('bills-confirm'),
   jobStatus('term'),
   jobStatus('auto-renew'),
   jobStatus('notifications'),
@@ -735,6 +757,9 @@ export const responseOf = {
   'GET /v1/orgs/:orgId/coupons': CouponList,
   'GET /v1/orgs/:orgId/bills': BillList,
   'GET /v1/orgs/:orgId/bills/:month': Bill,
+  'POST /v1/orgs/:orgId/bills/:month/confirm': BillSummary,
+  'POST /v1/orgs/:orgId/bills/:month/dispute': BillSummary,
+  'POST /v1/internal/orgs/:orgId/bills/:month/resolve': BillSummary,
   'POST /v1/internal/orgs': Org,
   'POST /v1/internal/orgs/:orgId/certification': Org,
   'POST /v1/internal/orgs/:orgId/projects': CreatedProject,
