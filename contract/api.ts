@@ -3,6 +3,7 @@ import {
   ClusterState,
   DocumentLang,
   ExportFormat,
+  LedgerEntryKind,
   ORDER_STATUSES,
   OrderType,
   OrgRole,
@@ -115,6 +116,18 @@ export const ListQuery = z.strictObject({
 export const ClusterListQuery = ListQuery.extend({
   projectId: IdRef.optional(),
   state: ClusterState.optional(),
+});
+
+/** GET /v1/orgs/{orgId}/ledger: the cash entries of one kind, created in [from, to) (instants, half-open). */
+export const LedgerQuery = ListQuery.extend({
+  kind: LedgerEntryKind.optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+});
+/** GET /v1/orgs/{orgId}/ledger/export: the same filters, every matching entry, as CSV or XLSX. */
+export const LedgerExportQuery = LedgerQuery.omit({ limit: true, cursor: true }).extend({
+  format: ExportFormat.default('csv'),
+  lang: DocumentLang.default('zh-CN'),
 });
 
 export const LoginBody = z.strictObject({
