@@ -326,7 +326,8 @@ export const OrderHistoryEntry = z.strictObject({
   from: OrderStatus.nullable(),
   to: OrderStatus,
   at: Instant,
-  by: z.strictObject({ type: ActorType, id: Id.nullable() }),
+  /** who made the change: a user (by session or by API key) with their email; the system and the operator have none */
+  by: z.strictObject({ type: ActorType, id: Id.nullable(), email: z.string().nullable() }),
   /** why the system made the change (SPEC §8.1); null otherwise */
   reason: OrderEndReason.nullable(),
 });

@@ -59,7 +59,7 @@ export function presentOrder(o: OrderRow, access: OrgAccess | null, now: Date): 
 }
 
 export function presentHistory(
-  rows: Selectable<OrderHistoryTable>[],
+  rows: (Selectable<OrderHistoryTable> & { actor_email: string | null })[],
   o: OrderRow,
   now: Date,
 ): OrderHistoryEntry[] {
@@ -67,7 +67,7 @@ export function presentHistory(
     from: h.from_status,
     to: h.to_status,
     at: h.at.toISOString(),
-    by: { type: h.actor_type, id: h.actor_id },
+    by: { type: h.actor_type, id: h.actor_id, email: h.actor_email },
     reason: h.reason,
   }));
   // The system's end has come and the sweeper has not written it yet: the history says so already.
@@ -77,7 +77,7 @@ export function presentHistory(
       from: 'unpaid',
       to: end.to,
       at: end.at.toISOString(),
-      by: { type: 'system', id: null },
+      by: { type: 'system', id: null, email: null },
       reason: end.reason,
     });
   }

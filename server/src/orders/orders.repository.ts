@@ -125,13 +125,16 @@ export async function lockOrder(tx: Tx, orgId: string, orderId: string): Promise
     .executeTakeFirst();
 }
 
+/** The order's history, oldest first, each step with its actor's email (null for the system and the operator). */
 export async function getHistory(db: Queryable, orgId: string, orderId: string) {
   return db
-    .selectFrom('order_history')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('order_id', '=', orderId)
-    .orderBy('seq')
+    .selectFrom('order_history as h')
+    .leftJoin('users as u', (j) => j.onRef('u.id', '=', 'h.actor_id').on('h.actor_type', '=', 'user'))
+    .selectAll('h')
+    .select('u.email as actor_email')
+    .where('h.org_id', '=', orgId)
+    .where('h.order_id', '=', orderId)
+    .orderBy('h.seq')
     .execute();
 }
 
