@@ -151,9 +151,11 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
   // JSON only: a text body is refused with 415 rather than parsed into a string.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     (req as { startNs?: bigint }).startNs = process.hrtime.bigint();
     if (opts.beforeRequest) await opts.beforeRequest();
+    // The server's clock (the test clock's too), so that the console counts down on it, not on the browser's.
+    void reply.header('x-server-time', deps.clock.now().toISOString());
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
