@@ -793,5 +793,6 @@ export const documentOf = {
   'GET /v1/orgs/:orgId/orders/:orderId/document': [MEDIA_TYPES.pdf],
   'GET /v1/orgs/:orgId/bills/:month/document': [MEDIA_TYPES.pdf],
   'GET /v1/orgs/:orgId/bills/:month/export': [MEDIA_TYPES.csv, MEDIA_TYPES.xlsx],
+  'GET /v1/orgs/:orgId/ledger/export': [MEDIA_TYPES.csv, MEDIA_TYPES.xlsx],
   ...invoiceDocuments,
 } satisfies Record<string, readonly MediaType[]>;

@@ -1,8 +1,6 @@
 import { Currency } from '../../../contract/enums.js';
 import type { LedgerEntry } from '../../../contract/responses.js';
-import type { listEntries } from './ledger.repository.js';
-
-type EntryRow = Awaited<ReturnType<typeof listEntries>>[number];
+import type { EntryRow } from './ledger.repository.js';
 
 /** A cash entry as the API shows it: its public id only, never the platform-wide counter behind it. */
 export function presentEntry(e: EntryRow): LedgerEntry {

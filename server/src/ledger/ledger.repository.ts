@@ -204,11 +204,15 @@ export async function getCash(
     .executeTakeFirst();
 }
 
-/**
- * The org's cash entries, newest first. `before` is the public id of the last entry already shown: the page
- * continues below that entry's internal position, which the caller never sees.
- */
-export async function listEntries(db: Queryable, orgId: string, opts: { before?: string; limit: number }) {
+/** The ledger's filters: one transaction kind, entries created in [from, to). */
+export interface EntryFilters {
+  kind?: TxnKind;
+  from?: Date;
+  to?: Date;
+}
+
+/** The org's cash entries matching the filters, newest first (by their internal position). */
+function entriesQuery(db: Queryable, orgId: string, f: EntryFilters) {
   let q = db
     .selectFrom('ledger_entries as e')
     .innerJoin('ledger_transactions as t', (j) =>
@@ -229,8 +233,23 @@ export async function listEntries(db: Queryable, orgId: string, opts: { before?:
     ])
     .where('e.org_id', '=', orgId)
     .where('e.account', '=', 'cash')
-    .orderBy('e.id', 'desc')
-    .limit(opts.limit + 1);
+    .orderBy('e.id', 'desc');
+  if (f.kind) q = q.where('t.kind', '=', f.kind);
+  if (f.from) q = q.where('e.created_at', '>=', f.from);
+  if (f.to) q = q.where('e.created_at', '<', f.to);
+  return q;
+}
+
+/**
+ * The org's cash entries, newest first. `before` is the public id of the last entry already shown: the page
+ * continues below that entry's internal position, which the caller never sees.
+ */
+export async function listEntries(
+  db: Queryable,
+  orgId: string,
+  opts: EntryFilters & { before?: string; limit: number },
+) {
+  let q = entriesQuery(db, orgId, opts).limit(opts.limit + 1);
   const before = opts.before;
   if (before !== undefined)
     q = q.where('e.id', '<', (eb) =>
@@ -241,6 +260,30 @@ export async function listEntries(db: Queryable, orgId: string, opts: { before?:
         .where('c.public_id', '=', before),
     );
   return q.execute();
+}
+
+export type EntryRow = Awaited<ReturnType<typeof listEntries>>[number];
+
+/**
+ * Every cash entry matching the filters, newest first, read in keyset batches (below the last internal
+ * position read): memory stays at one batch whatever the count.
+ */
+export async function* entriesInBatches(
+  db: Queryable,
+  orgId: string,
+  f: EntryFilters,
+  batch = 2_000,
+): AsyncIterable<EntryRow> {
+  let below: EntryRow['id'] | undefined;
+  for (;;) {
+    let q = entriesQuery(db, orgId, f).limit(batch);
+    if (below !== undefined) q = q.where('e.id', '<', below);
+    const rows = await q.execute();
+    for (const r of rows) yield r;
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < batch) return;
+    below = last.id;
+  }
 }
 
 /** For audits and tests: the org's cash balance as the sum of its entries. */
