@@ -617,6 +617,12 @@ const CASES: Case[] = [
     expect: all(403),
   },
   {
+    name: 'GET ledger export',
+    method: 'GET',
+    url: () => `${O()}/ledger/export?format=csv&kind=topup`,
+    expect: row(200, 200, 403, 403, 403, 403),
+  },
+  {
     name: 'POST internal bank-transfers',
     method: 'POST',
     url: () => '/v1/internal/bank-transfers',

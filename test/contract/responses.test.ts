@@ -695,6 +695,12 @@ function scenario(t: TestTally, validated: Set<string>) {
     await document('GET /v1/orgs/:orgId/orders/:orderId/document', `${o}/orders/${a.order.id}/document`, A);
     await document('GET /v1/orgs/:orgId/orders/export', `${o}/orders/export`, A);
     await document('GET /v1/orgs/:orgId/orders/export', `${o}/orders/export?format=xlsx&lang=en`, A);
+    await document('GET /v1/orgs/:orgId/ledger/export', `${o}/ledger/export?kind=topup`, A);
+    await document(
+      'GET /v1/orgs/:orgId/ledger/export',
+      `${o}/ledger/export?format=xlsx&lang=en`,
+      bearer(billing),
+    );
     await document('GET /v1/orgs/:orgId/bills/:month/document', `${o}/bills/2026-11/document`, A);
     await document('GET /v1/orgs/:orgId/bills/:month/export', `${o}/bills/2026-11/export`, A);
     await document('GET /v1/orgs/:orgId/bills/:month/export', `${o}/bills/2026-11/export?format=xlsx`, A);
