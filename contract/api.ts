@@ -108,6 +108,23 @@ export const OrderListQuery = z.strictObject({
   q: z.string().trim().min(1).max(64).optional(),
 });
 
+/**
+ * The deepest row a page of orders may start at (跳至第 N 页): OFFSET reads and drops the rows before it, so it
+ * is bounded; past it a client pages on with the cursor.
+ */
+export const ORDER_LIST_MAX_OFFSET = 10_000;
+
+/** GET …/orders: the filters, and either a cursor (next page) or an offset (a page jumped to), never both. */
+export const OrderListPageQuery = OrderListQuery.extend({
+  offset: z.coerce.number().int().min(0).max(ORDER_LIST_MAX_OFFSET).optional(),
+}).refine((q) => !(q.offset !== undefined && q.cursor !== undefined), {
+  message: 'cursor and offset exclude each other',
+  path: ['offset'],
+});
+
+/** GET …/orders/count: the list's filters, without its paging. */
+export const OrderCountQuery = OrderListQuery.omit({ limit: true, cursor: true });
+
 export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),

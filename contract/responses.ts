@@ -321,6 +321,9 @@ export const Order = z.strictObject({
 export type Order = z.infer<typeof Order>;
 export const OrderList = Page(Order);
 export type OrderList = z.infer<typeof OrderList>;
+/** GET /v1/orgs/{orgId}/orders/count: how many orders the list has with the same filters (共 N 条). */
+export const OrderCount = z.strictObject({ total: z.number().int().nonnegative() });
+export type OrderCount = z.infer<typeof OrderCount>;
 
 export const OrderHistoryEntry = z.strictObject({
   from: OrderStatus.nullable(),
@@ -747,6 +750,7 @@ export const responseOf = {
   'GET /v1/orgs/:orgId/settings/auto-renew': AutoRenewSetting,
   'PUT /v1/orgs/:orgId/settings/auto-renew': AutoRenewSetting,
   'GET /v1/orgs/:orgId/orders': OrderList,
+  'GET /v1/orgs/:orgId/orders/count': OrderCount,
   'GET /v1/orgs/:orgId/orders/:orderId': OrderDetail,
   'POST /v1/orgs/:orgId/orders/:orderId/pay': Payment,
   'POST /v1/orgs/:orgId/orders/pay': MergedPayment,

@@ -477,6 +477,24 @@ const CASES: Case[] = [
     expect: row(200, 403, 403, 404, 403, 403),
   },
   {
+    name: 'GET orders/count',
+    method: 'GET',
+    url: () => `${O()}/orders/count`,
+    expect: row(200, 403, 403, 200, 403, 403),
+  },
+  {
+    name: 'GET orders/count?projectId=p2',
+    method: 'GET',
+    url: () => `${O()}/orders/count?projectId=${ids.p2}`,
+    expect: row(200, 403, 403, 404, 403, 403),
+  },
+  {
+    name: 'GET orders?offset',
+    method: 'GET',
+    url: () => `${O()}/orders?offset=1&limit=1`,
+    expect: row(200, 403, 403, 200, 403, 403),
+  },
+  {
     name: 'GET projects',
     method: 'GET',
     url: () => `${O()}/projects`,

@@ -642,6 +642,12 @@ function scenario(t: TestTally, validated: Set<string>) {
       if (orders.nextCursor) {
         await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=2&cursor=${orders.nextCursor}`, { auth });
       }
+      await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=2&offset=2`, { auth });
+      const counted = await call('GET /v1/orgs/:orgId/orders/count', `${o}/orders/count`, { auth });
+      expect(counted.total).toBeGreaterThan(0);
+      await call('GET /v1/orgs/:orgId/orders/count', `${o}/orders/count?status=paid,timed_out&type=upgrade`, {
+        auth,
+      });
       await call('GET /v1/orgs/:orgId/orders', `${o}/orders?status=paid,timed_out&type=upgrade`, { auth });
     }
     const all = await call('GET /v1/orgs/:orgId/orders', `${o}/orders?limit=100`, { auth: A });

@@ -266,18 +266,29 @@ export async function listOrders(
   orgId: string,
   f: OrderFilters,
   now: Date,
-  page: { limit: number; after?: { createdAt: Date; id: string } | undefined },
+  page: { limit: number; after?: { createdAt: Date; id: string } | undefined; offset?: number | undefined },
 ): Promise<OrderRow[]> {
   let q = ordersQuery(db, orgId, f, now);
   if (page.after) {
     const { createdAt, id } = page.after;
     q = q.where(sql<SqlBool>`(created_at, id) < (${createdAt}, ${id})`);
   }
-  return q
+  q = q
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(page.limit + 1)
-    .execute();
+    .limit(page.limit + 1);
+  // A page jumped to (跳至第 N 页) starts at a row number, bounded by the contract (ORDER_LIST_MAX_OFFSET).
+  if (page.offset) q = q.offset(page.offset);
+  return q.execute();
+}
+
+/** How many orders listOrders would page through with the same filters (共 N 条). */
+export async function countOrders(db: Queryable, orgId: string, f: OrderFilters, now: Date): Promise<number> {
+  const row = await ordersQuery(db, orgId, f, now)
+    .clearSelect()
+    .select(sql<string>`count(*)`.as('total'))
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
 }
 
 /**

@@ -1,12 +1,18 @@
 import { z } from 'zod';
-import { EmptyBody, OrderListQuery, PayBody, PayManyBody } from '../../../contract/api.js';
+import {
+  EmptyBody,
+  OrderCountQuery,
+  OrderListPageQuery,
+  PayBody,
+  PayManyBody,
+} from '../../../contract/api.js';
 import { authorizeProject, listableProjectIds, orgAccess } from '../access/policy.js';
 import { defineRoute, Id } from '../http/route.js';
 import { AppError } from '../platform/errors.js';
 import { decodeTimeCursor, pageOf, timeCursorOf } from '../platform/pagination.js';
 import { cancelOrder } from './cancel-order.js';
 import { presentHistory, presentOrder } from './orders.presenter.js';
-import { getHistory, getOrder, listOrders } from './orders.repository.js';
+import { countOrders, getHistory, getOrder, listOrders } from './orders.repository.js';
 import { payOrder } from './pay-order.js';
 import { payOrders } from './pay-orders.js';
 
@@ -17,21 +23,38 @@ export const orderRoutes = [
   defineRoute({
     method: 'GET',
     url: '/v1/orgs/:orgId/orders',
-    summary: 'List orders (费用中心 > 订单), newest first, with filters',
+    summary:
+      'List orders (费用中心 > 订单), newest first, with filters; the next page by cursor, or a page jumped to by offset',
     tags: ['orders'],
     auth: 'user',
     params: OrgParams,
-    query: OrderListQuery,
+    query: OrderListPageQuery,
     handler: async ({ deps, principal, params, query, now }) => {
       const projectIds = listableProjectIds(principal, params.orgId, 'order.list', query.projectId);
       const access = orgAccess(principal, params.orgId);
       const rows = await listOrders(deps.db, params.orgId, { ...query, projectIds }, now, {
         limit: query.limit,
         after: decodeTimeCursor(query.cursor),
+        offset: query.offset,
       });
       return {
         body: pageOf(rows, query.limit, (r) => presentOrder(r, access, now), timeCursorOf),
       };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/orgs/:orgId/orders/count',
+    summary:
+      'How many orders the list has with the same filters (共 N 条); asked beside the first page, not before it',
+    tags: ['orders'],
+    auth: 'user',
+    params: OrgParams,
+    query: OrderCountQuery,
+    handler: async ({ deps, principal, params, query, now }) => {
+      const projectIds = listableProjectIds(principal, params.orgId, 'order.list', query.projectId);
+      orgAccess(principal, params.orgId);
+      return { body: { total: await countOrders(deps.db, params.orgId, { ...query, projectIds }, now) } };
     },
   }),
   defineRoute({
