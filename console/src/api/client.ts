@@ -1,8 +1,11 @@
 /**
  * The console's one way to call the API: same-origin fetch with the session cookie, the CSRF token on every
  * change, an Idempotency-Key where the caller gives one, and every failure as an ApiError carrying the
- * server's code and message (so no screen is ever left blank).
+ * server's code and message (so no screen is ever left blank). Every answer also tells the console the server's
+ * clock, which its countdowns use (lib/useNow.ts).
  */
+
+import { observeServerClock, serverClockOf } from '../lib/useNow.js';
 
 export class ApiError extends Error {
   constructor(
@@ -76,6 +79,7 @@ export async function request(method: Method, path: string, opts: CallOptions = 
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
   }
   let res: Response;
+  const sentMs = Date.now();
   try {
     res = await fetch(path, {
       method,
@@ -88,6 +92,8 @@ export async function request(method: Method, path: string, opts: CallOptions = 
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'NETWORK', (err as Error).message || 'network error');
   }
+  const clock = serverClockOf(res.headers);
+  if (clock) observeServerClock({ ...clock, sentMs, receivedMs: Date.now() });
   if (!res.ok) {
     const e = await toApiError(res);
     if (e.status === 401 && !opts.anonymous && onUnauthenticated) onUnauthenticated();
