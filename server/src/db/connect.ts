@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { parseInt8 } from '../platform/money.js';
+import { addressOf, FailoverPool, parseDatabaseUrl } from './failover.js';
 import type { Database, Db } from './schema.js';
 
 /** int8 (OID 20) to a checked safe integer; everything else as pg parses it. */
@@ -29,23 +30,46 @@ export interface ConnectOptions {
   schema?: string;
   /** Restore a PGlite database from a dump (tests reuse one migrated template). */
   loadDataDir?: Blob | File;
+  /**
+   * PostgreSQL only: how long a statement waits for a writable node while the primary is away (a restart, a
+   * failover) before DATABASE_UNAVAILABLE. Default 20 s.
+   */
+  failoverWaitMs?: number;
+}
+
+/** The database a Db is connected to, as /healthz reports it. */
+export type DatabaseRole =
+  | { role: 'embedded' }
+  | { role: 'primary'; address: string }
+  /** the primary was lost and the new one is not found yet */
+  | { role: 'searching' };
+
+const failoverPools = new WeakMap<Db, FailoverPool>();
+
+/** Which node the database handle is on now: the primary's host:port, 'embedded' (PGlite), or searching. */
+export function databaseRole(db: Db): DatabaseRole {
+  const pool = failoverPools.get(db);
+  if (!pool) return { role: 'embedded' };
+  const at = pool.current;
+  return at ? { role: 'primary', address: addressOf(at) } : { role: 'searching' };
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database$> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({
-      connectionString: opts.databaseUrl,
-      max: opts.poolSize ?? 20,
-      types,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    // One host or several (libpq's syntax): the pool follows the writable node (server/src/db/failover.ts).
+    const pool = new FailoverPool({
+      url: parseDatabaseUrl(opts.databaseUrl),
+      poolConfig: {
+        max: opts.poolSize ?? 20,
+        types,
+        keepAlive: true,
+        ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      },
+      waitMs: opts.failoverWaitMs ?? 20_000,
     });
-    // A dropped connection (pg_terminate_backend, a restart) must not crash the process; the pool replaces it.
-    pool.on('error', () => {});
-    // The pool's listener only covers idle clients. A connection dropped while checked out (between two
-    // statements of a transaction) emits 'error' on its client, which would crash the process unheard; the
-    // statement in flight still fails, and the pool discards the broken client when it is released.
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // biome-ignore lint/suspicious/noExplicitAny: a pg.Pool look-alike (connect, end) is what the dialect calls
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as any }) });
+    failoverPools.set(db, pool);
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   const dataDir = opts.dataDir ?? './data';

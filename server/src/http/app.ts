@@ -8,6 +8,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { z } from 'zod';
+import { databaseRole } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { AppError } from '../platform/errors.js';
 import { errorBody, isTransientDbError, pathError, toHttpError, validationError } from './errors.js';
@@ -170,7 +171,8 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const { status, body, unexpected } = toHttpError(err);
+    const { status, body, unexpected, headers } = toHttpError(err);
+    if (headers) void reply.headers(headers);
     if (unexpected) req.log.error({ reqId: req.id, err }, 'unexpected error');
     else
       (req as { logCtx?: Record<string, unknown> }).logCtx = {
@@ -195,7 +197,7 @@ export async function buildApp(deps: Deps, opts: AppOptions): Promise<FastifyIns
   }
   const openapi = buildOpenApi(opts.routes);
   app.get('/v1/openapi.json', async () => openapi);
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async () => ({ status: 'ok', database: databaseRole(deps.db) }));
   if (opts.serveMetrics !== false) {
     // For the operator only (SPEC §11): the token, checked like the internal API's.
     app.get('/metrics', async (req, reply) => {

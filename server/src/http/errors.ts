@@ -1,7 +1,9 @@
 import type { FastifyError } from 'fastify';
 import type { ZodError } from 'zod';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../../../contract/errors.js';
+import { DatabaseUnavailableError, isFailoverError, retryableAfterFailover } from '../db/failover.js';
 import { AppError } from '../platform/errors.js';
+import { databaseEvents } from '../platform/metrics.js';
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {
   return details ? { error: { code, message, details } } : { error: { code, message } };
@@ -34,15 +36,38 @@ export function pathError(issues: { path: PropertyKey[]; message: string }[]): A
 const PG_TRANSIENT = new Set(['40001', '40P01']);
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '53300']);
 
+/**
+ * Whether a command that failed with this error is run again as a whole (http/app.ts): a serialization
+ * failure or deadlock, or a failover that interrupted work which cannot have committed, or whose repetition
+ * cannot do it twice (db/failover.ts retryableAfterFailover: the Idempotency-Key claim replays the first
+ * answer; a one-statement compare-and-set finds its own result). The next attempt waits for the new primary.
+ */
 export function isTransientDbError(err: unknown): boolean {
-  return PG_TRANSIENT.has((err as { code?: string })?.code ?? '');
+  if (PG_TRANSIENT.has((err as { code?: string })?.code ?? '')) return true;
+  if (!retryableAfterFailover(err)) return false;
+  databaseEvents.commandRetries++;
+  return true;
 }
 
 /**
  * The one place where an error becomes an HTTP answer. Domain errors carry their code; framework errors
  * (bad JSON, a body too large) get theirs here; anything else is a 500 whose details stay in the log.
  */
-export function toHttpError(err: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+export function toHttpError(err: unknown): {
+  status: number;
+  body: ErrorBody;
+  unexpected: boolean;
+  /** headers the answer carries (Retry-After of DATABASE_UNAVAILABLE) */
+  headers?: Record<string, string>;
+} {
+  if (err instanceof DatabaseUnavailableError) {
+    return {
+      status: statusOf('DATABASE_UNAVAILABLE'),
+      body: errorBody('DATABASE_UNAVAILABLE', err.message, { retryAfterSeconds: err.retryAfterSeconds }),
+      unexpected: false,
+      headers: { 'retry-after': String(err.retryAfterSeconds) },
+    };
+  }
   if (err instanceof AppError) {
     return {
       status: statusOf(err.code),
@@ -74,7 +99,9 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; un
     };
   }
   const msg = String((err as Error)?.message ?? '');
+  // A connection lost or a node turned read-only (a failover) that could not be run again safely.
   if (
+    isFailoverError(err) ||
     /Connection terminated|ECONNRESET|ECONNREFUSED|terminating connection|Client has encountered a connection error/i.test(
       msg,
     )

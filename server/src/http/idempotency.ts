@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { RETRY_SAFE } from '../db/failover.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 
@@ -99,6 +100,9 @@ async function insertOrFirstAnswer(
     .values({ scope, key, request_hash: hash, ...answer, created_at: now })
     .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
     .returning('key')
+    // The claim makes its transaction safe to run again when a failover leaves the outcome of its COMMIT
+    // unknown: the second run finds the first one's answer, or runs the command once (db/failover.ts).
+    .modifyEnd(sql.raw(RETRY_SAFE))
     .executeTakeFirst();
   if (inserted) return null;
   const existing = await db

@@ -82,6 +82,10 @@ export interface RouteSpec<
    * statement is atomic by itself, so without an Idempotency-Key the handler runs on `deps.db` and saves the
    * BEGIN and COMMIT round trips. With a key it runs in the key's transaction like any POST. Its handler
    * gets a `Queryable` (HandlerDb), not a `Tx`, so it cannot rely on a transaction it may not have.
+   * The statement must be a compare-and-set that, run a second time, finds its own result and says so (the
+   * pay statement changes only an unpaid order; again, it answers ORDER_NOT_PAYABLE with status paid): when a
+   * failover interrupts it without a key, its outcome is unknown and the request runs it again on the new
+   * primary (db/failover.ts), which must not do anything twice.
    */
   oneStatement?: O;
   /**

@@ -14,6 +14,47 @@ export interface Metrics {
   jobRuns: Counter<'job' | 'outcome'>;
   jobFailingOrgs: Gauge<'job'>;
   orderTransitions: Counter<'to'>;
+  dbFailovers: Counter;
+  dbPoolsDropped: Counter;
+  dbFailoverRetries: Counter<'kind'>;
+}
+
+/**
+ * What this process saw of PostgreSQL failovers, counted where it happens (server/src/db/failover.ts, the
+ * command retry in http/errors.ts) and published by every registry of the process at scrape time.
+ */
+export const databaseEvents = {
+  /** a new primary found on another node than the lost one */
+  failovers: 0,
+  /** the pool dropped because its node went away or turned read-only */
+  poolsDropped: 0,
+  /** commands run again as a whole after a failover interrupted them */
+  commandRetries: 0,
+  /** reads outside a transaction repeated on the new primary */
+  readRetries: 0,
+};
+
+/** A counter whose value is read from databaseEvents when scraped. */
+function eventCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: (set: (value: number, labels?: Record<L, string>) => void) => void,
+  labelNames: L[] = [],
+): Counter<L> {
+  return new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      read((value, labels) => {
+        if (labels) this.inc(labels as never, value);
+        else (this as Counter).inc(value);
+      });
+    },
+  });
 }
 
 export function createMetrics(): Metrics {
@@ -89,5 +130,27 @@ export function createMetrics(): Metrics {
       labelNames: ['to'],
       registers: [registry],
     }),
+    dbFailovers: eventCounter(
+      registry,
+      'tally_db_failovers_total',
+      'PostgreSQL failovers followed by this process (the writable node moved to another host)',
+      (set) => set(databaseEvents.failovers),
+    ),
+    dbPoolsDropped: eventCounter(
+      registry,
+      'tally_db_pool_resets_total',
+      'Times this process dropped its database pool because the node went away or turned read-only',
+      (set) => set(databaseEvents.poolsDropped),
+    ),
+    dbFailoverRetries: eventCounter(
+      registry,
+      'tally_db_failover_retries_total',
+      'Work run again on the new primary after a failover interrupted it: whole commands, and reads',
+      (set) => {
+        set(databaseEvents.commandRetries, { kind: 'command' });
+        set(databaseEvents.readRetries, { kind: 'read' });
+      },
+      ['kind'],
+    ),
   };
 }
