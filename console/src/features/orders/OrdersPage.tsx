@@ -1,31 +1,56 @@
 import { DownOutlined } from '@ant-design/icons';
-import { Alert, Button, Dropdown, Empty, Flex, Input, Select, type TableColumnsType } from 'antd';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Dropdown,
+  Empty,
+  Flex,
+  Input,
+  Pagination,
+  Select,
+  type TableColumnsType,
+  Typography,
+} from 'antd';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
+import type { MergedPayment } from '../../../../contract/responses.js';
 import { api, type OrderFilters } from '../../api/endpoints.js';
 import type { Order, OrderStatus, OrderType, Page } from '../../api/types.js';
+import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
+import { lazyPage } from '../../components/lazyPage.js';
 import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
+import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { takePrefetched } from '../../lib/prefetch.js';
+import { useNarrow } from '../../lib/responsive.js';
 import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
-import { useNow } from '../../lib/useNow.js';
+import { serverNow, useNow } from '../../lib/useNow.js';
 import { AutoRenewSwitch } from './AutoRenewSwitch.js';
 import { effective } from './deadline.js';
+import { ExportButton } from './ExportButton.js';
+import { listApi } from './listApi.js';
+import { deepestJump, type PagePosition, positionOf, provisionalTotal } from './paging.js';
 import { DEFAULT_QUERY, defaultOrdersKey } from './prefetch.js';
 import { Countdown, StatusTag } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
 // The date picker is the heaviest part of the page: it loads after the table, not before it.
 const DateRangeFilter = lazy(() => import('./DateRangeFilter.js'));
+// 合并支付's dialog loads when it is opened (or shortly after the first screen).
+const loadMergePay = () => import('./MergePayDialog.js');
+const MergePayDialog = lazyPage(() => loadMergePay().then((m) => m.MergePayDialog));
 
 const STATUSES: OrderStatus[] = ['unpaid', 'paid', 'cancelled', 'timed_out'];
 const TYPES: OrderType[] = ['new_purchase', 'upgrade', 'renewal'];
 const PAGE_SIZES = [20, 50];
+/** 合并支付 takes 1–30 orders (SPEC §10.1). */
+const MAX_SELECTED = 30;
 const YMD = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The filters live in the URL (shareable, survive a reload); the page cursors live in memory. */
@@ -73,6 +98,38 @@ function StatusCell({ order, onPay }: { order: Order; onPay(o: Order): void }) {
       )}
       {status === 'unpaid' && <Countdown order={order} />}
     </Flex>
+  );
+}
+
+/** Can this order be paid now (unpaid, before its deadline, the caller allowed)? */
+function payable(order: Order, nowMs: number): boolean {
+  const { status, actions } = effective(order, nowMs);
+  return status === 'unpaid' && actions.includes('pay');
+}
+
+/** A row's checkbox for 合并支付: only a payable order can be chosen; labelled with its id. */
+function SelectCell({
+  order,
+  checked,
+  full,
+  onToggle,
+}: {
+  order: Order;
+  checked: boolean;
+  full: boolean;
+  onToggle(o: Order, on: boolean): void;
+}) {
+  const { t } = useI18n();
+  const nowMs = useNow();
+  if (!payable(order, nowMs) && !checked) return null;
+  return (
+    <Checkbox
+      checked={checked}
+      disabled={!checked && full}
+      onChange={(e) => onToggle(order, e.target.checked)}
+      aria-label={t('ordersList.selectOrder', { id: order.id })}
+      data-testid="select-order"
+    />
   );
 }
 
@@ -158,11 +215,13 @@ function ActionsCell({
 /** 费用中心 > 订单. */
 export function OrdersPage() {
   const { t } = useI18n();
+  const message = useToast();
+  const narrow = useNarrow();
   const { org, projects, projectName, canBuy } = useOrg();
+  const canPay = can(org, 'order.pay');
   const { filters, update, reset } = useFilters();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
-  const query: OrderFilters & { limit: number; cursor?: string } = useMemo(
+  // The list's filters as the API takes them: the list, its count and its export share them.
+  const filterQuery: OrderFilters = useMemo(
     () => ({
       status: filters.status || undefined,
       type: filters.type || undefined,
@@ -170,49 +229,167 @@ export function OrdersPage() {
       createdFrom: filters.from ? ymdToInstant(filters.from, org.timeZone).toISOString() : undefined,
       createdTo: filters.to ? ymdToInstant(addDays(filters.to, 1), org.timeZone).toISOString() : undefined,
       q: filters.q || undefined,
-      limit: filters.limit,
-      cursor,
     }),
-    [
-      filters.status,
-      filters.type,
-      filters.projectId,
-      filters.from,
-      filters.to,
-      filters.q,
-      filters.limit,
-      cursor,
-      org.timeZone,
-    ],
+    [filters.status, filters.type, filters.projectId, filters.from, filters.to, filters.q, org.timeZone],
+  );
+  const filterKey = `${JSON.stringify(filterQuery)}:${filters.limit}`;
+  // The page on screen; the cursors of the pages after the ones seen (page n + 1's is page n's nextCursor).
+  const [pos, setPos] = useState<PagePosition & { filterKey: string }>({ page: 1, filterKey });
+  const cursors = useRef(new Map<number, string>());
+  // Other filters or another page size: back to the first page, and the cursors seen no longer apply.
+  const at: PagePosition = pos.filterKey === filterKey ? pos : { page: 1 };
+  useEffect(() => {
+    setPos((p) => (p.filterKey === filterKey ? p : { page: 1, filterKey }));
+    cursors.current = new Map();
+  }, [filterKey]);
+  const query = useMemo(
+    () => ({ ...filterQuery, limit: filters.limit, cursor: at.cursor, offset: at.offset }),
+    [filterQuery, filters.limit, at.cursor, at.offset],
   );
   const key = JSON.stringify(query);
-  const page = useAsync<Page<Order>>(
+  const page = useAsync<Page<Order> & { key: string }>(
     (signal) =>
-      (key === JSON.stringify(DEFAULT_QUERY) && takePrefetched<Page<Order>>(defaultOrdersKey(org.id))) ||
-      api.orders(org.id, query, signal),
+      (
+        (key === JSON.stringify(DEFAULT_QUERY) && takePrefetched<Page<Order>>(defaultOrdersKey(org.id))) ||
+        listApi.page(org.id, query, signal)
+      ).then((p) => ({ ...p, key })),
     [org.id, key],
   );
+  const shown = page.data?.key === key ? page.data : undefined;
+  useEffect(() => {
+    if (shown?.nextCursor) cursors.current.set(at.page + 1, shown.nextCursor);
+  }, [shown, at.page]);
+
+  // 共 N 条: asked once the first page of these filters is on screen, so it never delays the first row.
+  const [count, setCount] = useState<{ key: string; total: number } | undefined>();
+  const [countNonce, setCountNonce] = useState(0);
+  const countKey = JSON.stringify(filterQuery);
+  const listed = shown !== undefined;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: asked again when the filters change or after a payment
+  useEffect(() => {
+    if (!listed) return;
+    const ctrl = new AbortController();
+    listApi.count(org.id, filterQuery, ctrl.signal).then(
+      (r) => setCount({ key: countKey, total: r.total }),
+      () => {
+        // without the count the pages go on by what has been seen
+      },
+    );
+    return () => ctrl.abort();
+  }, [org.id, countKey, listed, countNonce]);
+  const total = count?.key === countKey ? count.total : undefined;
+
   // The date picker's code loads once the first rows are on screen.
   const [pickerReady, setPickerReady] = useState(false);
   useEffect(() => {
     if (page.data || page.error) setPickerReady(true);
   }, [page.data, page.error]);
+  useEffect(() => {
+    if (!canPay) return;
+    const id = setTimeout(() => void loadMergePay(), 600);
+    return () => clearTimeout(id);
+  }, [canPay]);
   const filtered = Boolean(
     filters.status || filters.type || filters.projectId || filters.from || filters.to || filters.q,
   );
 
+  // 合并支付: the orders chosen, kept across the pages of the same filters.
+  const [selected, setSelected] = useState<ReadonlyMap<string, Order>>(new Map());
+  const [merging, setMerging] = useState(false);
+  const [jumpLimit, setJumpLimit] = useState<number | undefined>();
+  const selectedTotal = [...selected.values()].reduce((sum, o) => sum + o.amount, 0);
+  const full = selected.size >= MAX_SELECTED;
+  const toggle = useCallback((o: Order, on: boolean) => {
+    setSelected((prev) => {
+      const next = new Map(prev);
+      if (!on) next.delete(o.id);
+      else if (next.size < MAX_SELECTED) next.set(o.id, o);
+      return next;
+    });
+  }, []);
+  const pageRows = shown?.items ?? [];
+  const pagePayable = pageRows.filter((o) => payable(o, serverNow()));
+  const pageChosen = pagePayable.filter((o) => selected.has(o.id)).length;
+  const togglePage = (on: boolean) =>
+    setSelected((prev) => {
+      const next = new Map(prev);
+      for (const o of pagePayable) {
+        if (!on) next.delete(o.id);
+        else if (next.size < MAX_SELECTED) next.set(o.id, o);
+      }
+      return next;
+    });
+  const pageCheckbox = (
+    <Checkbox
+      checked={pagePayable.length > 0 && pageChosen === pagePayable.length}
+      indeterminate={pageChosen > 0 && pageChosen < pagePayable.length}
+      disabled={pagePayable.length === 0}
+      onChange={(e) => togglePage(e.target.checked)}
+      aria-label={t('ordersList.selectPage')}
+      data-testid="select-page"
+    />
+  );
+
   const replaceOrder = useCallback(
-    (o: Order) => page.setData((p) => p && { ...p, items: p.items.map((x) => (x.id === o.id ? o : x)) }),
+    (o: Order) => {
+      page.setData((p) => p && { ...p, items: p.items.map((x) => (x.id === o.id ? o : x)) });
+      setSelected((prev) => {
+        if (!prev.has(o.id) || payable(o, serverNow())) return prev;
+        const next = new Map(prev);
+        next.delete(o.id);
+        return next;
+      });
+    },
     [page.setData],
   );
   const actions = useOrderActions(replaceOrder);
 
+  const onMergedPaid = (r: MergedPayment) => {
+    const paid = new Map(r.orders.map((o) => [o.id, o]));
+    page.setData((p) => p && { ...p, items: p.items.map((x) => paid.get(x.id) ?? x) });
+    setSelected(new Map());
+    setMerging(false);
+    setCountNonce((n) => n + 1);
+    message.success(
+      t('mergePay.done', { n: r.orders.length, amount: formatMoney(r.total, r.balance.currency) }),
+    );
+  };
+  const onMergeStale = (ids: string[]) => {
+    for (const id of ids) api.order(org.id, id).then(replaceOrder, () => {});
+  };
+
   const setFilter = (patch: Parameters<typeof update>[0]) => {
-    setCursors([undefined]);
+    setSelected(new Map());
+    setJumpLimit(undefined);
     update(patch);
+  };
+  const goTo = (n: number, size: number) => {
+    if (size !== filters.limit) {
+      setFilter({ limit: size });
+      return;
+    }
+    const next = positionOf(n, filters.limit, cursors.current);
+    if (!next) {
+      setJumpLimit(deepestJump(filters.limit));
+      return;
+    }
+    setJumpLimit(undefined);
+    setPos({ ...next, filterKey });
   };
 
   const columns: TableColumnsType<Order> = [
+    ...(canPay
+      ? [
+          {
+            title: narrow ? t('ordersList.select') : pageCheckbox,
+            key: 'select',
+            width: 48,
+            render: (_: unknown, o: Order) => (
+              <SelectCell order={o} checked={selected.has(o.id)} full={full} onToggle={toggle} />
+            ),
+          },
+        ]
+      : []),
     {
       title: t('orders.col.id'),
       dataIndex: 'id',
@@ -340,14 +517,59 @@ export function OrdersPage() {
         {filtered && (
           <Button
             onClick={() => {
-              setCursors([undefined]);
+              setSelected(new Map());
+              setJumpLimit(undefined);
               reset();
             }}
           >
             {t('orders.filter.reset')}
           </Button>
         )}
+        <ExportButton filters={filterQuery} />
       </Flex>
+      {canPay && (
+        <Flex
+          wrap
+          align="center"
+          gap={8}
+          style={{ marginBottom: 12, padding: '8px 12px', background: '#fafafa', borderRadius: 8 }}
+          data-testid="selection-bar"
+        >
+          {narrow && pageCheckbox}
+          <span data-testid="selected-count">{t('ordersList.selected', { n: selected.size })}</span>
+          {selected.size > 0 && (
+            <Typography.Text strong data-testid="selected-total">
+              {t('ordersList.selectedTotal', {
+                amount: formatMoney(selectedTotal, [...selected.values()][0]?.currency),
+              })}
+            </Typography.Text>
+          )}
+          {selected.size > 0 && (
+            <Button
+              type="link"
+              size="small"
+              onClick={() => setSelected(new Map())}
+              data-testid="clear-selection"
+            >
+              {t('ordersList.clearSelection')}
+            </Button>
+          )}
+          {full && (
+            <Typography.Text type="warning" data-testid="selection-max" role="status">
+              {t('ordersList.maxSelected', { max: MAX_SELECTED })}
+            </Typography.Text>
+          )}
+          <Button
+            type="primary"
+            disabled={selected.size === 0}
+            onClick={() => setMerging(true)}
+            style={{ marginInlineStart: 'auto' }}
+            data-testid="merge-pay"
+          >
+            {t('ordersList.mergePay')}
+          </Button>
+        </Flex>
+      )}
       {page.error !== undefined && page.data && <ErrorState error={page.error} onRetry={page.reload} />}
       <CardTable<Order>
         rowKey="id"
@@ -377,29 +599,45 @@ export function OrdersPage() {
           ),
         }}
       />
-      <Flex justify="flex-end" align="center" gap={8} style={{ marginTop: 16 }}>
-        <span style={{ color: 'rgba(0,0,0,0.45)' }}>{t('common.page', { n: cursors.length })}</span>
-        <Button
-          disabled={cursors.length <= 1 || page.loading}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          {t('common.prev')}
-        </Button>
-        <Button
-          disabled={!page.data?.nextCursor || page.loading}
-          onClick={() => setCursors((c) => [...c, page.data?.nextCursor ?? undefined])}
-          data-testid="next-page"
-        >
-          {t('common.next')}
-        </Button>
-        <Select
-          style={{ width: 110 }}
-          value={filters.limit}
-          options={PAGE_SIZES.map((n) => ({ value: n, label: t('common.pageSize', { n }) }))}
-          onChange={(n: number) => setFilter({ limit: n })}
+      <Flex vertical align="flex-end" gap={4} style={{ marginTop: 16 }}>
+        <Pagination
+          current={at.page}
+          pageSize={filters.limit}
+          total={
+            total ??
+            provisionalTotal(at.page, filters.limit, shown?.items.length ?? 0, Boolean(shown?.nextCursor))
+          }
+          showTotal={() =>
+            total === undefined ? null : (
+              <span data-testid="orders-total">{t('ordersList.total', { n: total })}</span>
+            )
+          }
+          showQuickJumper={!narrow && total !== undefined}
+          showSizeChanger={!narrow}
+          pageSizeOptions={PAGE_SIZES}
+          simple={narrow}
+          disabled={page.loading}
+          onChange={goTo}
+          aria-label={t('ordersList.pagination')}
+          data-testid="orders-pagination"
         />
+        {jumpLimit !== undefined && (
+          <Typography.Text type="warning" role="status" data-testid="jump-limit">
+            {t('ordersList.jumpLimit', { n: jumpLimit })}
+          </Typography.Text>
+        )}
       </Flex>
       {actions.dialogs}
+      {merging && (
+        <Suspense fallback={null}>
+          <MergePayDialog
+            orders={[...selected.values()]}
+            onClose={() => setMerging(false)}
+            onPaid={onMergedPaid}
+            onStale={onMergeStale}
+          />
+        </Suspense>
+      )}
     </Panel>
   );
 }
