@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Col, Empty, Row, Statistic, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Flex, Row, Statistic, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Coupon } from '../../api/types.js';
@@ -80,9 +80,16 @@ export function BalancePage() {
             <Typography.Paragraph type="secondary" style={{ margin: '8px 0' }}>
               {t('balance.cashNote')}
             </Typography.Paragraph>
-            <Link to={`/orgs/${org.id}/topup`}>
-              <Button type="primary">{t('balance.topup')}</Button>
-            </Link>
+            <Flex gap={16} align="center" wrap>
+              <Link to={`/orgs/${org.id}/topup`}>
+                <Button type="primary">{t('balance.topup')}</Button>
+              </Link>
+              {can(org, 'ledger.read') && (
+                <Link to={`/orgs/${org.id}/ledger`} data-testid="balance-ledger-link">
+                  {t('balance.ledgerLink')}
+                </Link>
+              )}
+            </Flex>
           </Card>
         </Col>
         <Col xs={24} md={12}>

@@ -1,9 +1,10 @@
-import { CopyOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Descriptions, Empty, Flex, Typography } from 'antd';
+import { ArrowLeftOutlined, CopyOutlined } from '@ant-design/icons';
+import { Alert, Button, Card, Descriptions, Empty, Flex, Skeleton, Statistic, Typography } from 'antd';
 import { useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router-dom';
 import { ApiError } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
-import type { TopUp } from '../../api/types.js';
+import type { Balance, TopUp } from '../../api/types.js';
 import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
@@ -13,6 +14,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
+import { isOrderPath, safeReturnTo } from './returnTo.js';
 
 /** The clipboard API needs a secure context; plain HTTP on a LAN host falls back to execCommand. */
 async function copyText(text: string): Promise<void> {
@@ -119,7 +121,64 @@ function History() {
   );
 }
 
-/** 充值: the org's own remittance account, the rule that a top-up pays no order, and the history. */
+/** The cash balance now (and what confirmed bills still owe, when the server says), to decide how much to send. */
+function CurrentBalance() {
+  const { t, errorText } = useI18n();
+  const { org } = useOrg();
+  const balance = useAsync(() => api.balance(org.id), [org.id]);
+  if (balance.error)
+    return (
+      <Alert
+        type="error"
+        showIcon
+        title={`${t('topup.balanceFailed')}: ${errorText(balance.error)}`}
+        action={
+          <Button size="small" onClick={balance.reload}>
+            {t('common.retry')}
+          </Button>
+        }
+      />
+    );
+  if (!balance.data) return <Skeleton active paragraph={false} />;
+  const b: Balance & { amountDue?: number } = balance.data;
+  return (
+    <Flex gap={48} wrap>
+      <Statistic
+        title={t('topup.balance')}
+        value={formatMoney(b.cash, b.currency)}
+        data-testid="topup-balance"
+      />
+      {b.amountDue !== undefined && b.amountDue > 0 && (
+        <Statistic
+          title={t('topup.amountDue')}
+          value={formatMoney(b.amountDue, b.currency)}
+          valueStyle={{ color: '#a8071a' }}
+          data-testid="topup-amount-due"
+        />
+      )}
+    </Flex>
+  );
+}
+
+/** 返回订单 / 返回: the page that sent the user here to top up (a same-org path only). */
+function BackLink() {
+  const { t } = useI18n();
+  const { org } = useOrg();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const back = safeReturnTo(params.get('returnTo'), org.id);
+  if (!back) return null;
+  return (
+    <Button icon={<ArrowLeftOutlined />} onClick={() => navigate(back)} data-testid="topup-back">
+      {t(isOrderPath(back, org.id) ? 'topup.backToOrder' : 'topup.back')}
+    </Button>
+  );
+}
+
+/**
+ * 充值: the balance now, the org's own remittance account, the rule that a top-up pays no order, the history,
+ * and the way back to the order that sent the user here.
+ */
 export function TopupPage() {
   const { t } = useI18n();
   const message = useToast();
@@ -138,7 +197,10 @@ export function TopupPage() {
   };
   return (
     <Flex vertical gap={16} data-testid="topup-page">
-      <Card title={`${t('topup.title')} · ${t('topup.method')}`}>
+      <Card title={t('topup.title')} extra={<BackLink />}>
+        <CurrentBalance />
+      </Card>
+      <Card title={t('topup.method')}>
         <Typography.Paragraph>{t('topup.hint')}</Typography.Paragraph>
         <Descriptions
           bordered

@@ -1,5 +1,5 @@
 import { ArrowLeftOutlined } from '@ant-design/icons';
-import { Button, Card, Descriptions, Dropdown, Flex, Typography } from 'antd';
+import { Button, Card, Descriptions, Dropdown, Flex, Skeleton, Typography } from 'antd';
 import { useCallback } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
@@ -45,7 +45,7 @@ function configItems(t: T, c: OrderConfig, names: ReturnType<typeof catalogNames
 export function OrderDetailPage() {
   const { orderId = '' } = useParams();
   const { t, locale } = useI18n();
-  const { org, projectName } = useOrg();
+  const { org, projects } = useOrg();
   const catalog = useCatalog();
   const names = catalogNames(catalog, locale);
   const nowMs = useNow();
@@ -61,8 +61,14 @@ export function OrderDetailPage() {
   const tz = org.timeZone;
   const deadline = deadlineOf(o);
   const renewal = o.type === 'renewal';
+  // Who did a step: a user by their email (the id means nothing to a reader), the system, the operator.
   const by = (h: OrderHistoryEntry) =>
-    h.by.type === 'user' ? t('detail.by.user', { id: h.by.id ?? '' }) : t(`detail.by.${h.by.type}`);
+    h.by.type === 'user' ? (h.by.email ?? t('detail.by.unknownUser')) : t(`detail.by.${h.by.type}`);
+  // The creator is the history's first step; an order the system made has none.
+  const created = o.history.find((h) => h.from === null);
+  const createdBy = o.createdBy && created?.by.type === 'user' ? by(created) : createdByLabel(t, o);
+  // The project by name; until the names have loaded, a placeholder rather than its id.
+  const project = projects.find((p) => p.id === o.projectId);
 
   return (
     <Flex vertical gap={16} data-testid="order-detail">
@@ -131,12 +137,20 @@ export function OrderDetailPage() {
             { key: 'type', label: t('orders.col.type'), children: t(`order.type.${o.type}`) },
             { key: 'mode', label: t('detail.billingMode'), children: t('detail.subscription') },
             { key: 'cluster', label: t('orders.col.cluster'), children: o.clusterName },
-            { key: 'project', label: t('orders.col.project'), children: projectName(o.projectId) },
+            {
+              key: 'project',
+              label: t('orders.col.project'),
+              children: project ? (
+                <span data-testid="detail-project">{project.name}</span>
+              ) : (
+                <Skeleton.Input active size="small" data-testid="detail-project-loading" />
+              ),
+            },
             { key: 'created', label: t('orders.col.createdAt'), children: formatInstant(o.createdAt, tz) },
             {
               key: 'createdBy',
               label: t('detail.createdBy'),
-              children: <span data-testid="detail-created-by">{createdByLabel(t, o)}</span>,
+              children: <span data-testid="detail-created-by">{createdBy}</span>,
             },
             {
               key: 'deadline',
@@ -303,7 +317,11 @@ export function OrderDetailPage() {
                 );
               },
             },
-            { title: t('detail.history.by'), key: 'by', render: (_: unknown, h) => by(h) },
+            {
+              title: t('detail.history.by'),
+              key: 'by',
+              render: (_: unknown, h) => <span data-testid="history-by">{by(h)}</span>,
+            },
           ]}
         />
       </Card>

@@ -126,7 +126,10 @@ export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
             style={{ marginBottom: 12 }}
             title={t('pay.short')}
             action={
-              <Link to={`/orgs/${org.id}/topup`} data-testid="pay-topup-link">
+              <Link
+                to={`/orgs/${org.id}/topup?returnTo=${encodeURIComponent(`/orgs/${org.id}/orders/${order.id}`)}`}
+                data-testid="pay-topup-link"
+              >
                 {t('pay.goTopup')}
               </Link>
             }
