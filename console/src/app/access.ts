@@ -19,6 +19,8 @@ export const CONSOLE_POLICY = {
   'topup.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'coupon.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'bill.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'bill.confirm': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'bill.dispute': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'apikey.manage': { org: ['org_admin', 'org_billing_admin', 'org_member'], project: [] },
   'ledger.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'invoice.read': { org: ['org_admin', 'org_billing_admin'], project: [] },

@@ -1,19 +1,77 @@
 import { Alert, Button, Card, Descriptions, Empty, Space, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
+import { Link } from 'react-router-dom';
 import { ApiError, downloadFile } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { BillLine, BillStatus, BillSummary } from '../../api/types.js';
+import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
-import { useI18n } from '../../i18n/i18n.js';
+import { type MessageKey, useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
+import { refreshArrears } from './arrears-store.js';
+import { ConfirmBillDialog, DisputeBillDialog } from './BillDialogs.js';
 import { unitPrice } from './unit-price.js';
 
-const COLORS: Record<BillStatus, string> = { open: 'blue', unpaid: 'orange', paid: 'green', overdue: 'red' };
+/** Every bill status has its words and colour: a new status fails the type check until it has them. */
+const STATUS: Record<BillStatus, { label: MessageKey; color: string }> = {
+  open: { label: 'bills.status.open', color: 'blue' },
+  pending_confirmation: { label: 'bills.status.pending_confirmation', color: 'gold' },
+  disputed: { label: 'bills.status.disputed', color: 'purple' },
+  unpaid: { label: 'bills.status.unpaid', color: 'orange' },
+  paid: { label: 'bills.status.paid', color: 'green' },
+  overdue: { label: 'bills.status.overdue', color: 'red' },
+};
+
+/** Something is still owed on a confirmed bill: the amount in red, and the way to pay when the role has it. */
+function Outstanding({ bill }: { bill: BillSummary }) {
+  const { t } = useI18n();
+  const { org } = useOrg();
+  const v = bill.outstandingAmount;
+  const owed = v > 0 && (bill.status === 'unpaid' || bill.status === 'overdue');
+  return (
+    <Space size={4} wrap>
+      <Typography.Text type={v > 0 ? 'danger' : undefined}>{formatMoney(v, bill.currency)}</Typography.Text>
+      {owed && can(org, 'remittance.read') && (
+        <Link to={`/orgs/${org.id}/topup`} data-testid={`bill-topup-${bill.month}`}>
+          {t('bills.goTopup')}
+        </Link>
+      )}
+    </Space>
+  );
+}
+
+/** The status, with what it means now: when a pending bill confirms itself, why a bill is disputed. */
+function StatusCell({ bill }: { bill: BillSummary }) {
+  const { t } = useI18n();
+  const { org } = useOrg();
+  const s = STATUS[bill.status];
+  return (
+    <div>
+      <Tag color={s.color} data-testid={`bill-status-${bill.status}`}>
+        {t(s.label)}
+      </Tag>
+      {bill.status === 'pending_confirmation' && bill.confirmsAt && (
+        <div>
+          <Typography.Text type="secondary" data-testid={`bill-confirms-at-${bill.month}`}>
+            {t('bills.confirmsAt', { time: formatInstant(bill.confirmsAt, org.timeZone) })}
+          </Typography.Text>
+        </div>
+      )}
+      {bill.status === 'disputed' && bill.disputeReason && (
+        <div style={{ maxWidth: 240 }}>
+          <Typography.Text type="secondary" data-testid={`bill-dispute-reason-${bill.month}`}>
+            {t('bills.disputedNote', { reason: bill.disputeReason })}
+          </Typography.Text>
+        </div>
+      )}
+    </div>
+  );
+}
 
 /** PDF, CSV and Excel downloads of one month. */
 function Downloads({ bill }: { bill: BillSummary }) {
@@ -65,7 +123,11 @@ function BillLines({ month }: { month: string }) {
   if (detail.error) return <ErrorState error={detail.error} onRetry={detail.reload} />;
   const bill = detail.data;
   const item = (l: BillLine) =>
-    l.kind === 'subscription' ? (
+    l.kind === 'adjustment' ? (
+      <span data-testid={`bill-adjustment-${month}`}>
+        <Tag color="purple">{t('bills.adjustment')}</Tag> {t('bills.adjustmentLine')}
+      </span>
+    ) : l.kind === 'subscription' ? (
       <span>
         {t(`order.type.${l.orderType ?? 'new_purchase'}`)} <Typography.Text code>{l.orderId}</Typography.Text>{' '}
         · {l.clusterName} <Tag>{t('bills.settled')}</Tag>
@@ -79,6 +141,30 @@ function BillLines({ month }: { month: string }) {
     <div data-testid={`bill-lines-${month}`}>
       {bill?.status === 'open' && (
         <Alert type="info" showIcon style={{ marginBottom: 12 }} title={t('bills.openNote')} />
+      )}
+      {bill?.status === 'pending_confirmation' && bill.confirmsAt && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 12 }}
+          title={t('bills.pendingNote', { time: formatInstant(bill.confirmsAt, org.timeZone) })}
+        />
+      )}
+      {bill?.status === 'disputed' && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 12 }}
+          title={t('bills.disputedNote', { reason: bill.disputeReason ?? '' })}
+        />
+      )}
+      {bill?.status === 'unpaid' && bill.outstandingAmount > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 12 }}
+          title={t('bills.outstandingNote', { amount: formatMoney(bill.outstandingAmount, bill.currency) })}
+        />
       )}
       {bill?.status === 'overdue' && (
         <Alert type="error" showIcon style={{ marginBottom: 12 }} title={t('bills.overdueNote')} />
@@ -124,6 +210,11 @@ function BillLines({ month }: { month: string }) {
           },
         ]}
       />
+      {bill && bill.adjustmentAmount > 0 && (
+        <Typography.Paragraph style={{ marginTop: 12 }}>
+          {t('bills.adjustmentAmount')}: -{formatMoney(bill.adjustmentAmount, bill.currency)}
+        </Typography.Paragraph>
+      )}
       {bill && bill.couponApplications.length > 0 && (
         <Descriptions
           size="small"
@@ -153,6 +244,10 @@ export function BillsPage() {
   const [pages, setPages] = useState<BillSummary[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
+  const [confirming, setConfirming] = useState<BillSummary>();
+  const [disputing, setDisputing] = useState<BillSummary>();
+  const mayConfirm = can(org, 'bill.confirm');
+  const mayDispute = can(org, 'bill.dispute');
   const first = useAsync(
     async (signal) => {
       const r = await api.bills(org.id, undefined, signal);
@@ -180,6 +275,13 @@ export function BillsPage() {
     return <ErrorState error={first.error} />;
   }
   const rows = [...(first.data ?? []), ...pages];
+  /** A bill changed by a dialog: its row in place (its lines load again when opened), and the banner. */
+  const replace = (b: BillSummary) => {
+    const swap = (list: BillSummary[]) => list.map((r) => (r.month === b.month ? b : r));
+    first.setData((d) => d && swap(d));
+    setPages(swap);
+    refreshArrears(org.id);
+  };
   const money = (v: number, r: BillSummary) => formatMoney(v, r.currency);
   return (
     <Card title={t('bills.title')} data-testid="bills-page">
@@ -200,11 +302,7 @@ export function BillsPage() {
               {
                 title: t('bills.status'),
                 dataIndex: 'status',
-                render: (s: BillStatus) => (
-                  <Tag color={COLORS[s]} data-testid={`bill-status-${s}`}>
-                    {t(`bills.status.${s}`)}
-                  </Tag>
-                ),
+                render: (_: BillStatus, r) => <StatusCell bill={r} />,
               },
               { title: t('bills.total'), dataIndex: 'totalAmount', align: 'right', render: money },
               { title: t('bills.prepaid'), dataIndex: 'prepaidAmount', align: 'right', render: money },
@@ -220,9 +318,7 @@ export function BillsPage() {
                 title: t('bills.outstanding'),
                 dataIndex: 'outstandingAmount',
                 align: 'right',
-                render: (v: number, r) => (
-                  <Typography.Text type={v > 0 ? 'danger' : undefined}>{money(v, r)}</Typography.Text>
-                ),
+                render: (_: number, r) => <Outstanding bill={r} />,
               },
               {
                 title: t('bills.dueAt'),
@@ -232,7 +328,30 @@ export function BillsPage() {
               {
                 title: t('bills.actions'),
                 key: 'actions',
-                render: (_: unknown, r) => <Downloads bill={r} />,
+                render: (_: unknown, r) => (
+                  <Space size={4} wrap>
+                    {r.status === 'pending_confirmation' && mayConfirm && (
+                      <Button
+                        size="small"
+                        type="primary"
+                        onClick={() => setConfirming(r)}
+                        data-testid={`bill-confirm-${r.month}`}
+                      >
+                        {t('bills.confirm')}
+                      </Button>
+                    )}
+                    {r.status === 'pending_confirmation' && mayDispute && (
+                      <Button
+                        size="small"
+                        onClick={() => setDisputing(r)}
+                        data-testid={`bill-dispute-${r.month}`}
+                      >
+                        {t('bills.dispute')}
+                      </Button>
+                    )}
+                    <Downloads bill={r} />
+                  </Space>
+                ),
               },
             ]}
           />
@@ -244,6 +363,28 @@ export function BillsPage() {
             </div>
           )}
         </>
+      )}
+      {confirming && (
+        <ConfirmBillDialog
+          bill={confirming}
+          onClose={() => setConfirming(undefined)}
+          onDone={(b) => {
+            replace(b);
+            setConfirming(undefined);
+            message.success(t('bills.confirmed'));
+          }}
+        />
+      )}
+      {disputing && (
+        <DisputeBillDialog
+          bill={disputing}
+          onClose={() => setDisputing(undefined)}
+          onDone={(b) => {
+            replace(b);
+            setDisputing(undefined);
+            message.success(t('bills.disputed'));
+          }}
+        />
       )}
     </Card>
   );

@@ -94,10 +94,7 @@ export function InvoiceableTab({
                 selectedRowKeys: selected,
                 onChange: (keys) => setSelected(keys.map(String)),
                 getCheckboxProps: (r) =>
-                  ({
-                    'aria-label': t('invoices.select', { item: itemText(t, r) }),
-                    'data-testid': `invoiceable-select-${r.id}`,
-                  }) as object,
+                  ({ 'aria-label': t('invoices.select', { item: itemText(t, r) }) }) as object,
               }
             : undefined
         }

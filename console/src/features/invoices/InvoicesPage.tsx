@@ -16,6 +16,7 @@ export function InvoicesPage() {
   const [tab, setTab] = useState<TabKey>('invoiceable');
   // bumped by a request: both lists load again
   const [version, setVersion] = useState(0);
+  const label = (key: TabKey, text: string) => <span data-testid={`invoices-tab-${key}`}>{text}</span>;
   return (
     <Card title={t('invoices.title')} data-testid="invoices-page">
       <Tabs
@@ -24,7 +25,7 @@ export function InvoicesPage() {
         items={[
           {
             key: 'invoiceable',
-            label: <span data-testid="invoices-tab-invoiceable">{t('invoices.tab.invoiceable')}</span>,
+            label: label('invoiceable', t('invoices.tab.invoiceable')),
             children: (
               <InvoiceableTab
                 version={version}
@@ -37,12 +38,12 @@ export function InvoicesPage() {
           },
           {
             key: 'records',
-            label: <span data-testid="invoices-tab-records">{t('invoices.tab.records')}</span>,
+            label: label('records', t('invoices.tab.records')),
             children: <InvoiceRecords version={version} />,
           },
           {
             key: 'auto',
-            label: <span data-testid="invoices-tab-auto">{t('invoices.tab.auto')}</span>,
+            label: label('auto', t('invoices.tab.auto')),
             children: <AutoInvoiceTab />,
           },
         ]}
