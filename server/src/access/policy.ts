@@ -42,6 +42,9 @@ export const POLICY = {
   'topup.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'coupon.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
   'bill.read': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  /** SPEC §10.2: confirming a pending bill early, or disputing it while pending */
+  'bill.confirm': { org: ['org_admin', 'org_billing_admin'], project: [] },
+  'bill.dispute': { org: ['org_admin', 'org_billing_admin'], project: [] },
   /** Every member manages their own API keys in the org (SPEC §11); nobody sees another's. */
   'apikey.manage': { org: ['org_admin', 'org_billing_admin', 'org_member'], project: [] },
 } as const satisfies Record<string, { org: readonly OrgRole[]; project: readonly ProjectRole[] }>;

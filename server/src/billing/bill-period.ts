@@ -60,6 +60,20 @@ export function monthStart(month: string, timeZone: string): Date {
   return new Date(t);
 }
 
+/** The instant of 00:00 local on a calendar day (y, m 1–12, d; out-of-range days roll over) in the zone. */
+export function localMidnight(y: number, m: number, d: number, timeZone: string): Date {
+  const wall = Date.UTC(y, m - 1, d);
+  let t = wall - offsetMs(new Date(wall), timeZone);
+  t = wall - offsetMs(new Date(t), timeZone);
+  return new Date(t);
+}
+
+/** The calendar day (y, m 1–12, d) of an instant in the zone. */
+export function localDay(at: Date, timeZone: string): { y: number; m: number; d: number } {
+  const shifted = new Date(at.getTime() + offsetMs(at, timeZone));
+  return { y: shifted.getUTCFullYear(), m: shifted.getUTCMonth() + 1, d: shifted.getUTCDate() };
+}
+
 export function monthPeriod(month: string, timeZone: string): { start: Date; end: Date } {
   return { start: monthStart(month, timeZone), end: monthStart(addMonths(month, 1), timeZone) };
 }

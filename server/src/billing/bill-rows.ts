@@ -6,6 +6,8 @@ import type { BillLineView } from './bills.service.js';
 /** A bill line's item text, shared by the PDF and the spreadsheets. */
 export function lineItem(l: BillLineView, lang: Lang, catalog: Catalog): string {
   const t = labels(lang);
+  // documents/labels.ts has no word for it yet: the adjustment line is named here, in both languages.
+  if (l.kind === 'adjustment') return lang === 'en' ? 'Adjustment (dispute resolved)' : '调整（质疑处理）';
   if (l.kind === 'subscription') {
     return `${orderTypeLabel(lang, l.orderType)} ${l.orderId} · ${l.clusterName} · ${t.settled}`;
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Queryable } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { emitSql } from '../outbox/outbox.js';
+import { sendBillReminders } from './bill-lifecycle.js';
 import { orgsWithBillsOverdue } from './billing.repository.js';
 
 export const BILLS_OVERDUE_JOB = 'bills-overdue';
@@ -13,18 +14,24 @@ const MAX_ORGS_PER_RETRY = 10_000;
  * retried with backoff while the others' bills move on. An org whose retry comes due is in the next statement;
  * when that succeeds its failure is cleared.
  */
-export async function markBillsOverdue(db: Db, now: Date): Promise<{ overdue: number; failed: number }> {
+export async function markBillsOverdue(
+  db: Db,
+  now: Date,
+): Promise<{ overdue: number; reminded: number; failed: number }> {
+  // SPEC §10.3: the daily reminders of unpaid bills first (one statement, each day's reminder once), then
+  // the bills whose 14 days are over become overdue.
+  const reminded = await sendBillReminders(db, now);
   try {
     const overdue = await markOverdue(db, now, { skipJob: BILLS_OVERDUE_JOB });
     await clearRetried(db, now);
-    return { overdue, failed: 0 };
+    return { overdue, reminded, failed: 0 };
   } catch {
     const orgs = await orgsWithBillsOverdue(db, now, MAX_ORGS_PER_RETRY);
     const r = await isolateOrgs(db, { name: BILLS_OVERDUE_JOB, now }, orgs, async (ids) => [
       await markOverdue(db, now, { skipJob: BILLS_OVERDUE_JOB, orgIds: ids }),
     ]);
     await clearRetried(db, now, new Set(r.failed.map((f) => f.orgId)));
-    return { overdue: r.results.reduce((a, b) => a + b, 0), failed: r.failed.length };
+    return { overdue: r.results.reduce((a, b) => a + b, 0), reminded, failed: r.failed.length };
   }
 }
 

@@ -51,6 +51,11 @@ export function presentBillSummary(b: Omit<BillView, 'lines' | 'couponApplicatio
     amountDue: b.amountDue,
     paidAmount: b.paidAmount,
     outstandingAmount: b.status === 'open' ? 0 : b.amountDue - b.paidAmount,
+    confirmsAt: b.confirmsAt?.toISOString() ?? null,
+    confirmedAt: b.confirmedAt?.toISOString() ?? null,
+    disputedAt: b.disputedAt?.toISOString() ?? null,
+    disputeReason: b.disputeReason,
+    adjustmentAmount: b.adjustmentAmount,
   };
 }
 

@@ -1,11 +1,19 @@
 import { z } from 'zod';
-import { BillMonthParam, DocumentQuery, ExportQuery, ListQuery } from '../../../contract/api.js';
+import {
+  BillMonthParam,
+  DisputeBillBody,
+  DocumentQuery,
+  ExportQuery,
+  ListQuery,
+  ResolveBillBody,
+} from '../../../contract/api.js';
 import { authorizeOrg } from '../access/policy.js';
 import { attachment, documentLang } from '../documents/http.js';
 import { defineRoute, Id } from '../http/route.js';
 import { decodeCursor, encodeCursor } from '../platform/pagination.js';
 import { billDocument } from './bill-document.js';
 import { billSpreadsheet } from './bill-export.js';
+import { confirmBill, disputeBill, resolveBill } from './bill-lifecycle.js';
 import { presentBill, presentBillSummary } from './bills.presenter.js';
 import { listBills, loadBill } from './bills.service.js';
 
@@ -85,6 +93,46 @@ export const billRoutes = [
         contentType: out.contentType,
         headers: attachment(`bill-${params.month}.${query.format}`),
       };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/bills/:month/confirm',
+    summary: '确认账单: confirm a pending bill before its 3 business days end; it is charged at once',
+    tags: ['bills'],
+    auth: 'user',
+    params: BillParams,
+    handler: async ({ deps, principal, params, now }, tx) => {
+      authorizeOrg(principal, params.orgId, 'bill.confirm');
+      await confirmBill(tx, deps.config, params.orgId, params.month, now);
+      return { body: presentBillSummary(await loadBill(tx, deps.config, params.orgId, params.month, now)) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/orgs/:orgId/bills/:month/dispute',
+    summary: '质疑账单: dispute a pending bill; nothing is charged until an operator resolves it',
+    tags: ['bills'],
+    auth: 'user',
+    params: BillParams,
+    body: DisputeBillBody,
+    handler: async ({ deps, principal, params, body, now }, tx) => {
+      authorizeOrg(principal, params.orgId, 'bill.dispute');
+      await disputeBill(tx, deps.config, params.orgId, params.month, body.reason, now);
+      return { body: presentBillSummary(await loadBill(tx, deps.config, params.orgId, params.month, now)) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/internal/orgs/:orgId/bills/:month/resolve',
+    summary: 'Resolve a disputed bill with an adjustment (a credit, its own line), which confirms it',
+    tags: ['internal'],
+    auth: 'operator',
+    params: BillParams,
+    body: ResolveBillBody,
+    handler: async ({ deps, params, body, now }, tx) => {
+      await resolveBill(tx, deps.config, params.orgId, params.month, body.adjustment, now);
+      return { body: presentBillSummary(await loadBill(tx, deps.config, params.orgId, params.month, now)) };
     },
   }),
 ];

@@ -1,9 +1,10 @@
-import type { BillStatus } from '../../../contract/enums.js';
+import type { BillLineKind, BillStatus } from '../../../contract/enums.js';
 import type { Config } from '../config.js';
 import type { Queryable } from '../db/schema.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
 import { monthOf } from '../platform/time.js';
+import { effectiveStatus, type LifecycleBillRow } from './bill-lifecycle.js';
 import { currentMonth, monthPeriod, monthsDesc } from './bill-period.js';
 import {
   type BillRow,
@@ -14,7 +15,12 @@ import {
 } from './billing.repository.js';
 import { type DraftLine, draftBill } from './draft-bill.js';
 
-export interface BillLineView extends DraftLine {
+/** A bill's line as readers see it: a draft line, or (issued bills only) the adjustment of a resolved dispute. */
+export interface BillLineView extends Omit<DraftLine, 'kind' | 'clusterId' | 'clusterName'> {
+  kind: BillLineKind;
+  /** null on an adjustment line */
+  clusterId: string | null;
+  clusterName: string | null;
   lineNo: number;
   couponAmount: number;
   dueAmount: number;
@@ -40,15 +46,19 @@ export interface BillView {
   couponAmount: number;
   amountDue: number;
   paidAmount: number;
+  /** SPEC §10.2: while pending, when it confirms by itself; null otherwise */
+  confirmsAt: Date | null;
+  confirmedAt: Date | null;
+  disputedAt: Date | null;
+  disputeReason: string | null;
+  adjustmentAmount: number;
   lines: BillLineView[];
   couponApplications: { couponId: string; lineNo: number; amount: number }[];
 }
 
 /** The deadline is exact, as for orders: an unpaid bill past its due time reads as overdue before the job runs. */
-export function effectiveBillStatus(b: Pick<BillRow, 'status' | 'due_at'>, now: Date): BillStatus {
-  if (b.status === 'unpaid' && now.getTime() >= b.due_at.getTime()) return 'overdue';
-  return b.status;
-}
+export const effectiveBillStatus: (b: Pick<BillRow, 'status' | 'due_at'>, now: Date) => BillStatus =
+  effectiveStatus;
 
 async function orgMonths(db: Queryable, config: Pick<Config, 'billingTimeZone'>, orgId: string, now: Date) {
   const org = await requireOrg(db, orgId);
@@ -60,9 +70,10 @@ async function orgMonths(db: Queryable, config: Pick<Config, 'billingTimeZone'>,
 
 function fromRow(
   org: { id: string; name: string; time_zone: string },
-  b: BillRow,
+  row: BillRow,
   now: Date,
 ): Omit<BillView, 'lines' | 'couponApplications'> {
+  const b = row as LifecycleBillRow;
   return {
     orgId: org.id,
     orgName: org.name,
@@ -75,13 +86,25 @@ function fromRow(
     issuedAt: b.issued_at,
     dueAt: b.due_at,
     paidAt: b.paid_at,
-    overdueAt: b.status === 'unpaid' && now >= b.due_at ? b.due_at : b.overdue_at,
+    // When it becomes (or became) overdue: confirmation + 14 days; for a pending bill, if it confirms by
+    // itself; none while disputed (no date until it is resolved) or once paid.
+    overdueAt:
+      b.status === 'overdue'
+        ? b.overdue_at
+        : b.status === 'unpaid' || b.status === 'pending_confirmation'
+          ? b.due_at
+          : null,
     totalAmount: b.total_amount,
     prepaidAmount: b.prepaid_amount,
     usageAmount: b.usage_amount,
     couponAmount: b.coupon_amount,
     amountDue: b.amount_due,
     paidAmount: b.paid_amount,
+    confirmsAt: b.status === 'pending_confirmation' ? b.confirms_at : null,
+    confirmedAt: b.confirmed_at,
+    disputedAt: b.disputed_at,
+    disputeReason: b.dispute_reason,
+    adjustmentAmount: Number(b.adjustment_amount),
   };
 }
 
@@ -108,6 +131,11 @@ async function openBill(
     overdueAt: null,
     ...draft.totals,
     paidAmount: 0,
+    confirmsAt: null,
+    confirmedAt: null,
+    disputedAt: null,
+    disputeReason: null,
+    adjustmentAmount: 0,
     lines: draft.lines.map((s) => ({
       ...s.line,
       lineNo: s.lineNo,

@@ -1,8 +1,10 @@
+import type { Insertable } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db, Tx } from '../db/schema.js';
+import type { BillsTable, Db, Tx } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, failingOrgs } from '../isolation/job-failures.repository.js';
 import { emitMany } from '../outbox/outbox.js';
+import { ARREARS_DAYS, confirmsAtFor } from './bill-lifecycle.js';
 import { addMonths, currentMonth, monthPeriod } from './bill-period.js';
 import {
   billsExisting,
@@ -15,10 +17,9 @@ import {
   tryLockBillMonths,
 } from './billing.repository.js';
 import { draftBills } from './draft-bill.js';
-import { payBillsFromCash } from './pay-bill.js';
 
-/** A bill unpaid this long after issue is overdue. */
-export const BILL_DUE_DAYS = 14;
+/** A bill unpaid this long after its confirmation is overdue (SPEC §10.3). */
+export const BILL_DUE_DAYS = ARREARS_DAYS;
 /**
  * Bills are issued this long after the month ends, so that a payment whose clock read the last second of
  * the month but committed a moment later is still in the month's bill.
@@ -28,14 +29,15 @@ export const ISSUE_GRACE_MS = 60_000;
 export const BILLS_JOB = 'bills';
 
 export type IssueOutcome =
-  | { outcome: 'issued'; orgId: string; month: string; status: 'paid' | 'unpaid'; amountDue: number }
+  | { outcome: 'issued'; orgId: string; month: string; status: 'pending_confirmation'; amountDue: number }
   | { outcome: 'exists' | 'busy' | 'not_ended'; orgId: string; month: string };
 
 /**
  * Issues one org's bill for one ended month, in the caller's transaction: at most once, however many
  * instances try at the same time (an advisory lock per org and month, then the unique key (org_id, month)).
- * The lines and coupon applications are frozen; coupons pay usage lines only, earliest-expiring first; the
- * cash balance pays what remains, or the bill waits (unpaid) for the next top-up.
+ * The lines and coupon applications are frozen; coupons pay usage lines only, earliest-expiring first (they
+ * are set aside for the bill at issue). The bill is `pending_confirmation` and nothing is taken from cash: it is
+ * charged when it is confirmed (bill-lifecycle.ts), by an admin or after 3 business days.
  */
 export async function issueBill(
   tx: Tx,
@@ -60,6 +62,9 @@ export async function issueBills(
   orgIds: string[],
   now: Date,
 ): Promise<IssueOutcome[]> {
+  const confirmsAt = confirmsAtFor(now, config.billingTimeZone);
+  // Until it is confirmed, the bill's due time is what it would be if confirmed automatically.
+  const dueAt = new Date(confirmsAt.getTime() + BILL_DUE_DAYS * 86_400_000);
   if (new Set(orgIds).size !== orgIds.length) throw new Error('issueBills: an org twice');
   const period = monthPeriod(month, config.billingTimeZone);
   if (now.getTime() < period.end.getTime())
@@ -86,7 +91,7 @@ export async function issueBills(
         org_id: orgId,
         month,
         currency: currencyOf(orgId),
-        status: 'unpaid',
+        status: 'pending_confirmation',
         total_amount: totals.totalAmount,
         prepaid_amount: totals.prepaidAmount,
         usage_amount: totals.usageAmount,
@@ -95,11 +100,12 @@ export async function issueBills(
         period_start: period.start,
         period_end: period.end,
         issued_at: now,
-        due_at: new Date(now.getTime() + BILL_DUE_DAYS * 86_400_000),
+        due_at: dueAt,
         paid_at: null,
         overdue_at: null,
         ledger_txn_id: null,
-      };
+        confirms_at: confirmsAt,
+      } as Insertable<BillsTable>;
     }),
   );
   const issued = mine.filter((orgId) => inserted.has(`${orgId}\u0000${month}`));
@@ -148,8 +154,7 @@ export async function issueBills(
       })),
     ),
   );
-  // SPEC §9: the issue is told (admins, webhooks) from the outbox, written with the bills; before their
-  // payment from cash, so that a bill's `bill.issued` precedes its `bill.paid`.
+  // SPEC §9: the issue is told (admins, webhooks) from the outbox, written with the bills.
   await emitMany(
     tx,
     issued.map((orgId) => {
@@ -163,28 +168,20 @@ export async function issueBills(
           amountDue: totals.amountDue,
           totalAmount: totals.totalAmount,
           currency: currencyOf(orgId),
-          dueAt: new Date(now.getTime() + BILL_DUE_DAYS * 86_400_000).toISOString(),
+          status: 'pending_confirmation',
+          confirmsAt: confirmsAt.toISOString(),
+          dueAt: dueAt.toISOString(),
         },
         now,
       };
     }),
-  );
-  const paid = await payBillsFromCash(
-    tx,
-    issued.map((orgId) => ({
-      org_id: orgId,
-      month,
-      amount_due: drafts.get(orgId)!.totals.amountDue,
-      currency: currencyOf(orgId),
-    })),
-    now,
   );
   const issuedSet = new Set(issued);
   return orgIds.map((orgId): IssueOutcome => {
     if (!held.has(orgId)) return { outcome: 'busy', orgId, month };
     if (!issuedSet.has(orgId)) return { outcome: 'exists', orgId, month };
     const amountDue = drafts.get(orgId)!.totals.amountDue;
-    return { outcome: 'issued', orgId, month, status: paid.has(orgId) ? 'paid' : 'unpaid', amountDue };
+    return { outcome: 'issued', orgId, month, status: 'pending_confirmation', amountDue };
   });
 }
 
@@ -262,11 +259,9 @@ export async function issueDueBills(
       totals.failed += runs.reduce((n, r) => n + r.failed.length, 0);
       for (const r of runs.flatMap((x) => x.results)) {
         opts.onIssued?.(r);
-        if (r.outcome === 'issued') {
-          totals.issued++;
-          if (r.status === 'paid') totals.paid++;
-          else totals.unpaid++;
-        } else totals.skipped++;
+        // `paid` and `unpaid` stay 0: a bill is charged at its confirmation (the bills-confirm job).
+        if (r.outcome === 'issued') totals.issued++;
+        else totals.skipped++;
       }
       if (page.length < batch * workers) break;
     }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { RenewalOutcome } from '../../../contract/enums.js';
+import { arrearsOf } from '../billing/bill-lifecycle.js';
 import type { Db, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import {
@@ -159,6 +160,10 @@ async function attempt(
     .executeTakeFirst();
   if (made) return null;
   const ctx = { orgId, clusterId, termEndsAt, now, currency: org.currency, k };
+  // SPEC §10.3: a frozen org cannot renew, by hand or automatically. The attempt is recorded as skipped (no
+  // order, no charge); once every overdue bill is paid, the next attempt renews as usual.
+  if ((await arrearsOf(tx, orgId, now)).frozen)
+    return record(tx, ctx, { outcome: 'skipped', reason: 'org_frozen' });
   if (pending?.type === 'upgrade') {
     return record(tx, ctx, { outcome: 'skipped', orderId: pending.id, reason: 'upgrade_pending' });
   }

@@ -1,4 +1,5 @@
 import { authorizeProject } from '../access/policy.js';
+import { assertNotFrozen } from '../billing/bill-lifecycle.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { OrgAccess, UserPrincipal } from '../http/principal.js';
 import { findUnpaidChange, type OrderRow, timeOutDue } from '../orders/orders.repository.js';
@@ -53,6 +54,8 @@ export async function authorizeClusterChange(
 ): Promise<LockedCluster & { access: OrgAccess }> {
   const seen = await requireCluster(tx, orgId, clusterId);
   const access = authorizeProject(p, orgId, seen.project_id, action, 'cluster');
+  // SPEC §10.3: a frozen org (an overdue bill unpaid) cannot upgrade or renew.
+  await assertNotFrozen(tx, orgId, now);
   return { access, ...(await lockClusterForChange(tx, orgId, clusterId, now)) };
 }
 

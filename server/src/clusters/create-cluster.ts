@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CreateClusterBody } from '../../../contract/api.js';
 import { authorizeProject } from '../access/policy.js';
+import { assertNotFrozen } from '../billing/bill-lifecycle.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
@@ -31,6 +32,8 @@ export async function createCluster(
 ) {
   const access = authorizeProject(p, orgId, input.projectId, 'cluster.create', 'project');
   const org = await requireOrg(tx, orgId);
+  // SPEC §10.3: a frozen org (an overdue bill unpaid) cannot create clusters.
+  await assertNotFrozen(tx, orgId, now);
   if (!(await getProject(tx, orgId, input.projectId))) throw new AppError('NOT_FOUND', 'project not found');
   if (!org.certified) {
     throw new AppError(

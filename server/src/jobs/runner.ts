@@ -1,3 +1,4 @@
+import { confirmDueBills } from '../billing/bill-lifecycle.js';
 import { markBillsOverdue } from '../billing/bills-overdue.js';
 import { issueDueBills } from '../billing/issue-bill.js';
 import { runAutoRenew } from '../clusters/auto-renew.js';
@@ -20,6 +21,7 @@ type JobName =
   | 'housekeeping'
   | 'bills'
   | 'bills-overdue'
+  | 'bills-confirm'
   | 'term'
   | 'auto-renew'
   | 'notifications'
@@ -90,12 +92,22 @@ export function coreJobs(deps: Deps): Job[] {
         return r;
       },
     },
+    // SPEC §10.2: pending bills confirmed (and charged) after 3 business days, each once.
+    {
+      name: 'bills-confirm',
+      intervalMs: 60_000,
+      run: async (d, now) => {
+        const r = await confirmDueBills(d.db, now);
+        if (r.confirmed + r.failed) d.log.info({ job: 'bills-confirm', ...r }, 'bills confirmed');
+        return r;
+      },
+    },
     {
       name: 'bills-overdue',
       intervalMs: 60_000,
       run: async (d, now) => {
         const r = await markBillsOverdue(d.db, now);
-        if (r.overdue) d.log.info({ job: 'bills-overdue', ...r }, 'bills overdue');
+        if (r.overdue + r.reminded) d.log.info({ job: 'bills-overdue', ...r }, 'bills overdue');
         return r;
       },
     },
