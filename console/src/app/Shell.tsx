@@ -119,7 +119,7 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
             >
               {t('header.switchLanguage')}
             </Button>
-            {!narrow && <span style={{ color: 'rgba(0,0,0,0.45)' }}>{me.user.email}</span>}
+            {!narrow && <span className="tally-muted">{me.user.email}</span>}
             <Button
               data-testid="sign-out"
               onClick={async () => {

@@ -1,10 +1,11 @@
 import { Button, Spin } from 'antd';
 import type { ReactNode } from 'react';
-import { Link, useLocation } from 'react-router-dom';
+import { useLocation } from 'react-router-dom';
 import { ApiError } from '../api/client.js';
 import { landingPath } from '../app/access.js';
 import { useSession } from '../app/session.js';
 import { useI18n } from '../i18n/i18n.js';
+import { LinkButton } from './LinkButton.js';
 import { ChunkLoadError, isChunkLoadError } from './lazyPage.js';
 
 type Status = 'info' | 'error' | 'warning' | '403' | '404';
@@ -75,11 +76,9 @@ export function Forbidden() {
       subTitle={t('forbidden.desc')}
       data-testid="forbidden"
       extra={
-        <Link to={home} data-testid="forbidden-back">
-          <Button type="primary" tabIndex={-1}>
-            {t('forbidden.back')}
-          </Button>
-        </Link>
+        <LinkButton to={home} type="primary" data-testid="forbidden-back">
+          {t('forbidden.back')}
+        </LinkButton>
       }
     />
   );
@@ -94,11 +93,9 @@ export function NotFound() {
       subTitle={t('notFound.desc')}
       data-testid="not-found"
       extra={
-        <Link to="/">
-          <Button type="primary" tabIndex={-1}>
-            {t('notFound.home')}
-          </Button>
-        </Link>
+        <LinkButton to="/" type="primary">
+          {t('notFound.home')}
+        </LinkButton>
       }
     />
   );

@@ -1,11 +1,11 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Button, Card, Empty, Flex } from 'antd';
-import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/endpoints.js';
 import type { Cluster } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
+import { LinkButton } from '../../components/LinkButton.js';
 import { ErrorState } from '../../components/states.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { catalogNames, useCatalog } from '../../lib/catalog.js';
@@ -18,13 +18,28 @@ import { UpgradeDialog } from './UpgradeDialog.js';
 
 export function ClustersPage() {
   const { t, locale } = useI18n();
-  const { org, projectName, canBuy } = useOrg();
+  const { org, projects, canBuy } = useOrg();
   const catalog = useCatalog();
   const names = catalogNames(catalog, locale);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const page = useAsync(() => api.clusters(org.id, cursor), [org.id, cursor]);
   const [dialog, setDialog] = useState<{ kind: 'upgrade' | 'renew'; cluster: Cluster } | undefined>();
+  // The dialogs unmount as they close: the button that opened one gets the focus back.
+  const opener = useRef<HTMLElement | null>(null);
+  const openDialog = (kind: 'upgrade' | 'renew', cluster: Cluster) => {
+    opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setDialog({ kind, cluster });
+  };
+  const closeDialog = () => setDialog(undefined);
+  useEffect(() => {
+    if (dialog || !opener.current) return;
+    const el = opener.current;
+    opener.current = null;
+    if (el.isConnected) el.focus();
+  }, [dialog]);
+  // A project's name, never its id: nothing until the names have loaded.
+  const projectName = (id: string) => projects.find((p) => p.id === id)?.name;
 
   if (page.error && !page.data) return <ErrorState error={page.error} onRetry={page.reload} />;
 
@@ -34,11 +49,14 @@ export function ClustersPage() {
       data-testid="clusters-page"
       extra={
         canBuy && (
-          <Link to={`/orgs/${org.id}/clusters/new`}>
-            <Button type="primary" icon={<PlusOutlined />} data-testid="create-cluster">
-              {t('clusters.create')}
-            </Button>
-          </Link>
+          <LinkButton
+            to={`/orgs/${org.id}/clusters/new`}
+            type="primary"
+            icon={<PlusOutlined />}
+            data-testid="create-cluster"
+          >
+            {t('clusters.create')}
+          </LinkButton>
         )
       }
     >
@@ -52,7 +70,16 @@ export function ClustersPage() {
         locale={{ emptyText: page.loading ? ' ' : <Empty description={t('clusters.empty')} /> }}
         columns={[
           { title: t('clusters.col.name'), dataIndex: 'name' },
-          { title: t('orders.col.project'), dataIndex: 'projectId', render: (id: string) => projectName(id) },
+          {
+            title: t('orders.col.project'),
+            dataIndex: 'projectId',
+            render: (id: string) =>
+              projectName(id) ?? (
+                <span role="status" aria-label={t('a11y.projectLoading')}>
+                  …
+                </span>
+              ),
+          },
           { title: t('config.region'), dataIndex: 'region', render: (r: string) => names.region(r) },
           {
             title: t('config.cuType'),
@@ -83,18 +110,22 @@ export function ClustersPage() {
             render: (_: unknown, c) => (
               <Flex gap={4} wrap>
                 {c.pendingOrder ? (
-                  <Link to={`/orgs/${org.id}/orders/${c.pendingOrder.id}`} data-testid="pending-order">
-                    <Button size="small" type="link" danger>
-                      {t('clusters.pendingOrder')}
-                    </Button>
-                  </Link>
+                  <LinkButton
+                    to={`/orgs/${org.id}/orders/${c.pendingOrder.id}`}
+                    size="small"
+                    type="link"
+                    danger
+                    data-testid="pending-order"
+                  >
+                    {t('clusters.pendingOrder')}
+                  </LinkButton>
                 ) : (
                   <>
                     {c.availableActions.includes('renew') && (
                       <Button
                         size="small"
                         type="link"
-                        onClick={() => setDialog({ kind: 'renew', cluster: c })}
+                        onClick={() => openDialog('renew', c)}
                         data-testid="renew"
                       >
                         {t('clusters.renew')}
@@ -104,7 +135,7 @@ export function ClustersPage() {
                       <Button
                         size="small"
                         type="link"
-                        onClick={() => setDialog({ kind: 'upgrade', cluster: c })}
+                        onClick={() => openDialog('upgrade', c)}
                         data-testid="upgrade"
                       >
                         {t('clusters.upgrade')}
@@ -112,11 +143,13 @@ export function ClustersPage() {
                     )}
                   </>
                 )}
-                <Link to={`/orgs/${org.id}/orders?q=${encodeURIComponent(c.name)}`}>
-                  <Button size="small" type="link">
-                    {t('clusters.viewOrders')}
-                  </Button>
-                </Link>
+                <LinkButton
+                  to={`/orgs/${org.id}/orders?q=${encodeURIComponent(c.name)}`}
+                  size="small"
+                  type="link"
+                >
+                  {t('clusters.viewOrders')}
+                </LinkButton>
               </Flex>
             ),
           },
@@ -134,10 +167,10 @@ export function ClustersPage() {
         </Button>
       </Flex>
       {dialog?.kind === 'upgrade' && catalog && (
-        <UpgradeDialog cluster={dialog.cluster} catalog={catalog} onClose={() => setDialog(undefined)} />
+        <UpgradeDialog cluster={dialog.cluster} catalog={catalog} onClose={closeDialog} />
       )}
       {dialog?.kind === 'renew' && catalog && (
-        <RenewDialog cluster={dialog.cluster} catalog={catalog} onClose={() => setDialog(undefined)} />
+        <RenewDialog cluster={dialog.cluster} catalog={catalog} onClose={closeDialog} />
       )}
     </Card>
   );

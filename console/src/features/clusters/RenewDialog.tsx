@@ -7,6 +7,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatInstant } from '../../lib/time.js';
 import { useLiveQuote } from '../../lib/useQuote.js';
 import { termLabel } from '../orders/presentation.js';
+import { PendingOrderNotice, usePendingOrder } from './PendingOrderNotice.js';
 import { QuoteView } from './QuoteView.js';
 import { TermSelect } from './TermSelect.js';
 import { defaultTerm, termMs } from './terms.js';
@@ -31,12 +32,14 @@ export function RenewDialog({
   const placing = usePlaceOrder();
   const { busy, error } = placing;
   const input = { clusterId: cluster.id, term: { unit: term.unit, count: term.count } };
-  const quote = useLiveQuote(input, () => api.quoteRenewal(org.id, input));
+  const pending = usePendingOrder(cluster, error);
+  const quote = useLiveQuote(input, pending ? undefined : () => api.quoteRenewal(org.id, input));
   const newEnd = cluster.termEndsAt
     ? new Date(new Date(cluster.termEndsAt).getTime() + termMs(catalog, term)).toISOString()
     : null;
 
-  const submit = () => placing.submit((key) => api.renewCluster(org.id, cluster.id, input.term, key));
+  const submit = () =>
+    pending ? undefined : placing.submit((key) => api.renewCluster(org.id, cluster.id, input.term, key));
 
   return (
     <Modal
@@ -47,10 +50,11 @@ export function RenewDialog({
       onOk={submit}
       okText={t('renew.submit')}
       cancelText={t('renew.cancel')}
-      okButtonProps={{ disabled: busy, loading: busy, 'data-testid': 'renew-confirm' }}
+      okButtonProps={{ disabled: busy || Boolean(pending), loading: busy, 'data-testid': 'renew-confirm' }}
       destroyOnHidden
     >
       <Flex vertical gap={16} data-testid="renew-dialog">
+        {pending && <PendingOrderNotice pending={pending} kind="renew" />}
         <Descriptions
           size="small"
           bordered
@@ -74,8 +78,14 @@ export function RenewDialog({
           ]}
         />
         <Form layout="inline">
-          <Form.Item label={t('renew.term')}>
-            <TermSelect catalog={catalog} value={term} onChange={setTerm} testId="renew-term" />
+          <Form.Item label={t('renew.term')} htmlFor="renew-term">
+            <TermSelect
+              catalog={catalog}
+              value={term}
+              onChange={setTerm}
+              testId="renew-term"
+              id="renew-term"
+            />
           </Form.Item>
         </Form>
         <Descriptions
@@ -90,7 +100,7 @@ export function RenewDialog({
             },
           ]}
         />
-        <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />
+        {!pending && <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />}
         <Alert type="info" title={t('renew.note')} />
         {error !== undefined && (
           <Alert type="error" showIcon title={errorText(error)} data-testid="renew-error" />

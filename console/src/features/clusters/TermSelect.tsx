@@ -10,15 +10,22 @@ export function TermSelect({
   value,
   onChange,
   testId,
+  id,
+  ariaLabel,
 }: {
   catalog: Catalog;
   value: Term;
   onChange(term: Term): void;
   testId: string;
+  /** The control's id, for a Form.Item label's htmlFor; else an `ariaLabel` names it. */
+  id?: string;
+  ariaLabel?: string;
 }) {
   const { t } = useI18n();
   return (
     <Select
+      id={id}
+      aria-label={ariaLabel}
       style={{ width: 200 }}
       // thirteen terms: all of them in the list, none hidden by virtual scrolling
       virtual={false}

@@ -5,6 +5,7 @@ import type { Catalog, Cluster, Term } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { useLiveQuote } from '../../lib/useQuote.js';
+import { PendingOrderNotice, usePendingOrder } from './PendingOrderNotice.js';
 import { QuoteView } from './QuoteView.js';
 import { TermSelect } from './TermSelect.js';
 import { defaultTerm } from './terms.js';
@@ -34,10 +35,11 @@ export function UpgradeDialog({
   const changed = cuSize * replicas > cluster.cuSize * cluster.replicas;
   const newTerm = extend ? { unit: term.unit, count: term.count } : undefined;
   const input = { clusterId: cluster.id, cuSize, replicas, ...(newTerm ? { term: newTerm } : {}) };
-  const quote = useLiveQuote(input, changed ? () => api.quoteUpgrade(org.id, input) : undefined);
+  const pending = usePendingOrder(cluster, error);
+  const quote = useLiveQuote(input, changed && !pending ? () => api.quoteUpgrade(org.id, input) : undefined);
 
   const submit = async () => {
-    if (!changed) return;
+    if (!changed || pending) return;
     const body = {
       ...(cuSize !== cluster.cuSize ? { cuSize } : {}),
       ...(replicas !== cluster.replicas ? { replicas } : {}),
@@ -55,10 +57,15 @@ export function UpgradeDialog({
       onOk={submit}
       okText={t('upgrade.submit')}
       cancelText={t('upgrade.cancel')}
-      okButtonProps={{ disabled: !changed || busy, loading: busy, 'data-testid': 'upgrade-confirm' }}
+      okButtonProps={{
+        disabled: !changed || busy || Boolean(pending),
+        loading: busy,
+        'data-testid': 'upgrade-confirm',
+      }}
       destroyOnHidden
     >
       <Flex vertical gap={16} data-testid="upgrade-dialog">
+        {pending && <PendingOrderNotice pending={pending} kind="upgrade" />}
         <Descriptions
           size="small"
           bordered
@@ -74,8 +81,9 @@ export function UpgradeDialog({
           ]}
         />
         <Form layout="inline">
-          <Form.Item label={t('config.cuSize')}>
+          <Form.Item label={t('config.cuSize')} htmlFor="upgrade-cusize">
             <Select
+              id="upgrade-cusize"
               style={{ width: 140 }}
               value={cuSize}
               onChange={setCuSize}
@@ -85,8 +93,9 @@ export function UpgradeDialog({
               data-testid="upgrade-cusize"
             />
           </Form.Item>
-          <Form.Item label={t('config.replicas')}>
+          <Form.Item label={t('config.replicas')} htmlFor="upgrade-replicas">
             <InputNumber
+              id="upgrade-replicas"
               min={cluster.replicas}
               max={catalog.replicas.max}
               precision={0}
@@ -104,9 +113,17 @@ export function UpgradeDialog({
           >
             {t('upgrade.extend')}
           </Checkbox>
-          {extend && <TermSelect catalog={catalog} value={term} onChange={setTerm} testId="upgrade-term" />}
+          {extend && (
+            <TermSelect
+              catalog={catalog}
+              value={term}
+              onChange={setTerm}
+              testId="upgrade-term"
+              ariaLabel={t('a11y.extendTerm')}
+            />
+          )}
         </Flex>
-        {changed ? (
+        {pending ? null : changed ? (
           <QuoteView quote={quote.quote} loading={quote.loading} error={quote.error} />
         ) : (
           <Alert type="info" showIcon title={t('upgrade.noChange')} />

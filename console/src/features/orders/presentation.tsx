@@ -35,7 +35,7 @@ export function Countdown({ order }: { order: Pick<Order, 'expiresAt' | 'cancels
   const nowMs = useNow();
   const ms = Math.max(0, new Date(deadlineOf(order).at).getTime() - nowMs);
   return (
-    <span style={{ fontSize: 12, color: '#d48806' }} data-testid="time-left">
+    <span className="tally-countdown" data-testid="time-left">
       {t('orders.timeLeft', { time: formatDuration(t, ms) })}
     </span>
   );

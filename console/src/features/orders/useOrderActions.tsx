@@ -1,4 +1,4 @@
-import { type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
+import { type ReactNode, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { downloadFile } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Order } from '../../api/types.js';
@@ -26,7 +26,26 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
   const { org } = useOrg();
   const [dialog, setDialog] = useState<{ kind: 'pay' | 'cancel'; order: Order } | undefined>();
   const [downloading, setDownloading] = useState<string | undefined>();
-  const close = useCallback(() => setDialog(undefined), []);
+  // What opened the dialog gets the focus back when it closes (the dialog unmounts at once, before antd's Modal
+  // could return it); when the answer re-rendered the row without it (支付 is gone once paid), the row's order link.
+  const opener = useRef<{ element: HTMLElement | null; orderId: string } | undefined>(undefined);
+  const [restore, setRestore] = useState(0);
+  const close = useCallback(() => {
+    setDialog(undefined);
+    setRestore((n) => n + 1);
+  }, []);
+  useEffect(() => {
+    if (restore === 0 || !opener.current) return;
+    const { element, orderId } = opener.current;
+    opener.current = undefined;
+    // after the closing render and the row's new content
+    const id = setTimeout(() => focusAfterDialog(element, orderId), 0);
+    return () => clearTimeout(id);
+  }, [restore]);
+  const open = useCallback((kind: 'pay' | 'cancel', order: Order) => {
+    opener.current = { element: openerOf(order.id), orderId: order.id };
+    setDialog({ kind, order });
+  }, []);
   // Pay or cancel refused because the order moved on (paid elsewhere, timed out): show it as it is now.
   const refresh = useCallback(
     (o: Order) => {
@@ -90,10 +109,43 @@ export function useOrderActions(onUpdated: (o: Order) => void): {
   );
 
   return {
-    pay: (order) => setDialog({ kind: 'pay', order }),
-    cancel: (order) => setDialog({ kind: 'cancel', order }),
+    pay: (order) => open('pay', order),
+    cancel: (order) => open('cancel', order),
     download,
     downloading,
     dialogs,
   };
+}
+
+/**
+ * The element that opened a dialog: the focused one, or, when that is an item of a menu (更多 → 取消订单), the
+ * button that opened the menu.
+ */
+function openerOf(orderId: string): HTMLElement | null {
+  const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  if (active && active !== document.body && !active.closest('.ant-dropdown')) return active;
+  return (
+    document.querySelector<HTMLElement>(
+      `[data-row-key="${CSS.escape(orderId)}"] :is([aria-haspopup], [data-testid="more"])`,
+    ) ??
+    document.querySelector<HTMLElement>(
+      '[data-testid="order-detail"] :is([aria-haspopup], [data-testid="more"])',
+    ) ??
+    active
+  );
+}
+
+/** Back to the opener if it is still on screen; else to the order's row (its link), else the page's heading. */
+function focusAfterDialog(opener: HTMLElement | null, orderId: string): void {
+  if (opener?.isConnected && opener.offsetParent !== null && !opener.hasAttribute('disabled')) {
+    opener.focus();
+    return;
+  }
+  const row = document.querySelector<HTMLElement>(`[data-row-key="${CSS.escape(orderId)}"]`);
+  const target =
+    row?.querySelector<HTMLElement>('a[href], button:not([disabled])') ??
+    document.querySelector<HTMLElement>('[data-testid="order-detail"] button:not([disabled])') ??
+    document.querySelector<HTMLElement>('main h1, main h2, h1, h2');
+  if (target && !target.matches('a[href], button, input, [tabindex]')) target.tabIndex = -1;
+  target?.focus();
 }
