@@ -267,25 +267,28 @@ export class FailoverPool {
    * and never longer than the limit from its own start.
    */
   private async findPrimary(started: number): Promise<Primary> {
-    this.discovery ??= this.discover().finally(() => {
-      this.discovery = undefined;
-    });
     const now = Date.now();
     const outage = this.outageSince ?? now;
     const deadline = Math.min(started + this.o.waitMs, Math.max(outage + this.o.waitMs, now + 2_000));
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.discovery,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new DatabaseUnavailableError(this.retryAfterSeconds(), Date.now() - outage)),
-            Math.max(0, deadline - now),
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+    for (;;) {
+      this.discovery ??= this.discover().finally(() => {
+        this.discovery = undefined;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new DatabaseUnavailableError(this.retryAfterSeconds(), Date.now() - outage)),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      try {
+        return await Promise.race([this.discovery, timeout]);
+      } catch (err) {
+        // A search begun for an earlier caller gave up before this caller's time is out: search again.
+        if (!(err instanceof DatabaseUnavailableError) || Date.now() >= deadline - 50) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
     }
   }
 
@@ -311,7 +314,8 @@ export class FailoverPool {
       }
       if (this.ended || Date.now() - begun >= this.o.waitMs)
         throw new DatabaseUnavailableError(this.retryAfterSeconds(), Date.now() - begun);
-      await sleep(Math.min(100 * 2 ** round, 1_000));
+      // Often: a node is promoted within a second or two, and every round is two short connections.
+      await sleep(Math.min(50 * 2 ** round, 250));
     }
   }
 
