@@ -142,7 +142,9 @@ export function LedgerPage() {
         if (e.orderId && mayReadOrders)
           return (
             <Link to={`/orgs/${org.id}/orders/${e.orderId}`} data-testid="ledger-order-link">
-              <span style={{ fontFamily: 'monospace', fontSize: 12 }}>{e.orderId}</span>
+              <span style={{ fontFamily: 'monospace', fontSize: 12, wordBreak: 'break-all' }}>
+                {e.orderId}
+              </span>
             </Link>
           );
         const bill = /^bill:(\d{4}-\d{2})$/.exec(e.reference);
@@ -242,7 +244,7 @@ export function LedgerPage() {
           ),
         }}
       />
-      <Flex justify="flex-end" align="center" gap={8} style={{ marginTop: 16 }}>
+      <Flex justify="flex-end" align="center" gap={8} wrap style={{ marginTop: 16 }}>
         <span style={{ color: 'rgba(0,0,0,0.6)' }}>{t('common.page', { n: cursors.length })}</span>
         <Button
           disabled={cursors.length <= 1 || page.loading}
