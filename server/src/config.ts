@@ -35,6 +35,8 @@ const Env = z.object({
   TALLY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   TALLY_BILLING_TIME_ZONE: z.string().default('UTC'),
   TALLY_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
+  /** SPEC §7.4: how long a request waits for a writable PostgreSQL node during a failover before 503 */
+  TALLY_DB_FAILOVER_WAIT_SECONDS: z.coerce.number().min(1).max(300).default(20),
   TALLY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TALLY_COOKIE_SECURE: z.enum(['0', '1']).default('0'),
   TALLY_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -69,6 +71,11 @@ export interface Config {
   sweepIntervalMs: number;
   billingTimeZone: string;
   dbPoolSize: number;
+  /**
+   * How long a request waits for a writable PostgreSQL node while the primary is away (a restart, a
+   * failover) before it is answered 503 DATABASE_UNAVAILABLE with Retry-After.
+   */
+  dbFailoverWaitMs: number;
   logLevel: string;
   cookieSecure: boolean;
   /** When set, /metrics is served without auth on this port only (not on the public port). */
@@ -106,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, generateToken: 
     sweepIntervalMs: e.TALLY_SWEEP_INTERVAL_MS,
     billingTimeZone: e.TALLY_BILLING_TIME_ZONE,
     dbPoolSize: e.TALLY_DB_POOL,
+    dbFailoverWaitMs: e.TALLY_DB_FAILOVER_WAIT_SECONDS * 1000,
     logLevel: e.TALLY_LOG_LEVEL,
     cookieSecure: e.TALLY_COOKIE_SECURE === '1',
     metricsPort: e.TALLY_METRICS_PORT,
