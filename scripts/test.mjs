@@ -79,6 +79,47 @@ function ensureBrowserPackages() {
   return undefined;
 }
 
+/** The PostgreSQL major whose server is installed (Debian layout), for the pg_auto_failover package's name. */
+function postgresMajor() {
+  const r = spawnSync('sh', ['-c', 'ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1'], {
+    encoding: 'utf8',
+  });
+  return r.stdout.trim() || '15';
+}
+
+/**
+ * The failover test (test/reliability/failover.test.ts) runs a pg_auto_failover formation: installs the Debian
+ * package postgresql-<major>-auto-failover with apt-get when pg_autoctl is missing (as root; opt out with
+ * TALLY_TEST_NO_INSTALL=1). Returns undefined when pg_autoctl is there, else why not (the test then skips,
+ * and fails under CI=true).
+ */
+function ensureFailoverPackage() {
+  if (hasCommand('pg_autoctl')) return undefined;
+  const pkg = `postgresql-${postgresMajor()}-auto-failover`;
+  const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
+  const cannot = (why) =>
+    `the failover test needs the Debian package ${pkg}, which is not installed, and ${why}; ` +
+    `install it with \`${sudo}apt-get install -y --no-install-recommends ${pkg}\` and run the tests again`;
+  if (process.env.TALLY_TEST_NO_INSTALL === '1')
+    return cannot('TALLY_TEST_NO_INSTALL=1 says not to install it');
+  if (!hasCommand('apt-get')) return cannot('this machine has no apt-get (not Debian or Ubuntu)');
+  if (process.getuid?.() !== 0) return cannot('installing it needs root (this runs as a normal user)');
+  console.log(
+    `[tally] installing ${pkg} with apt-get for the failover test (pg_auto_failover). Opt out with TALLY_TEST_NO_INSTALL=1.`,
+  );
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
+  const run = (args) => spawnSync('apt-get', [...lock, ...args], { stdio: 'inherit', env }).status === 0;
+  if (!run(['update'])) return cannot('`apt-get update` failed (see its output above)');
+  if (!run(['install', '-y', '--no-install-recommends', pkg]))
+    return cannot('`apt-get install` failed (see its output above)');
+  if (!hasCommand('pg_autoctl')) return cannot('pg_autoctl is still missing after apt-get install');
+  console.log(`[tally] installed ${pkg}`);
+  return undefined;
+}
+
+const failoverProblem = ensureFailoverPackage();
+if (failoverProblem) console.warn(`[tally] ${failoverProblem}`);
 const browserProblem = reliability ? undefined : ensureBrowserPackages();
 if (browserProblem) {
   if (process.env.CI === 'true') {
@@ -123,6 +164,7 @@ if (!reliability) {
     notes.push(`PostgreSQL half SKIPPED (not reachable at ${url})`);
   if (browserProblem) notes.push(`browser tests SKIPPED: ${browserProblem}`);
 }
+if (failoverProblem) notes.push(`failover test SKIPPED: ${failoverProblem}`);
 for (const n of notes) console.log(`[tally] ${n}`);
 if (summary) console.log(`\n${summary}`);
 process.exit(r.status ?? 1);
