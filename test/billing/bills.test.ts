@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { confirmDueBills } from '../../server/src/billing/bill-lifecycle.js';
 import { issueBill, issueDueBills } from '../../server/src/billing/issue-bill.js';
 import { sumCashEntries } from '../../server/src/ledger/ledger.repository.js';
 import {
@@ -171,6 +172,11 @@ describe('bills', () => {
     expect(cash).toBe(0);
     await t.jobs.runAllOnce();
     await t.jobs.runAllOnce();
+    const pending = await bill(a, '2026-11');
+    expect(pending).toMatchObject({ status: 'pending_confirmation', paidAmount: 0 });
+    // Confirmed (SPEC §10.2) with no cash: nothing is taken, it is unpaid.
+    const confirmed = await api(t, 'POST', `/v1/orgs/${a.id}/bills/2026-11/confirm`, { auth: a.admin.auth });
+    expect(confirmed.status, confirmed.body).toBe(200);
     const nov = await bill(a, '2026-11');
     expect(nov).toMatchObject({
       status: 'unpaid',
@@ -197,9 +203,9 @@ describe('bills', () => {
     expect(n.rows[0]!.n).toBe(1);
   });
 
-  it('pays the unpaid bill automatically from the next top-up, once', async () => {
+  it('pays the unpaid bill automatically from the next top-ups, as far as each goes, once', async () => {
     await topUp(t, a, 4_000);
-    expect((await bill(a, '2026-11')).status).toBe('unpaid');
+    expect(await bill(a, '2026-11')).toMatchObject({ status: 'unpaid', paidAmount: 4_000 });
     await topUp(t, a, 600);
     const nov = await bill(a, '2026-11');
     expect(nov).toMatchObject({ status: 'paid', paidAmount: 4_587, outstandingAmount: 0 });
@@ -207,7 +213,10 @@ describe('bills', () => {
     expect(bal.cash).toBe(4_600 - 4_587);
     expect(await sumCashEntries(t.deps.db, a.id)).toBe(bal.cash);
     const ledger = (await api(t, 'GET', `/v1/orgs/${a.id}/ledger`, { auth: a.admin.auth })).json.items;
-    expect(ledger.filter((e: { kind: string }) => e.kind === 'bill_payment')).toHaveLength(1);
+    // Two payments, each its own ledger entry: 4,000 from the first top-up, 587 from the second.
+    expect(
+      ledger.filter((e: { kind: string }) => e.kind === 'bill_payment').map((e: { amount: number }) => e.amount),
+    ).toEqual([-587, -4_000]);
   });
 
   it('usage that arrives after its month was issued lands in the open month', async () => {
@@ -267,7 +276,7 @@ describe('bills', () => {
     ]);
   });
 
-  it('pays a bill at issue when the cash covers it, and marks an unpaid one overdue 14 days after issue', async () => {
+  it('charges a bill when it confirms (3 business days after issue) and marks an unpaid one overdue 14 days later', async () => {
     t.clock.set('2026-12-02T00:00:00Z');
     const rich = await createOrg(t);
     const poor = await createOrg(t);
@@ -293,7 +302,11 @@ describe('bills', () => {
     }
     t.clock.set('2027-01-01T00:01:00Z');
     await t.jobs.runAllOnce();
-    // 1,000,000 GB × 1 day × 3000 µfen = 3,000 fen: the rich org's cash (3,500) pays it at issue.
+    expect((await bill(rich, '2026-12')).status).toBe('pending_confirmation');
+    // Issued on Friday 2027-01-01: confirmed after Friday, Monday and Tuesday.
+    t.clock.set('2027-01-06T00:00:00Z');
+    await t.jobs.runAllOnce();
+    // 1,000,000 GB × 1 day × 3000 µfen = 3,000 fen: the rich org's cash (3,500) pays it at confirmation.
     expect(await bill(rich, '2026-12')).toMatchObject({
       status: 'paid',
       amountDue: 3_000,
@@ -303,7 +316,7 @@ describe('bills', () => {
       500,
     );
     expect((await bill(poor, '2026-12')).status).toBe('unpaid');
-    t.clock.set('2027-01-15T00:01:00Z');
+    t.clock.set('2027-01-20T00:00:00Z');
     // Exact at the deadline, before the job persists it.
     expect((await bill(poor, '2026-12')).status).toBe('overdue');
     await t.jobs.runAllOnce();
@@ -356,7 +369,7 @@ describe('the bill list', () => {
 });
 
 describe('issuing is idempotent', () => {
-  it('issuing twice, and from many workers at once, makes one bill and one payment', async () => {
+  it('issuing twice, and from many workers at once, makes one bill; confirming it from many, one payment', async () => {
     t.clock.set('2027-02-10T00:00:00Z');
     const o = await createOrg(t);
     const c = await runningCluster(t, o);
@@ -395,7 +408,20 @@ describe('issuing is idempotent', () => {
       select count(*)::int as n from ledger_transactions where org_id = ${o.id} and kind = 'bill_payment'`.execute(
       t.deps.db,
     );
-    expect(payments.rows[0]!.n).toBe(1);
+    // Nothing is charged at issue; the bill confirms on Thursday 2027-03-04 (issued Monday the 1st), once.
+    expect(payments.rows[0]!.n).toBe(0);
+    const confirmAt = new Date('2027-03-04T00:00:00Z');
+    await Promise.all(Array.from({ length: workers }, () => confirmDueBills(t.deps.db, confirmAt)));
+    const confirmations = await sql<{ n: number }>`
+      select count(*)::int as n from outbox_events where org_id = ${o.id} and type = 'bill.confirmed'`.execute(
+      t.deps.db,
+    );
+    expect(confirmations.rows[0]!.n).toBe(1);
+    const after = await sql<{ n: number }>`
+      select count(*)::int as n from ledger_transactions where org_id = ${o.id} and kind = 'bill_payment'`.execute(
+      t.deps.db,
+    );
+    expect(after.rows[0]!.n).toBe(1);
     expect(await sumCashEntries(t.deps.db, o.id)).toBe(1_000_000 - 30);
   });
 });

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { confirmDueBills } from '../../server/src/billing/bill-lifecycle.js';
 import { tryLockBillMonths } from '../../server/src/billing/billing.repository.js';
 import { issueBill, issueBills, issueDueBills } from '../../server/src/billing/issue-bill.js';
 import { sumCashEntries } from '../../server/src/ledger/ledger.repository.js';
@@ -30,7 +31,7 @@ const SPECS = [
   }, // three coupons, earliest first, then cash
   { usage: 0, coupons: [{ amount: 100, expiresAt: '2027-07-01T00:00:00Z' }], cash: 0 }, // nothing due
   { usage: 100_000, coupons: [{ amount: 1_000_000, expiresAt: '2027-07-01T00:00:00Z' }], cash: 0 }, // coupon pays all
-  { usage: 3_000_000, coupons: [], cash: 50 }, // cash short by a little: unpaid, nothing taken
+  { usage: 3_000_000, coupons: [], cash: 50 }, // cash short by a little: the 50 taken, the rest unpaid
 ] as const;
 
 async function makeOrg(spec: (typeof SPECS)[number]): Promise<OrgFixture> {
@@ -204,8 +205,22 @@ describe('issuing many orgs in one transaction', () => {
       expect(a.bill).toHaveLength(1);
       statuses.push(a.bill[0]!.status);
     }
-    // The specs cover what they claim: paid, unpaid, coupons, nothing due, short cash.
-    expect(statuses).toEqual(['paid', 'unpaid', 'paid', 'paid', 'paid', 'unpaid']);
+    // Issued pending confirmation (SPEC §10.2): nothing is taken from cash at issue.
+    expect(statuses).toEqual(SPECS.map(() => 'pending_confirmation'));
+    for (const o of alone) expect((await snapshot(o.id)).payments).toEqual([]);
+
+    // Confirmed by the job after 3 business days (issued Tuesday 2027-06-01: Friday 00:00), every org alike.
+    expect((await confirmDueBills(t.deps.db, new Date('2027-06-03T23:59:59Z'))).confirmed).toBe(0);
+    await confirmDueBills(t.deps.db, new Date('2027-06-04T00:00:00Z'));
+    const confirmed: { status: string; paid: number }[] = [];
+    for (let i = 0; i < SPECS.length; i++) {
+      const a = await snapshot(alone[i]!.id);
+      expect(await snapshot(together[i]!.id), `org spec ${i}`).toEqual(a);
+      confirmed.push({ status: a.bill[0]!.status, paid: a.bill[0]!.paid_amount });
+    }
+    // The specs cover what they claim: paid, unpaid, coupons, nothing due, short cash (partly paid).
+    expect(confirmed.map((x) => x.status)).toEqual(['paid', 'unpaid', 'paid', 'paid', 'paid', 'unpaid']);
+    expect(confirmed[5]!.paid).toBe(50);
 
     // The job picks up the held org once it is free, and nothing else.
     const rest = await issueDueBills(t.deps.db, t.deps.config, ISSUE_AT, { month: MONTH });

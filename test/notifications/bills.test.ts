@@ -5,8 +5,9 @@ import { BILLING_TEST_CATALOG, startTestTally, type TestTally } from '../harness
 import { countTold, runJobs } from './helpers.js';
 
 /**
- * Bills (SPEC §9): `bill.issued` and `bill.overdue` are written to the outbox with the change (the issue, the
- * move to overdue), and told to both admin roles, once, naming the month and the amount.
+ * Bills (SPEC §9): `bill.issued`, `bill.unpaid` (the daily reminder after confirmation) and `bill.overdue` are
+ * written to the outbox with the change (the issue, the confirmation, the move to overdue), and told to both
+ * admin roles, once, naming the month and the amount.
  */
 describe('bill issued and overdue', () => {
   let t: TestTally;
@@ -53,7 +54,10 @@ describe('bill issued and overdue', () => {
           amountDue: 3_000,
           totalAmount: 93_000,
           currency: 'CNY',
-          dueAt: '2027-01-15T00:01:00.000Z',
+          status: 'pending_confirmation',
+          // Issued on Friday 2027-01-01: confirmed after Friday, Monday and Tuesday; overdue 14 days later.
+          confirmsAt: '2027-01-06T00:00:00.000Z',
+          dueAt: '2027-01-20T00:00:00.000Z',
         },
       },
     ]);
@@ -71,25 +75,29 @@ describe('bill issued and overdue', () => {
     expect(m.subject).toBe('2026-12 账单已出账，应付 ¥30.00');
     expect(m.text).toContain(`/orgs/${org.id}/bills`);
 
-    // The daily reminder while a bill is unpaid (SPEC §10.3) is the finance work's `bill.unpaid` event; a
-    // reminder of that kind is told to both admin roles.
-    await sql`insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
-      values (${org.id}, 'bill.unpaid', '2026-12', ${JSON.stringify({ month: '2026-12' })}::jsonb,
-        ${t.clock.now()})`.execute(t.deps.db);
+    // Confirmed with no cash: unpaid, and the first of the daily reminders (SPEC §10.3) goes with it, told
+    // to both admin roles.
+    t.clock.set('2027-01-06T00:00:00Z');
     await runJobs(t);
+    expect((await events()).map((e) => e.type)).toEqual(['bill.issued', 'bill.confirmed', 'bill.unpaid']);
     const unpaid = (n: { category: string }) => n.category === 'bill_unpaid';
     expect(await countTold(t, people, unpaid)).toEqual({ admin: 1, billingAdmin: 1, p1Admin: 0 });
     const u = (await api(t, 'GET', '/v1/me/notifications', { auth: org.admin.auth })).json.items.find(unpaid);
     expect(u.title).toBe('2026-12 账单待支付 ¥30.00');
-    t.clock.set('2027-01-15T00:01:00Z');
+    t.clock.set('2027-01-20T00:00:00Z');
     await runJobs(t);
-    expect((await events()).map((e) => e.type)).toEqual(['bill.issued', 'bill.unpaid', 'bill.overdue']);
-    expect((await events())[2]!.payload).toEqual({
+    expect((await events()).map((e) => e.type)).toEqual([
+      'bill.issued',
+      'bill.confirmed',
+      'bill.unpaid',
+      'bill.overdue',
+    ]);
+    expect((await events())[3]!.payload).toEqual({
       month: '2026-12',
       amountDue: 3_000,
       unpaidAmount: 3_000,
       currency: 'CNY',
-      overdueAt: '2027-01-15T00:01:00.000Z',
+      overdueAt: '2027-01-20T00:00:00.000Z',
     });
     const overdue = (n: { category: string }) => n.category === 'bill_overdue';
     expect(await countTold(t, people, overdue)).toEqual({ admin: 1, billingAdmin: 1, p1Admin: 0 });
@@ -102,6 +110,7 @@ describe('bill issued and overdue', () => {
     await runJobs(t);
     expect((await events()).map((e) => e.type)).toEqual([
       'bill.issued',
+      'bill.confirmed',
       'bill.unpaid',
       'bill.overdue',
       'bill.paid',
