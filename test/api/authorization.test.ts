@@ -597,6 +597,30 @@ const CASES: Case[] = [
     url: () => `${O()}/bills/2026-11/export?format=xlsx`,
     expect: row(200, 200, 403, 403, 403, 403),
   },
+  // SPEC §10.2: the month is open (not issued): allowed callers get the business refusal, and nothing changes.
+  {
+    name: 'POST bill confirm (open month)',
+    method: 'POST',
+    url: () => `${O()}/bills/2026-11/confirm`,
+    expect: row(409, 409, 403, 403, 403, 403),
+    write: { read: () => billOf('2026-11'), written: unchanged },
+  },
+  {
+    name: 'POST bill dispute (open month)',
+    method: 'POST',
+    url: () => `${O()}/bills/2026-11/dispute`,
+    body: () => ({ reason: 'not mine' }),
+    expect: row(409, 409, 403, 403, 403, 403),
+    write: { read: () => billOf('2026-11'), written: unchanged },
+  },
+  {
+    name: 'POST internal bill resolve',
+    method: 'POST',
+    url: () => `/v1/internal/orgs/${ids.org}/bills/2026-11/resolve`,
+    body: () => ({ adjustment: 0 }),
+    expect: all(403),
+    write: { read: () => billOf('2026-11'), written: unreachable },
+  },
   {
     name: 'GET balance',
     method: 'GET',
@@ -613,6 +637,12 @@ const CASES: Case[] = [
     name: 'GET ledger',
     method: 'GET',
     url: () => `${O()}/ledger`,
+    expect: row(200, 200, 403, 403, 403, 403),
+  },
+  {
+    name: 'GET ledger export',
+    method: 'GET',
+    url: () => `${O()}/ledger/export?format=csv&kind=topup`,
     expect: row(200, 200, 403, 403, 403, 403),
   },
   {
@@ -633,12 +663,6 @@ const CASES: Case[] = [
     url: () => '/v1/internal/orgs',
     body: () => ({ name: 'x' }),
     expect: all(403),
-  },
-  {
-    name: 'GET ledger export',
-    method: 'GET',
-    url: () => `${O()}/ledger/export?format=csv&kind=topup`,
-    expect: row(200, 200, 403, 403, 403, 403),
   },
   {
     name: 'POST internal bank-transfers',
@@ -1011,6 +1035,12 @@ const CASES: Case[] = [
 ];
 
 /** For rows every role is refused: an allowed call is a failure of its own. */
+const billOf = async (month: string) =>
+  (await api(t, 'GET', `/v1/orgs/${ids.org}/bills/${month}`, { auth: org.admin.auth })).json;
+/** A business refusal after authorization: what the call would change is as it was. */
+function unchanged(before: unknown, after: unknown): void {
+  expect(after).toEqual(before);
+}
 function unreachable(): never {
   throw new Error('a user was allowed an operator’s write');
 }

@@ -236,6 +236,17 @@ function scenario(t: TestTally, validated: Set<string>) {
         status: 201,
       },
     );
+    // A third org with nothing to pay: its November bill (¥0.00) is confirmed early by its admin (SPEC §10.2).
+    const gamma = await call('POST /v1/internal/orgs', '/v1/internal/orgs', {
+      auth: op,
+      body: { name: 'Gamma Co' },
+      status: 201,
+    });
+    const gammaAdmin = await call(
+      'POST /v1/internal/orgs/:orgId/members',
+      `/v1/internal/orgs/${gamma.id}/members`,
+      { auth: op, body: { email: 'gamma-admin@contract.example', orgRole: 'org_admin' }, status: 201 },
+    );
     const bad = await call('POST /v1/orgs/:orgId/clusters', `/v1/orgs/${other.id}/clusters`, {
       auth: bearer(otherAdmin),
       body: { ...PURCHASE, projectId: otherProject.id, name: 'unbillable' },
@@ -598,9 +609,28 @@ function scenario(t: TestTally, validated: Set<string>) {
     expect(zUp.order.cancelsAt).toBe(zNow.termEndsAt);
     await runJobs();
 
-    // ——— The month ends: November's bill is issued; December is open ———
+    // ——— The month ends: November's bill is issued (pending confirmation); December is open ———
     t.clock.set('2026-12-01T00:05:00Z');
     await runJobs();
+    // SPEC §10.2: the org disputes it, the operator resolves it with a credit of ¥0.01, which confirms it and
+    // charges the rest; Gamma's admin confirms Gamma's bill early.
+    const disputed = await call('POST /v1/orgs/:orgId/bills/:month/dispute', `${o}/bills/2026-11/dispute`, {
+      auth: A,
+      body: { reason: 'backup of a deleted collection' },
+    });
+    expect(disputed).toMatchObject({ status: 'disputed', disputeReason: 'backup of a deleted collection' });
+    const resolved = await call(
+      'POST /v1/internal/orgs/:orgId/bills/:month/resolve',
+      `/v1/internal/orgs/${org.id}/bills/2026-11/resolve`,
+      { auth: op, body: { adjustment: 1 } },
+    );
+    expect(resolved).toMatchObject({ status: 'paid', adjustmentAmount: 1 });
+    const gammaBill = await call(
+      'POST /v1/orgs/:orgId/bills/:month/confirm',
+      `/v1/orgs/${gamma.id}/bills/2026-11/confirm`,
+      { auth: bearer(gammaAdmin) },
+    );
+    expect(gammaBill).toMatchObject({ status: 'paid', amountDue: 0, confirmsAt: null });
     const zAttempts = await call(
       'GET /v1/orgs/:orgId/clusters/:clusterId/renewal-attempts',
       `${o}/clusters/${z.id}/renewal-attempts`,
@@ -682,7 +712,7 @@ function scenario(t: TestTally, validated: Set<string>) {
         ['2026-11', 'paid'],
       ]);
       const nov = await call('GET /v1/orgs/:orgId/bills/:month', `${o}/bills/2026-11`, { auth });
-      expect(new Set(nov.lines.map((l) => l.kind))).toEqual(new Set(['subscription', 'usage']));
+      expect(new Set(nov.lines.map((l) => l.kind))).toEqual(new Set(['subscription', 'usage', 'adjustment']));
       expect(nov.couponApplications.length).toBeGreaterThan(0);
       await call('GET /v1/orgs/:orgId/bills/:month', `${o}/bills/2026-12`, { auth });
     }
