@@ -215,7 +215,9 @@ describe('bills', () => {
     const ledger = (await api(t, 'GET', `/v1/orgs/${a.id}/ledger`, { auth: a.admin.auth })).json.items;
     // Two payments, each its own ledger entry: 4,000 from the first top-up, 587 from the second.
     expect(
-      ledger.filter((e: { kind: string }) => e.kind === 'bill_payment').map((e: { amount: number }) => e.amount),
+      ledger
+        .filter((e: { kind: string }) => e.kind === 'bill_payment')
+        .map((e: { amount: number }) => e.amount),
     ).toEqual([-587, -4_000]);
   });
 
