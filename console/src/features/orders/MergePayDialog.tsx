@@ -123,7 +123,7 @@ export function MergePayDialog({ orders, onClose, onPaid, onStale }: Props) {
         <List
           size="small"
           bordered
-          style={{ marginBottom: 16, maxHeight: 240, overflowY: 'auto' }}
+          style={{ marginBottom: 16 }}
           header={<span data-testid="merge-pay-count">{t('mergePay.count', { n: orders.length })}</span>}
           dataSource={orders}
           renderItem={(o) => (

@@ -325,9 +325,10 @@ export function OrdersPage() {
       indeterminate={pageChosen > 0 && pageChosen < pagePayable.length}
       disabled={pagePayable.length === 0}
       onChange={(e) => togglePage(e.target.checked)}
-      aria-label={t('ordersList.selectPage')}
       data-testid="select-page"
-    />
+    >
+      {t('ordersList.selectPage')}
+    </Checkbox>
   );
 
   const replaceOrder = useCallback(
@@ -381,7 +382,8 @@ export function OrdersPage() {
     ...(canPay
       ? [
           {
-            title: narrow ? t('ordersList.select') : pageCheckbox,
+            // A string, not the page's checkbox: the table copies its titles into a hidden row that measures them.
+            title: t('ordersList.select'),
             key: 'select',
             width: 48,
             render: (_: unknown, o: Order) => (
@@ -469,6 +471,7 @@ export function OrdersPage() {
           maxTagCount="responsive"
           style={{ minWidth: 180 }}
           placeholder={t('orders.filter.status')}
+          aria-label={t('orders.filter.status')}
           value={filters.status ? filters.status.split(',') : []}
           options={STATUSES.map((s) => ({ value: s, label: t(`order.status.${s}`) }))}
           onChange={(v: string[]) => setFilter({ status: v.join(',') })}
@@ -478,6 +481,7 @@ export function OrdersPage() {
           allowClear
           style={{ width: 120 }}
           placeholder={t('orders.filter.type')}
+          aria-label={t('orders.filter.type')}
           value={filters.type || undefined}
           options={TYPES.map((s) => ({ value: s, label: t(`order.type.${s}`) }))}
           onChange={(v?: string) => setFilter({ type: v ?? '' })}
@@ -487,6 +491,7 @@ export function OrdersPage() {
           allowClear
           style={{ width: 160 }}
           placeholder={t('orders.filter.project')}
+          aria-label={t('orders.filter.project')}
           value={filters.projectId || undefined}
           options={projects.map((p) => ({ value: p.id, label: p.name }))}
           onChange={(v?: string) => setFilter({ projectId: v ?? '' })}
@@ -535,7 +540,7 @@ export function OrdersPage() {
           style={{ marginBottom: 12, padding: '8px 12px', background: '#fafafa', borderRadius: 8 }}
           data-testid="selection-bar"
         >
-          {narrow && pageCheckbox}
+          {pageCheckbox}
           <span data-testid="selected-count">{t('ordersList.selected', { n: selected.size })}</span>
           {selected.size > 0 && (
             <Typography.Text strong data-testid="selected-total">
