@@ -9,7 +9,8 @@ import { checkInvariants } from '../invariants.js';
 
 /**
  * Two app instances (own connection pools) on one PostgreSQL, racing the monthly bill job against itself,
- * against usage ingestion and against top-ups that pay unpaid bills.
+ * against usage ingestion and against top-ups; then the confirmation job on both instances against the
+ * admins' own confirmations and against top-ups that pay unpaid bills (SPEC §10.2).
  */
 describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
   let t: TestTally;
@@ -26,7 +27,7 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
     });
   });
 
-  it('issues each org’s bill once, pays it at most once, and spends no coupon twice', async () => {
+  it('issues each org’s bill once, confirms and charges it once, and spends no coupon twice', async () => {
     const orgs: { org: OrgFixture; clusterId: string }[] = [];
     for (let i = 0; i < 6; i++) {
       const org = await createOrg(t, { projects: 1 });
@@ -86,15 +87,63 @@ describe.runIf(onPostgres)('bills on two instances (PostgreSQL)', () => {
         .execute();
       expect(lines.reduce((s, l) => s + l.amount, 0)).toBe(b.total_amount);
     }
-    const payments = await sql<{ org_id: string; n: number }>`
-      select org_id, count(*)::int as n from ledger_transactions
-      where kind = 'bill_payment' and org_id in (${sql.join(ids)}) group by org_id`.execute(t.deps.db);
-    for (const p of payments.rows) expect(p.n).toBe(1);
-    // The three topped-up orgs have 5,000 fen and the bill due is ≤ 5,000 + late storage: paid from cash.
-    const paid = bills.filter((b) => b.status === 'paid').map((b) => b.org_id);
-    expect(payments.rows.map((p) => p.org_id).sort()).toEqual(
-      paid.filter((id) => bills.find((b) => b.org_id === id)!.amount_due > 0).sort(),
-    );
+    // Issued pending confirmation: nothing is taken from cash at issue.
+    for (const b of bills.filter((x) => x.month === '2026-11')) expect(b.status).toBe('pending_confirmation');
+    const none = await sql<{ n: number }>`
+      select count(*)::int as n from ledger_transactions
+      where kind = 'bill_payment' and org_id in (${sql.join(ids)})`.execute(t.deps.db);
+    expect(none.rows[0]!.n).toBe(0);
+
+    // Friday 2026-12-04 00:00 (issued Tuesday): the confirmation job on both instances, each admin confirming
+    // the same bill, and top-ups to the three orgs without cash, all at once.
+    t.clock.set('2026-12-04T00:00:00Z');
+    await Promise.all([
+      t.jobs.runAllOnce(),
+      second.jobs.runAllOnce(),
+      ...orgs.map(({ org }) =>
+        api(t, 'POST', `/v1/orgs/${org.id}/bills/2026-11/confirm`, { auth: org.admin.auth }),
+      ),
+      ...orgs.map(({ org }) =>
+        second.app.inject({
+          method: 'POST',
+          url: `/v1/orgs/${org.id}/bills/2026-11/confirm`,
+          headers: org.admin.auth,
+        }),
+      ),
+      ...orgs.slice(3).map(({ org }) => topUp(t, org, 2_000)),
+      ...orgs.slice(3).map(({ org }) => topUp(t, org, 2_000)),
+    ]);
+    await Promise.all([t.jobs.runAllOnce(), second.jobs.runAllOnce()]);
+    const after = await t.deps.db
+      .selectFrom('bills')
+      .selectAll()
+      .where('org_id', 'in', ids)
+      .where('month', '=', '2026-11')
+      .execute();
+    const confirmations = await sql<{ org_id: string; n: number }>`
+      select org_id, count(*)::int as n from outbox_events
+      where type = 'bill.confirmed' and org_id in (${sql.join(ids)}) group by org_id`.execute(t.deps.db);
+    expect(confirmations.rows.map((r) => r.n)).toEqual(orgs.map(() => 1));
+    // What the ledger took for each bill is exactly what the bill says was paid: no double charge.
+    const taken = await sql<{ org_id: string; amount: string }>`
+      select t.org_id, sum(-e.amount)::text as amount from ledger_transactions t
+      join ledger_entries e on e.org_id = t.org_id and e.txn_id = t.id and e.account = 'cash'
+      where t.kind = 'bill_payment' and t.org_id in (${sql.join(ids)}) group by t.org_id`.execute(t.deps.db);
+    const takenOf = new Map(taken.rows.map((r) => [r.org_id, Number(r.amount)]));
+    for (const b of after) {
+      expect(b.status).not.toBe('pending_confirmation');
+      expect(takenOf.get(b.org_id) ?? 0).toBe(b.paid_amount);
+      expect(b.paid_amount).toBeLessThanOrEqual(b.amount_due);
+      // Each org had 5,000 (two top-ups of 2,500 or of 2,000) for a bill of 5,000 plus late storage.
+      const cash = await t.deps.db
+        .selectFrom('balances')
+        .select('cash')
+        .where('org_id', '=', b.org_id)
+        .executeTakeFirstOrThrow();
+      const had = orgs.findIndex((o) => o.org.id === b.org_id) < 3 ? 5_000 : 4_000;
+      expect(cash.cash + b.paid_amount).toBe(had);
+      expect(b.status).toBe(b.paid_amount === b.amount_due ? 'paid' : 'unpaid');
+    }
     const coupons = await t.deps.db
       .selectFrom('coupons')
       .select(['remaining'])
