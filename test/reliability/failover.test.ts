@@ -33,7 +33,7 @@ if (unavailable) console.warn(`\n[tally] SKIPPING the failover test: ${unavailab
 
 const PORTS: [number, number] = [19800, 19899];
 const BUYERS = 3;
-const PAYERS = 4;
+const PAYERS = 6;
 const SWITCHOVER_MAX_GAP_MS = 3_000;
 const CRASH_MAX_GAP_MS = 15_000;
 
@@ -99,17 +99,20 @@ test.skipIf(unavailable !== undefined)(
     for (const o of orgs) await topUp(base, o, 90_000 * 1_000);
 
     // The storm: buyers keep a queue of unpaid orders filled (each purchase retried with its key until it is
-    // answered); payers pay from it, leaving a reserve so that orders are ready the moment writes are back.
+    // answered); payers pay from it. Before each event the payers pause until the queue is long, so that
+    // orders are ready the moment writes are back and the gap measures the database, not the purchases.
     const payments: Payment[] = [];
     const successes: number[] = [];
+    const latencies: number[] = [];
     const statuses = new Map<number, number>();
     const ready: { org: Org; orderId: string }[] = [];
-    const RESERVE = 12;
+    const QUEUE = 30;
+    let gate = false;
     let stop = false;
     let n = 0;
     const buyers = Array.from({ length: BUYERS }, async (_, c) => {
       for (let i = 0; !stop; i++) {
-        if (ready.length >= 3 * RESERVE) {
+        if (ready.length >= 2 * QUEUE) {
           await sleep(20);
           continue;
         }
@@ -132,20 +135,24 @@ test.skipIf(unavailable !== undefined)(
     });
     const payers = Array.from({ length: PAYERS }, async () => {
       while (!stop) {
-        const next = ready.length > RESERVE ? ready.shift() : undefined;
+        const next = gate ? undefined : ready.shift();
         if (!next) {
           await sleep(10);
           continue;
         }
         const { org, orderId } = next;
         const key = n++ % 4 === 3 ? undefined : unique('pay');
+        const t = Date.now();
         const answer = await call(base, 'POST', `/v1/orgs/${org.id}/orders/${orderId}/pay`, {
           auth: org.admin.auth,
           body: {},
           headers: key ? { 'idempotency-key': key } : {},
         });
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-        if (answer.status === 200) successes.push(Date.now());
+        if (answer.status === 200) {
+          successes.push(Date.now());
+          latencies.push(Date.now() - t);
+        }
         payments.push({ org, orderId, key, answer });
       }
     });
@@ -154,10 +161,18 @@ test.skipIf(unavailable !== undefined)(
       const until = Date.now() + timeoutMs;
       while (Date.now() < until && !successes.some((s) => s > t)) await sleep(50);
     };
+    /** Pauses the payers until QUEUE orders are ready, then lets payments flow for a moment. */
+    const fillQueue = async () => {
+      gate = true;
+      const until = Date.now() + 60_000;
+      while (ready.length < QUEUE && Date.now() < until) await sleep(50);
+      gate = false;
+      await successAfter(Date.now(), 30_000);
+      await sleep(1_500);
+    };
 
     // 1. A planned switchover, once payments flow.
-    await successAfter(Date.now(), 60_000);
-    await sleep(2_000);
+    await fillQueue();
     const s0 = Date.now();
     await formation.switchover();
     const s1 = Date.now();
@@ -171,8 +186,7 @@ test.skipIf(unavailable !== undefined)(
 
     // 2. A crash of the (new) primary, once the old one is its standby again.
     const primary = await formation.waitHealthy(60_000);
-    await successAfter(Date.now(), 10_000);
-    await sleep(1_000);
+    await fillQueue();
     const c0 = Date.now();
     await formation.crash(primary.name);
     await successAfter(c0 + 200, 60_000);
@@ -241,7 +255,12 @@ test.skipIf(unavailable !== undefined)(
     const figures = {
       payments: payments.length,
       answered200: answered200.length,
+      medianPayMs: latencies.sort((a, b) => a - b)[Math.floor(latencies.length / 2)] ?? null,
       statuses: Object.fromEntries(statuses),
+      // what the client saw instead of an answer (status 0), or the error of a 5xx
+      notAnswered: payments
+        .filter((p) => p.answer.status !== 200)
+        .map((p) => `${p.answer.status} ${p.answer.text.slice(0, 160)}`),
       retriedAfterwards: retried,
       keylessRetriesFoundPaid: keylessFoundPaid,
       switchoverGapMs: switchoverGap,
