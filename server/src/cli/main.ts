@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       if (notEnded)
         throw new CliError(`${month} has not ended yet (billing time zone ${ctx.config.billingTimeZone})`);
       console.log(
-        `bills ${month}: issued ${r.issued} (paid from cash ${r.paid}, unpaid ${r.unpaid}), skipped ${r.skipped} ` +
+        `bills ${month}: issued ${r.issued} (pending confirmation: charged when confirmed), skipped ${r.skipped} ` +
           '(already issued or being issued by a server); months already issued are left as they are',
       );
       return 0;
