@@ -13,7 +13,8 @@ import { webhooksApi } from './api.js';
 const PENDING_REFRESH_MS = 3_000;
 const PAGE = 20;
 
-const STATUS_COLOR = { pending: 'processing', succeeded: 'success', failed: 'error' } as const;
+// antd's preset colours (their text is dark enough on the tag's background; the status presets' is not)
+const STATUS_COLOR = { pending: 'blue', succeeded: 'green', failed: 'red' } as const;
 
 export function DeliveryStatusTag({ status }: { status: WebhookDelivery['status'] }) {
   const { t } = useI18n();
@@ -90,14 +91,15 @@ export function DeliveriesDrawer({ webhook, onClose }: { webhook: Webhook; onClo
 
   const pending = items?.some((d) => d.status === 'pending') ?? false;
   useEffect(() => {
-    if (!pending || loading) return;
+    if (!pending) return;
+    // its own controller: a refresh is not cancelled by the loading state it sets
     const ctrl = new AbortController();
-    const timer = setTimeout(() => refresh(ctrl.signal), PENDING_REFRESH_MS);
+    const timer = setInterval(() => refresh(ctrl.signal), PENDING_REFRESH_MS);
     return () => {
-      clearTimeout(timer);
+      clearInterval(timer);
       ctrl.abort();
     };
-  }, [pending, loading, refresh]);
+  }, [pending, refresh]);
 
   const loadMore = async () => {
     if (!nextCursor) return;

@@ -64,6 +64,50 @@ export function SecretDialog({
   );
 }
 
+/**
+ * The event types as a checklist: a labelled group (Form.Item hands its control aria-required and aria-invalid,
+ * which a group may not carry, so only the description and the id are passed on).
+ */
+function EventChecklist({
+  id,
+  value,
+  onChange,
+  'aria-describedby': describedBy,
+}: {
+  id?: string;
+  value?: WebhookEventType[];
+  onChange?(v: WebhookEventType[]): void;
+  'aria-describedby'?: string;
+}) {
+  const { t } = useI18n();
+  return (
+    <fieldset
+      id={id}
+      aria-label={t('webhooks.events')}
+      aria-describedby={describedBy}
+      style={{ border: 0, margin: 0, padding: 0, minWidth: 0 }}
+    >
+      <Checkbox.Group
+        style={{ width: '100%' }}
+        value={value}
+        onChange={(v) => onChange?.(v as WebhookEventType[])}
+        data-testid="webhook-events"
+      >
+        <Flex vertical gap={6} style={{ width: '100%' }}>
+          {EVENT_TYPES.map((e) => (
+            <Checkbox key={e} value={e} data-testid={`webhook-event-${e}`}>
+              {t(`webhooks.event.${e}`)}{' '}
+              <Typography.Text type="secondary" code>
+                {e}
+              </Typography.Text>
+            </Checkbox>
+          ))}
+        </Flex>
+      </Checkbox.Group>
+    </fieldset>
+  );
+}
+
 interface AddForm {
   url: string;
   events: WebhookEventType[];
@@ -173,18 +217,7 @@ export function AddWebhookDialog({
           name="events"
           rules={[{ required: true, type: 'array', min: 1, message: t('webhooks.eventsRequired') }]}
         >
-          <Checkbox.Group style={{ width: '100%' }} data-testid="webhook-events">
-            <Flex vertical gap={6} style={{ width: '100%' }}>
-              {EVENT_TYPES.map((e) => (
-                <Checkbox key={e} value={e} data-testid={`webhook-event-${e}`}>
-                  {t(`webhooks.event.${e}`)}{' '}
-                  <Typography.Text type="secondary" code>
-                    {e}
-                  </Typography.Text>
-                </Checkbox>
-              ))}
-            </Flex>
-          </Checkbox.Group>
+          <EventChecklist />
         </Form.Item>
         <Checkbox
           checked={all}
