@@ -2,13 +2,15 @@
 // same run). Builds the server, makes its own databases (tally_bench_*, tally_pgbench; never `test`), prints
 // progress and a table, and writes bench/results.json and bench/results.md. Options:
 //   --duration=S   seconds per throughput measurement (default 12)
-//   --only=a,b     run only these parts: pgbench,pay,embedded,list,sweep,bills,external
+//   --only=a,b     run only these parts: pgbench,pay,embedded,list,sweep,bills,external,console
+//                  (console: the console's orders page alone, bench/console-orders.ts; a full run measures
+//                  it within external)
 //   --out=DIR      write the results there instead of bench/ (trial runs; also BENCH_OUT_DIR)
 //   --no-build     use the existing dist/
 //   --profile      CPU-profile the server during the pay load and print where the time goes
 // Sizes (BENCH_* variables) are listed in bench/README.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { billsBench } from './bills-issue.js';
 import { payEmbedded } from './embedded.js';
@@ -25,13 +27,18 @@ const argv = process.argv.slice(2);
 const out = option(argv, 'out', '');
 if (out) process.env.BENCH_OUT_DIR = out;
 
-const PARTS = ['pgbench', 'pay', 'embedded', 'list', 'sweep', 'bills', 'external'];
+const PARTS = ['pgbench', 'pay', 'embedded', 'list', 'sweep', 'bills', 'external', 'console'];
 const DURATION = Number(option(argv, 'duration', process.env.BENCH_DURATION_S ?? '12'));
-const onlyArg = option(argv, 'only', '');
+// `--only=a,b` or `--only a,b`
+const onlyAt = argv.indexOf('--only');
+const onlyArg = option(argv, 'only', onlyAt >= 0 ? (argv[onlyAt + 1] ?? '') : '');
 const ONLY = onlyArg ? new Set(onlyArg.split(',')) : null;
 for (const p of ONLY ?? [])
   if (!PARTS.includes(p)) throw new Error(`--only: unknown part ${p} (${PARTS.join(',')})`);
 const wants = (part: string) => !ONLY || ONLY.has(part);
+// The console part alone writes its own results-console.json and leaves results.json and results.md (the
+// last run of the other parts) as they are.
+const consoleOnly = ONLY !== null && [...ONLY].every((p) => p === 'console');
 const started = Date.now();
 const RESULTS = outPath('results.json');
 
@@ -81,6 +88,7 @@ const results: RunResults & {
   durationSecondsPerMeasurement: number;
   goals: Record<string, string>;
   external?: Awaited<ReturnType<typeof externalBenches>>;
+  console?: unknown;
   totalSeconds?: number;
 } = {
   generatedAt: new Date().toISOString(),
@@ -98,6 +106,7 @@ const results: RunResults & {
 };
 
 function save() {
+  if (consoleOnly) return;
   results.totalSeconds = round((Date.now() - started) / 1000, 0);
   results.machine.loadAverageAtEnd = os.loadavg().map((x) => round(x, 2));
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -143,8 +152,27 @@ async function main() {
     results.external = await externalBenches(ctx);
     save();
   }
+  if (wants('console') && !wants('external')) {
+    // The part external runs among the others, alone (`npm run bench -- --only=console`).
+    ctx.header('console orders page: bench/console-orders.ts');
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/console-orders.ts',
+        `--port=${ctx.portBase + 20}`,
+        '--no-build', // the server is built above; the bench builds its console itself
+      ],
+      { stdio: 'inherit' },
+    );
+    const file = outPath('results-console.json');
+    results.console = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+    save();
+  }
   if (pgbenchWanted) await pgbenchDrop();
   save();
+  if (consoleOnly) return;
   const { text, markdown } = resultsTable(results);
   console.log(`\n== results\n${text}`);
   writeFileSync(outPath('results.md'), markdown);
