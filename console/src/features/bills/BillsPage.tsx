@@ -14,13 +14,13 @@ import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { refreshArrears } from './arrears-store.js';
-import { ConfirmBillDialog, DisputeBillDialog } from './BillDialogs.js';
+import { ConfirmBillDialog, DESCRIPTION_STYLES, DisputeBillDialog } from './BillDialogs.js';
 import { unitPrice } from './unit-price.js';
 
 /** Every bill status has its words and colour: a new status fails the type check until it has them. */
 const STATUS: Record<BillStatus, { label: MessageKey; color: string }> = {
   open: { label: 'bills.status.open', color: 'blue' },
-  pending_confirmation: { label: 'bills.status.pending_confirmation', color: 'gold' },
+  pending_confirmation: { label: 'bills.status.pending_confirmation', color: 'warning' },
   disputed: { label: 'bills.status.disputed', color: 'purple' },
   unpaid: { label: 'bills.status.unpaid', color: 'orange' },
   paid: { label: 'bills.status.paid', color: 'green' },
@@ -217,6 +217,7 @@ function BillLines({ month }: { month: string }) {
       )}
       {bill && bill.couponApplications.length > 0 && (
         <Descriptions
+          styles={DESCRIPTION_STYLES}
           size="small"
           style={{ marginTop: 12 }}
           title={t('bills.couponsApplied')}

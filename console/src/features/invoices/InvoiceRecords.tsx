@@ -10,7 +10,7 @@ import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 import { type Invoice, invoicesApi } from './invoices-api.js';
-import { itemText, StatusTag } from './presentation.js';
+import { DESCRIPTION_STYLES, itemText, StatusTag } from './presentation.js';
 
 /** 下载 PDF of an issued invoice. */
 function Download({ invoice }: { invoice: Invoice }) {
@@ -53,6 +53,7 @@ function InvoiceDetail({ invoice }: { invoice: Invoice }) {
   const money = (v: number) => formatMoney(v, invoice.currency);
   return (
     <Descriptions
+      styles={DESCRIPTION_STYLES}
       size="small"
       column={1}
       data-testid={`invoice-detail-${invoice.id}`}

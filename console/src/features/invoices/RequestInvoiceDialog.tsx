@@ -7,7 +7,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { emailsProblem, parseEmails, remarkLength } from './emails.js';
 import { type Invoice, type InvoiceableItem, invoicesApi } from './invoices-api.js';
-import { ItemCell, requestErrorText } from './presentation.js';
+import { DESCRIPTION_STYLES, ItemCell, requestErrorText } from './presentation.js';
 
 interface Values {
   type: InvoiceType;
@@ -87,6 +87,7 @@ export function RequestInvoiceDialog({
       data-testid="invoice-request-dialog"
     >
       <Descriptions
+        styles={DESCRIPTION_STYLES}
         size="small"
         column={1}
         items={[

@@ -4,6 +4,9 @@ import { ApiError } from '../../api/client.js';
 import type { MessageKey, T } from '../../i18n/i18n.js';
 import type { InvoiceableItem } from './invoices-api.js';
 
+/** Descriptions' labels in a gray that is 4.5:1 on white (antd's own is lighter). */
+export const DESCRIPTION_STYLES = { label: { color: 'rgba(0, 0, 0, 0.65)' } } as const;
+
 /** Every invoice status has its words and colour: a new status fails the type check until it has them. */
 export const INVOICE_STATUS: Record<InvoiceStatus, { label: MessageKey; color: string }> = {
   requested: { label: 'invoices.status.requested', color: 'processing' },
