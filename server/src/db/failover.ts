@@ -186,6 +186,12 @@ export interface FailoverOptions {
 interface Primary {
   host: HostPort;
   pool: pg.Pool;
+  /**
+   * Rejects when the pool is dropped: callers queued for one of its clients move on to the new primary (an
+   * ended pg.Pool never serves the callers still waiting in its queue).
+   */
+  dropped: Promise<never>;
+  drop(): void;
 }
 
 type QueryFn = (...args: unknown[]) => unknown;
@@ -230,9 +236,15 @@ export class FailoverPool {
     for (;;) {
       if (this.ended) throw new Error('Cannot use a pool after calling end on the pool');
       const p = this.primary ?? (await this.findPrimary(started));
+      const pending = p.pool.connect();
       try {
-        return this.track(await p.pool.connect(), p);
+        return this.track(await Promise.race([pending, p.dropped]), p);
       } catch (err) {
+        // A client that arrives after the pool was dropped is not used.
+        pending.then(
+          (c) => c.release(true),
+          () => {},
+        );
         // A pool dropped meanwhile by another caller, or this node going away: look again, within the wait.
         if (this.primary === p && !isFailoverError(err)) throw err;
         this.lost(p);
@@ -258,6 +270,7 @@ export class FailoverPool {
     this.previous = p.host;
     this.outageSince ??= Date.now();
     databaseEvents.poolsDropped++;
+    p.drop();
     p.pool.end().catch(() => {});
   }
 
@@ -306,7 +319,12 @@ export class FailoverPool {
       if (i >= 0 && !this.ended) {
         const host = this.o.url.hosts[i]!;
         const pool = this.newPool(host);
-        const p = { host, pool };
+        let drop = () => {};
+        const dropped = new Promise<never>((_, reject) => {
+          drop = () => reject(new Error(`the pool on ${addressOf(host)} was dropped: the node went away`));
+        });
+        dropped.catch(() => {});
+        const p: Primary = { host, pool, dropped, drop };
         this.primary = p;
         if (this.previous && addressOf(this.previous) !== addressOf(host)) databaseEvents.failovers++;
         this.outageSince = undefined;
