@@ -170,7 +170,7 @@ describe('the cash ledger', () => {
     });
     expect(grant.status).toBe(201);
     const bal = await api(t, 'GET', `/v1/orgs/${o.id}/balance`, { auth: o.admin.auth });
-    expect(bal.json).toEqual({ currency: 'CNY', cash: 0, coupons: 1_000_000 });
+    expect(bal.json).toEqual({ currency: 'CNY', cash: 0, coupons: 1_000_000, amountDue: 0, frozen: false });
     const { order } = await buyCluster(t, o);
     const withCoupon = await api(t, 'POST', `/v1/orgs/${o.id}/orders/${order.id}/pay`, {
       auth: o.admin.auth,

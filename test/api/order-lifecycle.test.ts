@@ -63,7 +63,7 @@ describe('an order from purchase to payment', () => {
     // Serving; a 1-month term (30 days) is within the last 30 days at once, so it reads expiring (SPEC §8.1).
     expect(c.json.state).toBe('expiring');
     const bal = await api(t, 'GET', `/v1/orgs/${o2.id}/balance`, { auth: o2.admin.auth });
-    expect(bal.json).toEqual({ currency: 'CNY', cash: 10000, coupons: 0 });
+    expect(bal.json).toEqual({ currency: 'CNY', cash: 10000, coupons: 0, amountDue: 0, frozen: false });
   });
 
   it('upgrades a running cluster with a prorated order', async () => {
