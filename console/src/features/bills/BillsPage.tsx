@@ -18,10 +18,11 @@ import { ConfirmBillDialog, DESCRIPTION_STYLES, DisputeBillDialog } from './Bill
 import { unitPrice } from './unit-price.js';
 
 /** Every bill status has its words and colour: a new status fails the type check until it has them. */
-const STATUS: Record<BillStatus, { label: MessageKey; color: string }> = {
+const STATUS: Record<BillStatus, { label: MessageKey; color: string; text?: string }> = {
   open: { label: 'bills.status.open', color: 'blue' },
-  pending_confirmation: { label: 'bills.status.pending_confirmation', color: 'warning' },
-  disputed: { label: 'bills.status.disputed', color: 'purple' },
+  // gold-8 and purple-9 text: 4.5:1 or more on their tags' light backgrounds
+  pending_confirmation: { label: 'bills.status.pending_confirmation', color: 'gold', text: '#874d00' },
+  disputed: { label: 'bills.status.disputed', color: 'purple', text: '#22075e' },
   unpaid: { label: 'bills.status.unpaid', color: 'orange' },
   paid: { label: 'bills.status.paid', color: 'green' },
   overdue: { label: 'bills.status.overdue', color: 'red' },
@@ -52,7 +53,11 @@ function StatusCell({ bill }: { bill: BillSummary }) {
   const s = STATUS[bill.status];
   return (
     <div>
-      <Tag color={s.color} data-testid={`bill-status-${bill.status}`}>
+      <Tag
+        color={s.color}
+        style={s.text ? { color: s.text } : undefined}
+        data-testid={`bill-status-${bill.status}`}
+      >
         {t(s.label)}
       </Tag>
       {bill.status === 'pending_confirmation' && bill.confirmsAt && (
