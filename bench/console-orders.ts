@@ -3,12 +3,12 @@
 // several runs cold (a new browser context each: empty cache, new connection) and warm (one context, the
 // page reloaded), with the requests and the bytes on the wire before the first row and in all.
 //
-// The server is the real one (`npm run build`, then `node dist/server/src/main.js`) on the embedded PGlite
-// (default) or on PostgreSQL (--postgres, database tally_bench_console). The org and its orders come from the
+// The server is the real one (`npm run build:server`, then `node dist/server/src/main.js`) on PostgreSQL
+// (default, database tally_bench_console) or on the embedded PGlite (--pglite). The org and its orders come from the
 // CLI's seeder while the server is stopped (PGlite allows one process at a time); an Org Admin with a password
 // is then added through the API, and the browser signs in as them.
 //
-//   npx tsx bench/console-orders.ts [--runs=9] [--orders=10000] [--postgres] [--no-build (the server)] [--port=18150]
+//   npx tsx bench/console-orders.ts [--runs=9] [--orders=10000] [--pglite] [--no-build (the server)] [--port=18150]
 //                                   [--verbose] [--profile] [--out=DIR]
 // --verbose prints each visit's waterfall; --profile where the main thread spent its time until the first row.
 // Writes bench/results-console.json (or --out / BENCH_OUT_DIR). BENCH_CONSOLE_ORDERS and BENCH_CONSOLE_RUNS set the
@@ -56,7 +56,9 @@ const argv = process.argv.slice(2);
 if (option(argv, 'out', '')) process.env.BENCH_OUT_DIR = option(argv, 'out', '');
 const RUNS = Number(option(argv, 'runs', process.env.BENCH_CONSOLE_RUNS ?? '9'));
 const ORDERS = Number(option(argv, 'orders', process.env.BENCH_CONSOLE_ORDERS ?? '10000'));
-const POSTGRES = argv.includes('--postgres');
+// PostgreSQL, the production database, by default: the PGlite server runs SQL on its one thread, and on a busy
+// machine its sign-in alone took minutes.
+const POSTGRES = !argv.includes('--pglite');
 const BUILD = !argv.includes('--no-build');
 const PORT = Number(option(argv, 'port', '18150'));
 const VERBOSE = argv.includes('--verbose');
