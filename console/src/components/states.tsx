@@ -9,12 +9,13 @@ import { LinkButton } from './LinkButton.js';
 import { ChunkLoadError, isChunkLoadError } from './lazyPage.js';
 
 type Status = 'info' | 'error' | 'warning' | '403' | '404';
+// Darker than antd's defaults, so that each glyph has 4.5:1 on white (WCAG 2.1 AA).
 const GLYPH: Record<Status, { text: string; color: string }> = {
-  info: { text: 'i', color: '#1677ff' },
-  error: { text: '!', color: '#ff4d4f' },
-  warning: { text: '!', color: '#faad14' },
-  '403': { text: '403', color: '#faad14' },
-  '404': { text: '404', color: '#8c8c8c' },
+  info: { text: 'i', color: '#0958d9' },
+  error: { text: '!', color: '#cf1322' },
+  warning: { text: '!', color: '#ad4e00' },
+  '403': { text: '403', color: '#ad4e00' },
+  '404': { text: '404', color: '#595959' },
 };
 
 /**

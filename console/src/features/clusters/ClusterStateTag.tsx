@@ -38,7 +38,7 @@ export function ClusterStateTag({ cluster }: { cluster: Cluster }) {
       </Tag>
       {next && (
         <span
-          style={{ fontSize: 12, color: cluster.state === 'expiring' ? '#d48806' : '#cf1322' }}
+          style={{ fontSize: 12, color: cluster.state === 'expiring' ? '#ad4e00' : '#cf1322' }}
           data-testid="cluster-state-next"
         >
           {next}
