@@ -36,7 +36,7 @@ function Outstanding({ bill }: { bill: BillSummary }) {
   const owed = v > 0 && (bill.status === 'unpaid' || bill.status === 'overdue');
   return (
     <Space size={4} wrap>
-      <Typography.Text type={v > 0 ? 'danger' : undefined}>{formatMoney(v, bill.currency)}</Typography.Text>
+      <Typography.Text type={owed ? 'danger' : undefined}>{formatMoney(v, bill.currency)}</Typography.Text>
       {owed && can(org, 'remittance.read') && (
         <Link to={`/orgs/${org.id}/topup`} data-testid={`bill-topup-${bill.month}`}>
           {t('bills.goTopup')}
@@ -308,6 +308,7 @@ export function BillsPage() {
               {
                 title: t('bills.status'),
                 dataIndex: 'status',
+                width: 200,
                 render: (_: BillStatus, r) => <StatusCell bill={r} />,
               },
               { title: t('bills.total'), dataIndex: 'totalAmount', align: 'right', render: money },
