@@ -71,6 +71,10 @@ beforeAll(async () => {
   t.clock.set('2026-12-01T00:05:00Z');
   await t.jobs.runAllOnce();
   await t.jobs.runAllOnce();
+  // Confirmed (and paid from cash where there is some) on Friday 2026-12-04, 3 business days after issue.
+  t.clock.set('2026-12-04T00:00:00Z');
+  await t.jobs.runAllOnce();
+  await t.jobs.runAllOnce();
   t.clock.set('2026-12-07T00:05:00Z');
   await t.jobs.runAllOnce();
   await t.jobs.runAllOnce();
