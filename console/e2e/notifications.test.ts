@@ -199,6 +199,7 @@ describe('notifications at 1440×900 in zh-CN', () => {
     const row = page().getByTestId(`webhook-row-${webhookId}`);
     expect(await row.textContent()).toContain('充值到账');
     expect(await page().getByTestId('webhooks-page').textContent()).not.toContain(secret);
+    await screenshot(page(), 'webhooks');
   });
 
   test('a top-up: the receiver gets the signed event, the bell counts the message, 标为已读 lowers it', async () => {
