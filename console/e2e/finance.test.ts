@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -64,15 +63,8 @@ async function paidOrder(fx: Fixture, name: string): Promise<string> {
   return r.order.id;
 }
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * axe-core's serious and critical findings on the page as it is: none. The page's Content-Security-Policy
- * refuses an inline script tag, so axe is evaluated through the debugging protocol first (which the policy
- * does not govern); axeViolations then finds it loaded.
- */
+/** axe-core's serious and critical findings on the page as it is: none. */
 async function noAxe(p: Page, where: string): Promise<void> {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(AXE_SOURCE);
   expect(await axeViolations(p), where).toEqual([]);
 }
 

@@ -1,7 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatInstant } from '../src/lib/time.js';
 import {
@@ -41,16 +39,8 @@ async function apiAs(m: Member, method: 'GET' | 'PUT', path: string, body?: unkn
 }
 const unreadOf = async (m: Member): Promise<number> =>
   (await apiAs(m, 'GET', '/v1/me/notifications/unread-count')).count;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/**
- * axe-core's serious and critical findings on the page as it is. The console's Content-Security-Policy refuses
- * the inline script tag axeViolations would add, so axe is evaluated first (the policy does not govern that).
- */
-async function axe() {
-  if (!(await page().evaluate(() => 'axe' in window))) await page().evaluate(AXE_SOURCE);
-  return axeViolations(page());
-}
+const axe = () => axeViolations(page());
 const bellLabel = () => page().getByTestId('notification-bell').getAttribute('aria-label');
 
 /** Waits until the notifications job has told `m` of `n` messages of a category; answers them. */

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -36,16 +35,7 @@ const apiGet = async (path: string): Promise<any> => {
   return r.json;
 };
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * axe-core's serious and critical findings on the page as it is. The console's Content-Security-Policy refuses
- * an inline script tag, so axe is evaluated first; axeViolations then finds it loaded.
- */
-async function axe(): Promise<unknown[]> {
-  if (!(await page().evaluate(() => 'axe' in window))) await page().evaluate(AXE_SOURCE);
-  return axeViolations(page());
-}
+const axe = () => axeViolations(page());
 
 /** The elements of the page wider than the window (none, or it scrolls sideways), named by test id or class. */
 const overflowing = () =>
