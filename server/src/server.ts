@@ -87,6 +87,7 @@ export async function createTally(opts: StartOptions): Promise<Tally> {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.dbPoolSize,
+      failoverWaitMs: config.dbFailoverWaitMs,
     }));
   await migrateToLatest(database.db);
   const testClock = config.testClock && !opts.clock ? new OffsetClock() : undefined;

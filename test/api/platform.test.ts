@@ -6,7 +6,7 @@ import { testConfig } from '../../server/src/config.js';
 import { connect, DataDirLockedError } from '../../server/src/db/connect.js';
 import { createTally } from '../../server/src/server.js';
 import { addMember, api, buyCluster, createOrg, type OrgFixture } from '../factories.js';
-import { ENGINE, freshDatabase, startTestTally, type TestTally } from '../harness.js';
+import { ENGINE, freshDatabase, onPostgres, startTestTally, type TestTally } from '../harness.js';
 
 let t: TestTally;
 let org: OrgFixture;
@@ -161,7 +161,12 @@ describe('the test clock', () => {
 
 describe('operability', () => {
   it('serves /healthz, Prometheus /metrics and an OpenAPI document generated from the request schemas', async () => {
-    expect((await api(t, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
+    expect((await api(t, 'GET', '/healthz')).json).toEqual({
+      status: 'ok',
+      database: onPostgres
+        ? { role: 'primary', address: expect.stringMatching(/:\d+$/) }
+        : { role: 'embedded' },
+    });
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics', headers: t.op });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain('tally_http_requests_total');

@@ -21,7 +21,12 @@ export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadConfig(env, () => 'cli-has-no-operator-token');
   let database: Database$;
   try {
-    database = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
+    database = await connect({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: 4,
+      failoverWaitMs: config.dbFailoverWaitMs,
+    });
   } catch (err) {
     if (err instanceof DataDirLockedError) {
       throw new CliError(
