@@ -98,7 +98,11 @@ describe('merged payment', () => {
     for (const id of [small.id, upgrade.id]) {
       const o = await api(t, 'GET', `/v1/orgs/${org.id}/orders/${id}`, { auth: org.admin.auth });
       expect(o.json.history.map((h: { to: string }) => h.to)).toEqual(['unpaid', 'paid']);
-      expect(o.json.history[1].by).toEqual({ type: 'user', id: roles.p1Admin.id });
+      expect(o.json.history[1].by).toEqual({
+        type: 'user',
+        id: roles.p1Admin.id,
+        email: roles.p1Admin.email,
+      });
     }
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });

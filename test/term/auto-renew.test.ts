@@ -27,7 +27,7 @@ beforeAll(async () => {
   t = await startTestTally();
 });
 
-const SYSTEM = { type: 'system', id: null };
+const SYSTEM = { type: 'system', id: null, email: null };
 
 async function clusterOrders(org: OrgFixture, clusterId: string) {
   const list = expectStatus(

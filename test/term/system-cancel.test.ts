@@ -29,7 +29,7 @@ beforeAll(async () => {
   org = await createOrg(t);
 });
 
-const SYSTEM = { type: 'system', id: null };
+const SYSTEM = { type: 'system', id: null, email: null };
 
 describe('the system cancels an unpaid upgrade at the cluster’s expiry', () => {
   it('reads cancelled at termEndsAt exactly, refuses pay and cancel, and the sweeper persists it', async () => {
@@ -168,7 +168,7 @@ describe('the system cancels an unpaid renewal at the cluster’s recycle', () =
       from: 'unpaid',
       to: 'cancelled',
       at: t.clock.now().toISOString(),
-      by: { type: 'user', id: org.admin.id },
+      by: { type: 'user', id: org.admin.id, email: org.admin.email },
       reason: null,
     });
     const refused = expectError(await pay(t, org.id, order.id, org.admin), 409, 'ORDER_NOT_PAYABLE');
