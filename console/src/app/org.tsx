@@ -7,7 +7,8 @@ interface OrgContextValue {
   org: MeOrg;
   /** The projects the caller can see (all of them for org-wide roles); empty until loaded. */
   projects: Project[];
-  projectName(id: string): string;
+  /** The project's name, undefined until the names are loaded (never its id, which means nothing to a user). */
+  projectName(id: string): string | undefined;
   /** May the caller create clusters (Org Admin, or Project Admin of some project)? */
   canBuy: boolean;
 }
@@ -36,7 +37,7 @@ export function OrgProvider({ org, children }: { org: MeOrg; children: ReactNode
     return {
       org,
       projects,
-      projectName: (id) => names.get(id) ?? id,
+      projectName: (id) => names.get(id),
       canBuy: can(org, 'cluster.create'),
     };
   }, [org, projects]);

@@ -492,7 +492,7 @@ export function OrdersPage() {
           style={{ width: 160 }}
           placeholder={t('orders.filter.project')}
           aria-label={t('orders.filter.project')}
-          value={filters.projectId || undefined}
+          value={projects.some((p) => p.id === filters.projectId) ? filters.projectId : undefined}
           options={projects.map((p) => ({ value: p.id, label: p.name }))}
           onChange={(v?: string) => setFilter({ projectId: v ?? '' })}
           data-testid="filter-project"
