@@ -2,6 +2,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { ApiError, call, setCsrfToken, setUnauthenticatedHandler } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import type { Me } from '../api/types.js';
+import { earlyOr } from '../lib/prefetch.js';
 
 type SessionState =
   | { status: 'loading' }
@@ -18,8 +19,9 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
-// Asked for as soon as the bundle runs, in parallel with React's first render.
-let firstMe: Promise<Me> | undefined = api.me();
+// Asked for before the app's code runs (lib/prefetch.ts, the page's first script), else as soon as the bundle
+// runs, in parallel with React's first render.
+let firstMe: Promise<Me> | undefined = earlyOr<Me>('/v1/me', () => api.me());
 
 async function loadMe(): Promise<Me> {
   const p = firstMe ?? api.me();

@@ -34,6 +34,8 @@ const early = new Map<string, Promise<Response>>();
 export function startEarlyRequests(loc: Pick<Location, 'pathname' | 'search'>): void {
   if (typeof fetch !== 'function') return;
   const paths: string[] = [];
+  // every signed-in page asks who is signed in first (app/session.tsx)
+  if (!/^\/(login|invite)(\/|$)/.test(loc.pathname)) paths.push('/v1/me');
   const orders = ORDERS_PAGE_PATH.exec(loc.pathname);
   if (orders?.[1] && !loc.search) paths.push(firstOrdersPath(orders[1]));
   for (const path of paths) {
