@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../server/src/demo/seed-demo.js';
 import { api } from '../factories.js';
-import { startTestTally, type TestTally } from '../harness.js';
+import { onPostgres, startTestTally, type TestTally } from '../harness.js';
 import { checkInvariants } from '../invariants.js';
 
 let t: TestTally;
@@ -40,5 +40,16 @@ describe('the demo data of `npm start`', () => {
 
   it('does nothing on a database that already has data', async () => {
     expect(await seedDemo(t.deps)).toBeNull();
+  });
+});
+
+describe.runIf(onPostgres)('instances started together on one empty database', () => {
+  it('seed the demo once: one prints the sign-in, the others find its org', async () => {
+    const fresh = await startTestTally({ poolSize: 6 });
+    const results = await Promise.all([seedDemo(fresh.deps), seedDemo(fresh.deps), seedDemo(fresh.deps)]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    const orgs = await fresh.deps.db.selectFrom('orgs').select('id').execute();
+    expect(orgs).toHaveLength(1);
+    expect(await checkInvariants(fresh.deps.db)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { createCluster } from '../clusters/create-cluster.js';
 import { completeProvisioning, processOutbox } from '../clusters/provisioning.js';
 import { renewCluster } from '../clusters/renew-cluster.js';
@@ -22,6 +23,8 @@ export interface DemoLogin {
 }
 
 const DAY = 86_400_000;
+/** The advisory lock that lets one instance seed the demo (an arbitrary constant of Tally's). */
+const DEMO_SEED_LOCK = 7_411_001;
 
 /**
  * Demo data on an empty database: a certified org, its Org Admin, two projects each with a Project Admin,
@@ -36,7 +39,10 @@ export async function seedDemo(deps: Deps): Promise<DemoLogin | null> {
   const password = `demo-${randomToken(6)}`;
   const db = deps.db;
 
-  const { org, admin, p1, p2, pa1, pa2 } = await db.transaction().execute(async (tx) => {
+  const first = await db.transaction().execute(async (tx) => {
+    // Instances started together on one empty database: the first seeds, the others wait here and find its org.
+    await sql`select pg_advisory_xact_lock(${DEMO_SEED_LOCK})`.execute(tx);
+    if (await tx.selectFrom('orgs').select('id').limit(1).executeTakeFirst()) return null;
     const org = await createOrg(
       tx,
       { name: '示例科技有限公司', currency: 'CNY', timeZone: 'Asia/Shanghai', certified: true },
@@ -91,6 +97,8 @@ export async function seedDemo(deps: Deps): Promise<DemoLogin | null> {
     await grantCoupon(tx, org.id, { amount: 500_00, expiresAt: new Date(now.getTime() + 90 * DAY) }, at(19));
     return { org, admin, p1, p2, pa1, pa2 };
   });
+  if (!first) return null;
+  const { org, admin, p1, p2, pa1, pa2 } = first;
 
   const principal: UserPrincipal = {
     kind: 'user',
