@@ -43,6 +43,10 @@ let fOrder: { id: string; amount: number };
 let e: OrgFixture;
 let h: OrgFixture;
 let members: Record<'billingAdmin' | 'orgMember' | 'p1Admin', Member>;
+/** G: November disputed and resolved with a 2,000 fen adjustment, then paid; K: adjusted by all of its usage. */
+let g: OrgFixture;
+let k: OrgFixture;
+const ADJUSTMENT = 2_000;
 
 beforeAll(async () => {
   t = await startTestTally({ catalog: BILLING_TEST_CATALOG });
@@ -58,19 +62,43 @@ beforeAll(async () => {
   const withH = await orgWithPaidOrder(t, ENTERPRISE);
   [c, d, p, f, e, h] = [withC.org, withD.org, withP.org, withF.org, withE.org, withH.org];
   [cOrder, pOrder, fOrder] = [withC.order, withP.order, withF.order];
+  const withG = await orgWithPaidOrder(t, ENTERPRISE);
+  const withK = await orgWithPaidOrder(t, ENTERPRISE);
+  [g, k] = [withG.org, withK.org];
 
   t.clock.set('2026-11-20T00:00:00Z');
-  for (const x of [withA, withC, withD, withF, withE, withH])
+  for (const x of [withA, withC, withD, withF, withE, withH, withG, withK])
     await recordUsage(t, x.org, x.clusterId, '2026-11-10');
   await grantCoupon(t, a, 1_000);
   await grantCoupon(t, d, 10_000);
   await topUp(t, a, USAGE_AMOUNT - 1_000);
   await topUp(t, h, USAGE_AMOUNT);
+  await topUp(t, g, USAGE_AMOUNT);
 
   // November's bills are issued a few minutes after the month ends, and settled within the week.
   t.clock.set('2026-12-01T00:05:00Z');
   await t.jobs.runAllOnce();
   await t.jobs.runAllOnce();
+  // G and K dispute November while it waits for confirmation; the operator resolves both with an adjustment.
+  for (const [x, adjustment] of [
+    [g, ADJUSTMENT],
+    [k, USAGE_AMOUNT],
+  ] as const) {
+    expectStatus(
+      await api(t, 'POST', `/v1/orgs/${x.id}/bills/2026-11/dispute`, {
+        auth: x.admin.auth,
+        body: { reason: 'storage counted twice' },
+      }),
+      200,
+    );
+    expectStatus(
+      await api(t, 'POST', `/v1/internal/orgs/${x.id}/bills/2026-11/resolve`, {
+        auth: t.op,
+        body: { adjustment },
+      }),
+      200,
+    );
+  }
   // Confirmed (and paid from cash where there is some) on Friday 2026-12-04, 3 business days after issue.
   t.clock.set('2026-12-04T00:00:00Z');
   await t.jobs.runAllOnce();
@@ -729,5 +757,50 @@ describe('hostile input', () => {
       expect(r.status, `${url} → ${r.body}`).toBeGreaterThanOrEqual(400);
       expect(r.status, `${url} → ${r.body}`).toBeLessThan(500);
     }
+  });
+});
+
+describe('a resolved bill', () => {
+  it('is invoiced for what was charged after the adjustment, not for usage less coupons', async () => {
+    const nov = await bill(t, g, '2026-11');
+    expect(nov).toMatchObject({
+      status: 'paid',
+      usageAmount: USAGE_AMOUNT,
+      couponAmount: 0,
+      adjustmentAmount: ADJUSTMENT,
+      amountDue: USAGE_AMOUNT - ADJUSTMENT,
+      paidAmount: USAGE_AMOUNT - ADJUSTMENT,
+    });
+    const listed = (await invoiceable(t, g)).items.find((i: { kind: string }) => i.kind === 'bill');
+    expect(listed).toMatchObject({ kind: 'bill', id: '2026-11', amount: USAGE_AMOUNT - ADJUSTMENT });
+    const r = await requestInvoice(t, g, {
+      items: [{ kind: 'bill', id: '2026-11' }],
+      type: 'special',
+      emails: EMAILS,
+    });
+    const invoice = expectStatus(r, 201);
+    expect(invoice.items).toEqual([
+      expect.objectContaining({ kind: 'bill', id: '2026-11', amount: USAGE_AMOUNT - ADJUSTMENT }),
+    ]);
+    expect(invoice.totalAmount).toBe(USAGE_AMOUNT - ADJUSTMENT);
+  });
+
+  it('adjusted down to nothing owed is not invoiceable: it is refused as nothing_to_invoice', async () => {
+    expect(await bill(t, k, '2026-11')).toMatchObject({
+      status: 'paid',
+      adjustmentAmount: USAGE_AMOUNT,
+      amountDue: 0,
+    });
+    expect((await invoiceable(t, k)).items.map((i: { kind: string }) => i.kind)).toEqual(['order']);
+    const error = expectError(
+      await requestInvoice(t, k, {
+        items: [{ kind: 'bill', id: '2026-11' }],
+        type: 'special',
+        emails: EMAILS,
+      }),
+      422,
+      'INVOICE_ITEM_NOT_ELIGIBLE',
+    );
+    expect(error.details).toEqual({ item: { kind: 'bill', id: '2026-11' }, reason: 'nothing_to_invoice' });
   });
 });

@@ -9,7 +9,7 @@ const keyOf = (i: { kind: string; id: string }) => `${i.kind}:${i.id}`;
 
 /**
  * Whether each named item may be invoiced now (SPEC §10.4), in the order given: a bill when issued and fully
- * paid with a pay-as-you-go amount left after coupons; an order when paid with an amount; neither when a
+ * paid with an amount left after coupons and any adjustment; an order when paid with an amount; neither when a
  * request that has not failed holds it. The current month has no bill yet (`not_issued`). The one rule this
  * read cannot hold against a concurrent request is "not held": invoice_items' unique index holds it.
  */

@@ -4,9 +4,10 @@ import type { InvoiceItemsTable, InvoicesTable, Queryable, Tx } from '../db/sche
 
 /**
  * The SQL of invoices (SPEC §10.4). What may be invoiced is read from the bills and orders as they are:
- * - a bill when issued and fully paid (`status = 'paid'`), for its pay-as-you-go total less what coupons paid
- *   (usage_amount − coupon_amount, which migration 0002's checks tie to the bill's usage lines and coupon
- *   applications); its prepaid lines are the orders, invoiced as orders;
+ * - a bill when issued and fully paid (`status = 'paid'`), for what the customer paid for it: its pay-as-you-go
+ *   total less what coupons paid and less an operator's adjustment (`amount_due`, which migration 0012's checks
+ *   tie to usage_amount − coupon_amount − adjustment_amount, never below zero, and a paid bill's paid_amount to
+ *   it); its prepaid lines are the orders, invoiced as orders;
  * - an order when paid, for its amount (the whole of it came from the cash balance: coupons never pay orders);
  * - never an amount of 0, never an item held by a request that has not failed (invoice_items.active).
  * Top-ups are not items at all, and the current month has no bill until it is issued.
@@ -28,7 +29,7 @@ export interface ItemFacts {
   clusterName: string | null;
 }
 
-const billAmount = sql<number>`(b.usage_amount - b.coupon_amount)`;
+const billAmount = sql<number>`b.amount_due`;
 
 /** The named bills of an org (missing months are simply absent). */
 export async function billFacts(db: Queryable, orgId: string, months: string[]): Promise<ItemFacts[]> {
@@ -118,15 +119,10 @@ export async function invoiceablePage(
       : sql<boolean>`true`;
   const bills = await db
     .selectFrom('bills as x')
-    .select([
-      'x.month as id',
-      'x.currency',
-      'x.paid_at',
-      sql<number>`(x.usage_amount - x.coupon_amount)`.as('amount'),
-    ])
+    .select(['x.month as id', 'x.currency', 'x.paid_at', sql<number>`x.amount_due`.as('amount')])
     .where('x.org_id', '=', orgId)
     .where('x.status', '=', 'paid')
-    .where(sql<boolean>`x.usage_amount - x.coupon_amount > 0`)
+    .where(sql<boolean>`x.amount_due > 0`)
     .where(notHeld('bill', 'x.month'))
     .where(before('bill', 'x.month'))
     .orderBy('x.paid_at', 'desc')
@@ -363,7 +359,7 @@ export async function billsDueForAutoInvoice(db: Queryable, now: Date, delayMs: 
     .where('b.status', '=', 'paid')
     .where('b.paid_at', '<=', dueBy)
     .where(sql<boolean>`b.paid_at + ${`${delayMs} milliseconds`}::interval >= s.enabled_at`)
-    .where(sql<boolean>`b.usage_amount - b.coupon_amount > 0`)
+    .where(sql<boolean>`b.amount_due > 0`)
     .where(notHeld('bill', 'b.month', 'b.org_id'))
     .where(({ not, exists, selectFrom }) =>
       not(

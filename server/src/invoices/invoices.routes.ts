@@ -73,7 +73,7 @@ export const invoiceRoutes: RouteSpec[] = [
     method: 'GET',
     url: '/v1/orgs/:orgId/invoiceable',
     summary:
-      '可开票: issued, fully paid bills (pay-as-you-go less coupons) and paid orders not yet invoiced nor requested, newest payment first',
+      '可开票: issued, fully paid bills (pay-as-you-go less coupons and adjustments) and paid orders not yet invoiced nor requested, newest payment first',
     tags: ['invoices'],
     auth: 'user',
     params: OrgParams,
