@@ -86,6 +86,27 @@ export interface MAttempt {
   shortfall: number | null;
 }
 
+/**
+ * A bill as the model knows it (SPEC §10.2, §10.3). The server prices usage and applies coupons at issue: the
+ * simulation adopts an issued bill's figures (`net` = usage − coupons, `total`, `amountDue`, `confirmsAt`) from
+ * the database, and from then on the model predicts its life: confirmation by the user or the job, dispute and
+ * resolution, the charge from cash as far as it goes, top-ups paying the oldest first, overdue and frozen.
+ */
+export interface MBill {
+  org: number;
+  month: string;
+  status: 'pending_confirmation' | 'disputed' | 'unpaid' | 'paid';
+  net: number;
+  total: number;
+  adjustment: number;
+  amountDue: number;
+  paid: number;
+  confirmsAt: number;
+  /** confirmation + 14 days (the server's instant, adopted after the step) */
+  dueAt: number | null;
+}
+export const ARREARS_MS = 14 * DAY;
+
 export interface KeyedRequest {
   org: number;
   key: string;
@@ -104,6 +125,8 @@ export interface Model {
   keys: Record<string, { path: string; body: string; status: number; json: unknown; at: number }>;
   keyed: KeyedRequest[];
   provisionMs: number;
+  /** `${org}|${month}` → the bill */
+  bills: Record<string, MBill>;
 }
 
 export function emptyModel(orgCount: number, provisionMs: number): Model {
@@ -120,6 +143,7 @@ export function emptyModel(orgCount: number, provisionMs: number): Model {
     keys: {},
     keyed: [],
     provisionMs,
+    bills: {},
   };
 }
 
@@ -189,6 +213,10 @@ export function timelineMarks(m: Model): number[] {
     if (m.orgs[c.org]!.autoRenew) for (let k = 0; k <= LAST_K; k++) out.push(e + FIRST_ATTEMPT + k * DAY);
   }
   for (const o of Object.values(m.orders)) if (o.status === 'unpaid') out.push(systemEnd(o).at);
+  for (const b of Object.values(m.bills)) {
+    if (b.status === 'pending_confirmation') out.push(b.confirmsAt);
+    if (b.status === 'unpaid' && b.dueAt !== null) out.push(b.dueAt);
+  }
   return out;
 }
 
@@ -198,6 +226,56 @@ export function dueAttempt(end: number, now: number): number | null {
   if (since < 0) return null;
   const k = Math.floor(since / DAY);
   return k <= LAST_K ? k : null;
+}
+
+/** A bill's status as read at `now`: an unpaid bill past its due instant is overdue (SPEC §10.3). */
+export const billStatus = (b: MBill, now: number): MBill['status'] | 'overdue' =>
+  b.status === 'unpaid' && b.dueAt !== null && now >= b.dueAt ? 'overdue' : b.status;
+
+/** SPEC §10.3: an org with an overdue bill is frozen. */
+export const frozen = (m: Model, org: number, now: number): boolean =>
+  Object.values(m.bills).some((b) => b.org === org && billStatus(b, now) === 'overdue');
+
+export const billsOf = (m: Model, org: number): MBill[] =>
+  Object.values(m.bills)
+    .filter((b) => b.org === org)
+    .sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+
+/** Charges a confirmed bill from cash as far as it goes; whether it is paid in full. */
+function chargeBill(m: Model, b: MBill): boolean {
+  const org = m.orgs[b.org]!;
+  const take = Math.min(org.cash, b.amountDue - b.paid);
+  org.cash -= take;
+  b.paid += take;
+  if (b.paid === b.amountDue) b.status = 'paid';
+  return b.status === 'paid';
+}
+
+/** Confirms a pending or disputed bill at `now` and charges it (SPEC §10.2). */
+export function confirmModelBill(m: Model, b: MBill, now: number): void {
+  b.status = 'unpaid';
+  b.dueAt = now + ARREARS_MS;
+  chargeBill(m, b);
+}
+
+/** After a top-up: the org's unpaid and overdue bills, oldest first, each paid as far as the cash goes. */
+function payOutstanding(m: Model, org: number): void {
+  for (const b of billsOf(m, org)) {
+    if (b.status !== 'unpaid') continue;
+    if (!chargeBill(m, b)) break;
+  }
+}
+
+/** The confirmation job at `now`: every pending bill whose 3 business days are over. Returns how many. */
+export function confirmDueBills(m: Model, now: number): number {
+  let n = 0;
+  for (let org = 0; org < m.orgs.length; org++)
+    for (const b of billsOf(m, org))
+      if (b.status === 'pending_confirmation' && b.confirmsAt <= now) {
+        confirmModelBill(m, b, now);
+        n++;
+      }
+  return n;
 }
 
 /** Applies a paid order to its cluster (the term rules of SPEC §8) and to the org's cash. */
@@ -248,7 +326,9 @@ export function autoRenew(m: Model, now: number): MAttempt[] {
     const pending = pendingChange(m, c.id, now);
     const base = { org: c.org, clusterId: c.id, termEndsAt: end, k };
     let a: MAttempt;
-    if (pending?.type === 'upgrade') {
+    if (frozen(m, c.org, now)) {
+      a = { ...base, outcome: 'skipped', orderId: null, amount: null, shortfall: null };
+    } else if (pending?.type === 'upgrade') {
       a = { ...base, outcome: 'skipped', orderId: pending.id, amount: null, shortfall: null };
     } else {
       let o = pending;
@@ -324,7 +404,20 @@ export type Op =
   | { k: 'replay'; org: number; req: KeyedRequest }
   | { k: 'cancel'; org: number; orderId: string; key?: string }
   | { k: 'bank'; org: number | null; ref: string; amount: number; code?: string }
-  | { k: 'coupon'; org: number; amount: number };
+  | { k: 'coupon'; org: number; amount: number }
+  | {
+      k: 'usage';
+      org: number;
+      clusterId: string;
+      eventId: string;
+      quantity: number;
+      start: string;
+      end: string;
+    }
+  | { k: 'confirmBill'; org: number; month: string }
+  | { k: 'disputeBill'; org: number; month: string }
+  | { k: 'resolveBill'; org: number; month: string; adjustment: number }
+  | { k: 'payMany'; org: number; orderIds: string[] };
 
 export interface Expectation {
   status: number;
@@ -396,6 +489,44 @@ export function pathOf(op: Op, orgs: Org[]): { method: 'POST' | 'PUT'; path: str
         path: `/v1/internal/orgs/${orgs[op.org]!.id}/coupons`,
         body: { amount: op.amount, expiresAt: '2099-01-01T00:00:00Z' },
       };
+    case 'usage':
+      return {
+        method: 'POST',
+        path: '/v1/internal/usage',
+        body: {
+          events: [
+            {
+              id: op.eventId,
+              orgId: orgs[op.org]!.id,
+              clusterId: op.clusterId,
+              metric: 'storage',
+              quantity: op.quantity,
+              start: op.start,
+              end: op.end,
+            },
+          ],
+        },
+      };
+    case 'confirmBill':
+      return { method: 'POST', path: `/v1/orgs/${orgs[op.org]!.id}/bills/${op.month}/confirm`, body: {} };
+    case 'disputeBill':
+      return {
+        method: 'POST',
+        path: `/v1/orgs/${orgs[op.org]!.id}/bills/${op.month}/dispute`,
+        body: { reason: 'storage counted twice' },
+      };
+    case 'resolveBill':
+      return {
+        method: 'POST',
+        path: `/v1/internal/orgs/${orgs[op.org]!.id}/bills/${op.month}/resolve`,
+        body: { adjustment: op.adjustment },
+      };
+    case 'payMany':
+      return {
+        method: 'POST',
+        path: `/v1/orgs/${orgs[op.org]!.id}/orders/pay`,
+        body: { orderIds: op.orderIds },
+      };
   }
 }
 
@@ -463,6 +594,7 @@ function replayAsNew(op: Extract<Op, { k: 'replay' }>): Op {
 function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
   switch (op.k) {
     case 'create': {
+      if (frozen(m, op.org, now)) return frozenRefusal(m, op.org, now);
       const term = op.term;
       const amount = renewalAmount(op.cu, term);
       if (a.status === 201 && a.json?.order && a.json?.cluster) {
@@ -500,6 +632,7 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
       };
     }
     case 'upgrade': {
+      if (frozen(m, op.org, now)) return frozenRefusal(m, op.org, now);
       const c = m.clusters[op.clusterId]!;
       const pending = pendingChange(m, c.id, now);
       if (pending) return pendingRefusal(pending, 'upgrade');
@@ -545,6 +678,7 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
       };
     }
     case 'renew': {
+      if (frozen(m, op.org, now)) return frozenRefusal(m, op.org, now);
       const c = m.clusters[op.clusterId]!;
       const state = clusterState(c, now);
       if (!RENEWABLE.includes(state) || c.termEndsAt === null)
@@ -654,6 +788,7 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
       if (before === undefined) {
         org.refs[op.ref] = op.amount;
         org.cash += op.amount;
+        payOutstanding(m, op.org);
         return { status: 201 };
       }
       if (before !== op.amount) return { status: 409, code: 'BANK_REFERENCE_CONFLICT' };
@@ -661,7 +796,97 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
     }
     case 'coupon':
       return { status: 201 };
+    case 'usage':
+      return {
+        status: 200,
+        check: (x) => (x.json?.accepted === 1 ? null : `usage answered ${x.text.slice(0, 200)}`),
+      };
+    case 'confirmBill':
+    case 'disputeBill': {
+      const b = m.bills[`${op.org}|${op.month}`]!;
+      const st = billStatus(b, now);
+      if (st !== 'pending_confirmation') {
+        const code = op.k === 'confirmBill' ? 'BILL_NOT_CONFIRMABLE' : 'BILL_NOT_DISPUTABLE';
+        return { status: 409, code, check: detailsStatus(st) };
+      }
+      if (op.k === 'disputeBill') b.status = 'disputed';
+      else confirmModelBill(m, b, now);
+      return billAnswer(b);
+    }
+    case 'resolveBill': {
+      const b = m.bills[`${op.org}|${op.month}`]!;
+      const st = billStatus(b, now);
+      if (st !== 'disputed') return { status: 409, code: 'BILL_NOT_CONFIRMABLE', check: detailsStatus(st) };
+      if (op.adjustment > b.total) return { status: 400, code: 'VALIDATION_FAILED' };
+      b.adjustment = op.adjustment;
+      b.total -= op.adjustment;
+      b.amountDue = Math.max(0, b.net - op.adjustment);
+      confirmModelBill(m, b, now);
+      return billAnswer(b);
+    }
+    case 'payMany': {
+      const os = op.orderIds.map((id) => m.orders[id]!);
+      const bad = os.filter((o) => effective(o, now) !== 'unpaid');
+      if (bad.length) return { status: 409, code: 'ORDER_NOT_PAYABLE' };
+      const org = m.orgs[op.org]!;
+      const total = os.reduce((s, o) => s + o.amount, 0);
+      if (org.cash < total) {
+        const shortfall = total - org.cash;
+        return {
+          status: 402,
+          code: 'INSUFFICIENT_BALANCE',
+          check: (x) =>
+            x.json?.error?.details?.shortfall === shortfall
+              ? null
+              : `402 details ${JSON.stringify(x.json?.error?.details)}, expected shortfall ${shortfall}`,
+        };
+      }
+      const paidAt =
+        a.status === 200 && a.json?.orders?.[0]?.paidAt ? Date.parse(a.json.orders[0].paidAt) : now;
+      for (const o of os) payOrder(m, o, paidAt);
+      const cashAfter = org.cash;
+      return {
+        status: 200,
+        check: (x) =>
+          x.json?.balance?.cash === cashAfter && x.json?.total === total
+            ? null
+            : `merged pay answered balance ${x.json?.balance?.cash}, total ${x.json?.total}; expected ${cashAfter}, ${total}`,
+      };
+    }
   }
+}
+
+function detailsStatus(st: string): (x: Answer) => string | null {
+  return (x) =>
+    x.json?.error?.details?.status === st
+      ? null
+      : `details.status ${x.json?.error?.details?.status}, expected ${st}`;
+}
+
+/** A confirm, dispute or resolve answers the bill as it is after it. */
+function billAnswer(b: MBill): Expectation {
+  const { status, paid, amountDue } = b;
+  return {
+    status: 200,
+    check: (x) =>
+      x.json?.status === status && x.json?.paidAmount === paid && x.json?.amountDue === amountDue
+        ? null
+        : `bill answered ${x.json?.status} paid ${x.json?.paidAmount} due ${x.json?.amountDue}; model ${status} paid ${paid} due ${amountDue}`,
+  };
+}
+
+/** SPEC §10.3: ORG_FROZEN names the overdue bills and what paying them takes. */
+function frozenRefusal(m: Model, org: number, now: number): Expectation {
+  const overdue = billsOf(m, org).filter((b) => billStatus(b, now) === 'overdue');
+  const amountDue = overdue.reduce((s, b) => s + b.amountDue - b.paid, 0);
+  return {
+    status: 403,
+    code: 'ORG_FROZEN',
+    check: (x) =>
+      x.json?.error?.details?.amountDue === amountDue
+        ? null
+        : `ORG_FROZEN details ${JSON.stringify(x.json?.error?.details)}, expected amountDue ${amountDue}`,
+  };
 }
 
 /** SPEC §2: a second upgrade while one is unpaid is UPGRADE_ALREADY_PENDING, any other pair CLUSTER_ORDER_PENDING. */
@@ -710,5 +935,15 @@ export function describe(op: Op): string {
       return `bank(${op.org === null ? 'unknown code' : `org${op.org}`}, ${op.amount}, ${op.ref})`;
     case 'coupon':
       return `coupon(org${op.org}, ${op.amount})`;
+    case 'usage':
+      return `usage(org${op.org}, ${op.clusterId.slice(-6)}, ${op.quantity} GB)`;
+    case 'confirmBill':
+      return `confirmBill(org${op.org}, ${op.month})`;
+    case 'disputeBill':
+      return `disputeBill(org${op.org}, ${op.month})`;
+    case 'resolveBill':
+      return `resolveBill(org${op.org}, ${op.month}, −${op.adjustment})`;
+    case 'payMany':
+      return `payMany(org${op.org}, ${op.orderIds.map((id) => id.slice(-6)).join('+')})`;
   }
 }

@@ -7,13 +7,17 @@ import {
   apply,
   attemptDue,
   autoRenew,
+  billStatus,
+  billsOf,
   clusterState,
+  confirmDueBills,
   DAY,
   describe as describeOp,
   effective,
   emptyModel,
   errCode,
   FIRST_ATTEMPT,
+  frozen,
   KEY_WINDOW_MS,
   type Model,
   type MTerm,
@@ -76,7 +80,12 @@ type GenOp =
   | { k: 'misuse'; org: number; pick: number; other: number }
   | { k: 'cancel'; org: number; pick: number; key: boolean }
   | { k: 'bank'; org: number; amount: number; ref: 'fresh' | 'repeat' | 'conflict' | 'unknown'; pick: number }
-  | { k: 'coupon'; org: number; amount: number };
+  | { k: 'coupon'; org: number; amount: number }
+  | { k: 'usage'; org: number; pick: number; quantity: number; hours: number }
+  | { k: 'confirmBill'; org: number; pick: number }
+  | { k: 'disputeBill'; org: number; pick: number }
+  | { k: 'resolveBill'; org: number; pick: number; part: number }
+  | { k: 'payMany'; org: number; pick: number; count: number };
 /** `jobs`: every background job runs once on an instance while the batch's requests are in flight. */
 type Step = { k: 'batch'; ops: GenOp[]; jobs: boolean } | { k: 'clock'; seconds: number } | { k: 'sweep' };
 
@@ -162,6 +171,34 @@ const genOp: fc.Arbitrary<GenOp> = fc.oneof(
       amount: fc.integer({ min: 1, max: 100_000 }),
     }),
   },
+  // The bill lifecycle (SPEC §10.2, §10.3): usage for the month's bill (storage GB for some hours), its
+  // confirmation and dispute by the user, the operator's resolution (an adjustment of `part` per mille of
+  // usage less coupons, sometimes more than the bill's total), merged payments of 2–3 open orders.
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('usage' as const),
+      org,
+      pick,
+      quantity: fc.integer({ min: 1_000, max: 10_000_000 }),
+      hours: fc.constantFrom(1, 24, 200),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('confirmBill' as const), org, pick }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('disputeBill' as const), org, pick }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('resolveBill' as const),
+      org,
+      pick,
+      part: fc.constantFrom(0, 250, 500, 1000, 5000),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('payMany' as const), org, pick, count: fc.constantFrom(2, 3) }),
+  },
 );
 // A coupon flag drawn from Math.random would break replay; derive it from the pick instead.
 const genOpStable: fc.Arbitrary<GenOp> = genOp.map((o) =>
@@ -211,6 +248,13 @@ const figures = {
   autoRenewSwitches: 0,
   autoRenewAttempts: 0,
   timelineInstantsCrossed: 0,
+  usageEvents: 0,
+  billsIssued: 0,
+  billsConfirmedByJob: 0,
+  billOperations: 0,
+  mergedPayments: 0,
+  frozenRefusals: 0,
+  billChecks: 0,
   answersChecked: 0,
   invariantChecks: 0,
 };
@@ -385,13 +429,62 @@ function resolve(run: Run, g: GenOp): Op[] {
     }
     case 'coupon':
       return [g];
+    case 'usage': {
+      // A cluster with a term (paid once) that is not deleted; up to `hours` ending 5 minutes ago, inside the
+      // current month (an ended month's bill is issued).
+      const now = run.clock.now();
+      const d = new Date(now);
+      const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      const cs = Object.values(m.clusters).filter(
+        (c) => c.org === g.org && c.termEndsAt !== null && clusterState(c, now) !== 'deleted',
+      );
+      if (!cs.length) return [];
+      figures.usageEvents++;
+      return [
+        {
+          k: 'usage',
+          org: g.org,
+          clusterId: cs[g.pick % cs.length]!.id,
+          eventId: `u-${run.id}-${run.n++}`,
+          quantity: g.quantity,
+          start: new Date(Math.max(now - g.hours * 3_600_000, monthStart + 60_000)).toISOString(),
+          end: new Date(now - 5 * 60_000).toISOString(),
+        },
+      ];
+    }
+    case 'confirmBill':
+    case 'disputeBill':
+    case 'resolveBill': {
+      const bs = billsOf(m, g.org);
+      if (!bs.length) return [];
+      figures.billOperations++;
+      // Mostly the newest bill (the one still pending or disputed), sometimes any.
+      const b = g.pick % 3 === 0 ? bs[g.pick % bs.length]! : bs[bs.length - 1]!;
+      if (g.k !== 'resolveBill') return [{ k: g.k, org: g.org, month: b.month }];
+      const adjustment = g.part === 5000 ? b.total + 1 : Math.max(1, Math.floor((b.net * g.part) / 1000));
+      return [{ k: 'resolveBill', org: g.org, month: b.month, adjustment }];
+    }
+    case 'payMany': {
+      const all = ordersOf(m, g.org);
+      const open = all.filter((o) => effective(o, run.clock.now()) === 'unpaid');
+      // Mostly open orders; sometimes one that is not (all or nothing: refused).
+      const os = open.length >= g.count && g.pick % 4 !== 0 ? open : all;
+      if (os.length < g.count) return [];
+      figures.mergedPayments++;
+      const start = g.pick % os.length;
+      const orderIds = Array.from({ length: g.count }, (_, i) => os[(start + i) % os.length]!.id);
+      return [{ k: 'payMany', org: g.org, orderIds }];
+    }
   }
 }
 
 async function send(run: Run, op: Op): Promise<Answer> {
   const r = pathOf(op, run.orgs);
   const key = op.k === 'pay' || op.k === 'cancel' ? op.key : op.k === 'replay' ? op.req.key : undefined;
-  const auth = op.k === 'bank' || op.k === 'coupon' ? OP : run.orgs[op.org]!.admin.auth;
+  const auth =
+    op.k === 'bank' || op.k === 'coupon' || op.k === 'usage' || op.k === 'resolveBill'
+      ? OP
+      : run.orgs[op.org]!.admin.auth;
   return call(server(run.sent++).url, r.method, r.path, {
     auth,
     body: r.body,
@@ -665,6 +758,185 @@ async function settleAutoRenew(run: Run): Promise<string[]> {
   return compareAttempts(run.model, await attemptRows(run), true);
 }
 
+/** The first instant of each UTC month (the billing time zone of these servers) in (from, to]. */
+function monthStarts(from: number, to: number): number[] {
+  const out: number[] = [];
+  const d = new Date(from);
+  let t = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  while (t <= to) {
+    out.push(t);
+    const n = new Date(t);
+    t = Date.UTC(n.getUTCFullYear(), n.getUTCMonth() + 1, 1);
+  }
+  return out;
+}
+
+/** Where a clock jump stops on its way: 5 minutes after a month starts (bills issue) or a pending bill confirms. */
+function nextBillStop(m: Model, at: number, end: number): number | null {
+  const candidates = [
+    ...monthStarts(at - 5 * 60_000, end).map((t) => t + 5 * 60_000),
+    ...Object.values(m.bills)
+      .filter((b) => b.status === 'pending_confirmation')
+      .map((b) => b.confirmsAt + 5 * 60_000),
+  ].filter((t) => t > at && t < end - 5 * 60_000);
+  return candidates.length ? Math.min(...candidates) : null;
+}
+
+interface BillRow {
+  org_id: string;
+  month: string;
+  status: string;
+  usage_amount: string;
+  coupon_amount: string;
+  total_amount: string;
+  amount_due: string;
+  paid_amount: string;
+  confirms_at: Date;
+  due_at: Date | null;
+}
+
+async function billRows(run: Run): Promise<BillRow[]> {
+  const r = await db.query<BillRow>(
+    `select org_id, month, status, usage_amount, coupon_amount, total_amount, amount_due, paid_amount,
+       confirms_at, due_at from bills where org_id = any($1) order by org_id, month`,
+    [run.orgs.map((o) => o.id)],
+  );
+  return r.rows;
+}
+
+/**
+ * Bills the server issued since the last look join the model as issued (pending, with the server's figures:
+ * usage is priced and coupons set aside at issue); a confirmed bill's due instant is the server's (its clock
+ * at confirmation, a few ms from the model's).
+ */
+async function adoptBills(run: Run): Promise<string[]> {
+  const errors: string[] = [];
+  const ids = run.orgs.map((o) => o.id);
+  for (const row of await billRows(run)) {
+    const i = ids.indexOf(row.org_id);
+    const key = `${i}|${row.month}`;
+    const b = run.model.bills[key];
+    if (!b) {
+      if (row.status !== 'pending_confirmation') errors.push(`bill ${key} issued as ${row.status}`);
+      figures.billsIssued++;
+      run.model.bills[key] = {
+        org: i,
+        month: row.month,
+        status: 'pending_confirmation',
+        net: Number(row.usage_amount) - Number(row.coupon_amount),
+        total: Number(row.total_amount),
+        adjustment: 0,
+        amountDue: Number(row.amount_due),
+        paid: 0,
+        confirmsAt: row.confirms_at.getTime(),
+        dueAt: null,
+      };
+      run.trace.push(`bill ${key} issued: due ${row.amount_due}, confirms ${row.confirms_at.toISOString()}`);
+    } else if (row.due_at && b.dueAt !== null) {
+      if (Math.abs(row.due_at.getTime() - b.dueAt) > 60_000)
+        errors.push(`bill ${key} due ${row.due_at.toISOString()}, model ${new Date(b.dueAt).toISOString()}`);
+      b.dueAt = row.due_at.getTime();
+    }
+  }
+  return errors;
+}
+
+/**
+ * After every instance ran its jobs at a stop of a clock jump: the confirmation job charged the bills due and
+ * the auto-renew job made its attempts, in either order for an org (the instances run them at the same time).
+ * Of the two orders, the one the attempts and cash on record agree with.
+ */
+async function settleJobs(run: Run): Promise<string[]> {
+  const errors = await adoptBills(run);
+  const now = run.clock.now();
+  const billsFirst = structuredClone(run.model);
+  const confirmed = confirmDueBills(billsFirst, now);
+  const made = autoRenew(billsFirst, now);
+  let chosen = billsFirst;
+  if (confirmed && made.length) {
+    const renewFirst = structuredClone(run.model);
+    autoRenew(renewFirst, now);
+    confirmDueBills(renewFirst, now);
+    const rows = await attemptRows(run);
+    const cash = await db.query('select org_id, cash from balances where org_id = any($1)', [
+      run.orgs.map((o) => o.id),
+    ]);
+    const agrees = async (m: Model) =>
+      (await compareAttempts(m, rows, false)).length === 0 &&
+      cash.rows.every((r) => r.cash === String(m.orgs[run.orgs.findIndex((o) => o.id === r.org_id)]!.cash));
+    if (!(await agrees(billsFirst)) && (await agrees(renewFirst))) chosen = renewFirst;
+  }
+  run.model = chosen;
+  figures.billsConfirmedByJob += confirmed;
+  figures.autoRenewAttempts += made.length;
+  if (confirmed || made.length)
+    run.trace.push(
+      `jobs: ${confirmed} bill(s) confirmed${made.length ? `; auto-renew: ${made.map((a) => `${a.clusterId.slice(-6)} k${a.k} ${a.outcome}`).join(', ')}` : ''}`,
+    );
+  errors.push(...(await compareAttempts(run.model, await attemptRows(run), true)));
+  return errors;
+}
+
+/**
+ * The bills must be the model's: each issued bill's status as of now, amount due and amount paid; as the API
+ * reads them, paid + outstanding = amount due; the balance's amount due and frozen flag are the model's.
+ */
+async function compareBills(run: Run): Promise<string[]> {
+  const errors: string[] = [];
+  const now = run.clock.now();
+  const ids = run.orgs.map((o) => o.id);
+  const seen = new Set<string>();
+  for (const row of await billRows(run)) {
+    const i = ids.indexOf(row.org_id);
+    const key = `${i}|${row.month}`;
+    seen.add(key);
+    const b = run.model.bills[key];
+    if (!b) {
+      errors.push(`bill ${key} exists but the model has none`);
+      continue;
+    }
+    const st = row.status === 'unpaid' && row.due_at && row.due_at.getTime() <= now ? 'overdue' : row.status;
+    if (
+      st !== billStatus(b, now) ||
+      Number(row.paid_amount) !== b.paid ||
+      Number(row.amount_due) !== b.amountDue
+    )
+      errors.push(
+        `bill ${key} ${st} paid ${row.paid_amount} of ${row.amount_due}, model ${billStatus(b, now)} paid ${b.paid} of ${b.amountDue}`,
+      );
+  }
+  for (const key of Object.keys(run.model.bills)) if (!seen.has(key)) errors.push(`bill ${key} missing`);
+  for (let i = 0; i < run.orgs.length; i++) {
+    const auth = run.orgs[i]!.admin.auth;
+    const list = await ok(
+      call(server(i).url, 'GET', `/v1/orgs/${run.orgs[i]!.id}/bills?limit=100`, { auth }),
+      200,
+      'list bills',
+    );
+    for (const x of list.items) {
+      figures.billChecks++;
+      if (x.paidAmount + x.outstandingAmount !== (x.status === 'open' ? x.paidAmount : x.amountDue))
+        errors.push(
+          `bill org${i} ${x.month}: paid ${x.paidAmount} + outstanding ${x.outstandingAmount} ≠ ${x.amountDue}`,
+        );
+    }
+    const bal = await ok(
+      call(server(i).url, 'GET', `/v1/orgs/${run.orgs[i]!.id}/balance`, { auth }),
+      200,
+      'balance',
+    );
+    const owed = billsOf(run.model, i)
+      .filter((b) => b.status === 'unpaid')
+      .reduce((sum, b) => sum + b.amountDue - b.paid, 0);
+    const isFrozen = frozen(run.model, i, now);
+    if (bal.frozen !== isFrozen || bal.amountDue !== owed)
+      errors.push(
+        `org${i} balance frozen ${bal.frozen} amountDue ${bal.amountDue}, model ${isFrozen} ${owed}`,
+      );
+  }
+  return errors;
+}
+
 async function runScenario(steps: Step[]): Promise<void> {
   figures.runs++;
   const orgs = await Promise.all(Array.from({ length: ORGS }, () => makeOrg(server(0).url)));
@@ -698,6 +970,11 @@ async function runScenario(steps: Step[]): Promise<void> {
       let ms = step.seconds * 1000;
       const marks = [
         ...timelineMarks(run.model),
+        // Bills issue at a month's start; usage reported in a batch spans the 35 minutes before it.
+        ...monthStarts(run.clock.now(), run.clock.now() + step.seconds * 1000 + 60 * DAY).flatMap((t) => [
+          t,
+          t + 20 * 60_000,
+        ]),
         ...Object.values(run.model.clusters).flatMap((c) => (c.readyAt === null ? [] : [c.readyAt])),
         ...Object.values(run.model.keys).map((k) => k.at + KEY_WINDOW_MS),
       ];
@@ -708,18 +985,26 @@ async function runScenario(steps: Step[]): Promise<void> {
         (t) => t > from && t <= target(),
       ).length;
       run.advancedMs += ms;
-      await ok(
-        call(server(run.sent++).url, 'POST', '/v1/internal/clock', {
-          auth: OP,
-          body: { advanceSeconds: Math.round(ms / 1000) },
-        }),
-        200,
-        'clock',
-      );
-      await runJobs();
-      await clock.sync(server(0).url);
-      settle(run.model, clock.now());
-      provision(run.model, clock.now());
+      const end = target();
+      // The jump stops where bills issue and confirm, and the jobs run there, so that the model knows the
+      // order of the charges; then it lands.
+      for (let last = false; !last; ) {
+        const stop = nextBillStop(run.model, clock.now(), end);
+        last = stop === null;
+        await ok(
+          call(server(run.sent++).url, 'POST', '/v1/internal/clock', {
+            auth: OP,
+            body: { advanceSeconds: Math.max(1, Math.round(((stop ?? end) - clock.now()) / 1000)) },
+          }),
+          200,
+          'clock',
+        );
+        await runJobs();
+        await clock.sync(server(0).url);
+        settle(run.model, clock.now());
+        provision(run.model, clock.now());
+        attemptErrors.push(...(await settleJobs(run)));
+      }
       run.trace.push(`clock +${Math.round(ms / 3_600_000)} h`);
     } else if (step.k === 'sweep') {
       figures.sweeps++;
@@ -746,6 +1031,7 @@ async function runScenario(steps: Step[]): Promise<void> {
         ...ops.map((op) => send(run, op)),
       ]);
       figures.answersChecked += answers.length;
+      figures.frozenRefusals += answers.filter((a) => errCode(a) === 'ORG_FROZEN').length;
       run.trace.push(
         `[${ops.map((o, i) => `${describeOp(o)} → ${answers[i]!.status}${errCode(answers[i]!) ? ` ${errCode(answers[i]!)}` : ''}`).join(' ‖ ')}${step.jobs ? ' ‖ jobs' : ''}]`,
       );
@@ -771,6 +1057,7 @@ async function runScenario(steps: Step[]): Promise<void> {
       run.model = chosen ?? (found as Model[])[0]!;
       for (const c of Object.values(run.model.clusters)) delete c.unapplied;
       settle(run.model, clock.now());
+      attemptErrors.push(...(await adoptBills(run)));
     }
     attemptErrors.push(...(await settleAutoRenew(run)));
     figures.invariantChecks++;
@@ -780,6 +1067,7 @@ async function runScenario(steps: Step[]): Promise<void> {
       ...(await termInvariants()),
       ...(await checkFinalStatesStable(db, finalStates)),
       ...(await compareWithModel(run)),
+      ...(await compareBills(run)),
     ];
     if (errors.length) fail(`invariants broken after step ${run.trace.length}:\n  ${errors.join('\n  ')}`);
   }
