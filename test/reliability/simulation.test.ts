@@ -1093,7 +1093,40 @@ const cancelOpen: GenOp = { k: 'cancel', org: 0, pick: 1, key: false };
 const renew = (year = false): GenOp => ({ k: 'renew', org: 0, pick: 0, year });
 const upgrade = (to: number, term: TermPick = 'none'): GenOp => ({ k: 'upgrade', org: 0, pick: 0, to, term });
 const autoRenewOn: GenOp = { k: 'autoRenew', org: 0, enabled: true };
+const usage = (hours: number): GenOp => ({ k: 'usage', org: 0, pick: 0, quantity: 10_000, hours });
+const bill = (k: 'confirmBill' | 'disputeBill'): GenOp => ({ k, org: 0, pick: 1 });
+const payTwo: GenOp = { k: 'payMany', org: 0, pick: 1, count: 2 };
 const TERM_EXAMPLES: Step[][] = [
+  // The bill lifecycle (SPEC §10.2, §10.3): a month's bill with usage, confirmed by the user (then no longer
+  // confirmable) and left unpaid with no cash, overdue after
+  // 14 days (create and renew refused with ORG_FROZEN), a top-up of 1 fen paying part of it, the next paying the
+  // rest (no longer frozen); a merged payment refused for the total's shortfall, then made; the next bill
+  // disputed (the job leaves it), resolved with an adjustment (confirmed and charged), no longer confirmable.
+  [
+    b(buy(1), bank(90_000)),
+    b(payOpen),
+    clock(1),
+    b(usage(24), usage(200)),
+    clock(30),
+    b(bill('confirmBill')),
+    clock(6),
+    b(bill('confirmBill')),
+    clock(15),
+    b(buy(1)),
+    b(renew()),
+    b(bank(1)),
+    b(bank(100_000)),
+    b(buy(1), buy(1)),
+    b(payTwo),
+    b(bank(200_000)),
+    b(payTwo),
+    b(usage(24)),
+    clock(10),
+    b(bill('disputeBill')),
+    clock(6),
+    b({ k: 'resolveBill', org: 0, pick: 1, part: 500 }),
+    b(bill('confirmBill'), { k: 'resolveBill', org: 0, pick: 1, part: 250 }),
+  ],
   // SPEC §8.4's example, by the month: an attempt fails for a shortfall, a top-up, the next attempt pays it.
   // In the next term a user's renewal races the jobs of both instances; the next attempt reuses that order
   // and fails for a shortfall, the one after a top-up pays it; then the term runs out.
@@ -1211,6 +1244,10 @@ test(
     // The hand-written term sequences ran: renewals, auto-renew attempts, boundaries crossed.
     expect(figures.autoRenewAttempts).toBeGreaterThan(0);
     expect(figures.timelineInstantsCrossed).toBeGreaterThan(0);
+    // The hand-written bill sequence ran: bills confirmed by the job, a freeze refused, merged payments.
+    expect(figures.billsConfirmedByJob).toBeGreaterThan(0);
+    expect(figures.frozenRefusals).toBeGreaterThan(0);
+    expect(figures.mergedPayments).toBeGreaterThan(0);
   },
   45 * 60_000,
 );
