@@ -49,12 +49,15 @@ import {
  * Model-based simulation (after TigerBeetle's VOPR, at a much smaller scale): fast-check generates sequences
  * of steps — batches of concurrent operations (purchases, upgrades with and without a new term, renewals
  * (续订), the 自动续订 switch, payments, double clicks, replays and misuses of Idempotency-Keys, cancels, bank
- * transfers including repeated and conflicting references, unknown remittance codes, coupons), test-clock
+ * transfers including repeated and conflicting references, unknown remittance codes, coupons, usage, the bill
+ * lifecycle's confirm, dispute and resolve, merged payments), test-clock
  * jumps across order deadlines and term boundaries (expiring, expired, recycled, deleted, the auto-renew
  * attempts), sweeps — and runs them against two server processes on one PostgreSQL database, each request on
  * either. Every answer must match the model under some serial order of its batch, and after every step the
  * money invariants hold and the database agrees with the model: cash, every order's status, every cluster's
- * state as of now, size, term end and pending order, every auto-renew attempt (once, with its outcome). A
+ * state as of now, size, term end and pending order, every auto-renew attempt (once, with its outcome), every
+ * bill's status, paid and due amounts, and the org's amount due and frozen flag. A clock jump stops where bills
+ * issue and confirm, with the jobs run there. A
  * failure prints the seed and the shrunk sequence; rerun it with TALLY_SIM_SEED (and TALLY_SIM_STEPS,
  * TALLY_SIM_RUNS).
  */
