@@ -818,9 +818,11 @@ function applyFresh(m: Model, op: Op, a: Answer, now: number): Expectation {
       const st = billStatus(b, now);
       if (st !== 'disputed') return { status: 409, code: 'BILL_NOT_CONFIRMABLE', check: detailsStatus(st) };
       if (op.adjustment > b.total) return { status: 400, code: 'VALIDATION_FAILED' };
+      // What the credit leaves due; any excess (a credit on prepaid lines) goes back to the cash balance.
+      m.orgs[op.org]!.cash += Math.max(0, op.adjustment - b.amountDue);
       b.adjustment = op.adjustment;
       b.total -= op.adjustment;
-      b.amountDue = Math.max(0, b.net - op.adjustment);
+      b.amountDue = Math.max(0, b.amountDue - op.adjustment);
       confirmModelBill(m, b, now);
       return billAnswer(b);
     }

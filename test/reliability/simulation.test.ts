@@ -195,7 +195,7 @@ const genOp: fc.Arbitrary<GenOp> = fc.oneof(
       k: fc.constant('resolveBill' as const),
       org,
       pick,
-      part: fc.constantFrom(0, 250, 500, 1000, 5000),
+      part: fc.constantFrom(0, 250, 500, 1000, 2000, 5000),
     }),
   },
   {
@@ -464,7 +464,13 @@ function resolve(run: Run, g: GenOp): Op[] {
       // Mostly the newest bill (the one still pending or disputed), sometimes any.
       const b = g.pick % 3 === 0 ? bs[g.pick % bs.length]! : bs[bs.length - 1]!;
       if (g.k !== 'resolveBill') return [{ k: g.k, org: g.org, month: b.month }];
-      const adjustment = g.part === 5000 ? b.total + 1 : Math.max(1, Math.floor((b.net * g.part) / 1000));
+      // 2000: more than usage less coupons (the excess is returned to cash); 5000: more than the total.
+      const adjustment =
+        g.part === 5000
+          ? b.total + 1
+          : g.part === 2000
+            ? Math.min(b.total, 2 * b.net + 1)
+            : Math.max(1, Math.floor((b.net * g.part) / 1000));
       return [{ k: 'resolveBill', org: g.org, month: b.month, adjustment }];
     }
     case 'payMany': {
@@ -1104,7 +1110,8 @@ const TERM_EXAMPLES: Step[][] = [
   // confirmable) and left unpaid with no cash, overdue after
   // 14 days (create and renew refused with ORG_FROZEN), a top-up of 1 fen paying part of it, the next paying the
   // rest (no longer frozen); a merged payment refused for the total's shortfall, then made; the next bill
-  // disputed (the job leaves it), resolved with an adjustment (confirmed and charged), no longer confirmable.
+  // disputed (the job leaves it), resolved with an adjustment above what it left due (confirmed, the excess
+  // back in cash), no longer confirmable.
   [
     b(buy(1), bank(90_000)),
     b(payOpen),
@@ -1127,7 +1134,7 @@ const TERM_EXAMPLES: Step[][] = [
     clock(10),
     b(bill('disputeBill')),
     clock(6),
-    b({ k: 'resolveBill', org: 0, pick: 1, part: 500 }),
+    b({ k: 'resolveBill', org: 0, pick: 1, part: 2000 }),
     b(bill('confirmBill'), { k: 'resolveBill', org: 0, pick: 1, part: 250 }),
   ],
   // SPEC §8.4's example, by the month: an attempt fails for a shortfall, a top-up, the next attempt pays it.
