@@ -331,9 +331,11 @@ describe.each(SIZES)('every page at $name size', (size) => {
         if (size.width < 768) {
           expect(await page.locator('.ant-table-thead').isVisible()).toBe(false);
           expect(box!.width).toBeLessThanOrEqual(size.width);
-          expect(await row.locator('td[data-label]').first().getAttribute('data-label')).toBe(
-            locale === 'zh-CN' ? '订单号' : 'Order ID',
-          );
+          // each cell a labelled line of the card (after the 选择 box of payable orders)
+          const labels = await row
+            .locator('td[data-label]')
+            .evaluateAll((tds) => tds.map((td) => td.getAttribute('data-label')));
+          expect(labels).toContain(locale === 'zh-CN' ? '订单号' : 'Order ID');
         } else {
           expect(await page.locator('.ant-table-thead').isVisible()).toBe(true);
         }

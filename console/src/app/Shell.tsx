@@ -98,7 +98,7 @@ export function Shell({ org, children }: { org: MeOrg | undefined; children: Rea
               {t('app.brand')}
             </Link>
           </Flex>
-          <Flex align="center" gap={narrow ? 4 : 12} style={{ minWidth: 0 }}>
+          <Flex align="center" gap={narrow ? 4 : 12} className="tally-header-actions">
             {me.orgs.length > 1 ? (
               <Select
                 data-testid="org-switcher"

@@ -54,7 +54,7 @@ export function MenuButton({
       aria-expanded={open}
       onClick={arm}
       onKeyDown={(e) => {
-        if (!armed && e.key === 'ArrowDown') {
+        if (!armed && (e.key === 'ArrowDown' || e.key === 'Enter' || e.key === ' ')) {
           e.preventDefault();
           arm();
         }
@@ -79,7 +79,8 @@ export function MenuButton({
         })),
         onClick: ({ key }) => {
           setOpen(false);
-          onSelect(key);
+          // after the menu has closed and handed the focus back, so that what the choice opens keeps it
+          setTimeout(() => onSelect(key), 0);
         },
       }}
     >

@@ -1,11 +1,12 @@
 import { ArrowLeftOutlined } from '@ant-design/icons';
-import { Button, Card, Descriptions, Dropdown, Flex, Skeleton, Typography } from 'antd';
+import { Button, Card, Descriptions, Flex, Skeleton, Typography } from 'antd';
 import { useCallback } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../../api/endpoints.js';
 import type { Order, OrderConfig, OrderDetail, OrderHistoryEntry } from '../../api/types.js';
 import { useOrg } from '../../app/org.js';
 import { CardTable } from '../../components/CardTable.js';
+import { MenuButton } from '../../components/MenuButton.js';
 import { ErrorState, PageLoading } from '../../components/states.js';
 import { type T, useI18n } from '../../i18n/i18n.js';
 import { catalogNames, useCatalog } from '../../lib/catalog.js';
@@ -99,21 +100,12 @@ export function OrderDetailPage() {
               </Button>
             )}
             {allowed.includes('cancel') && (
-              <Dropdown
-                trigger={['click']}
-                menu={{
-                  items: [
-                    {
-                      key: 'cancel',
-                      danger: true,
-                      label: <span data-testid="cancel-order">{t('orders.cancel')}</span>,
-                    },
-                  ],
-                  onClick: () => actions.cancel(o),
-                }}
-              >
-                <Button data-testid="more">{t('orders.more')}</Button>
-              </Dropdown>
+              <MenuButton
+                label={t('orders.more')}
+                testId="more"
+                items={[{ key: 'cancel', label: t('orders.cancel'), danger: true, testId: 'cancel-order' }]}
+                onSelect={() => actions.cancel(o)}
+              />
             )}
           </Flex>
         }
