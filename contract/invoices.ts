@@ -146,7 +146,7 @@ export const InvoiceableItem = z.strictObject({
   /** the bill's month (YYYY-MM) or the order's id */
   id: z.string(),
   currency: Currency,
-  /** a bill: its pay-as-you-go total less what coupons paid; an order: its amount */
+  /** a bill: what was paid for it — its pay-as-you-go total less coupons and any adjustment (amountDue); an order: its amount */
   amount: Money,
   paidAt: Instant,
   /** an order's type and cluster (null for a bill) */

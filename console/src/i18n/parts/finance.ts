@@ -6,7 +6,7 @@ export const zh = {
   'invoices.tab.records': '开票记录',
   'invoices.tab.auto': '自动开票',
   'invoices.intro':
-    '可开票项目为已出账且已结清的账单（按量付费金额减去优惠券抵扣）和已支付的订单；当月账单、充值和优惠券支付的金额不可开票。',
+    '可开票项目为已出账且已结清的账单（按量付费金额减去优惠券抵扣和调整）和已支付的订单；当月账单、充值和优惠券支付的金额不可开票。',
   'invoices.kind': '类型',
   'invoices.kind.bill': '账单',
   'invoices.kind.order': '订单',
@@ -115,7 +115,7 @@ export const en: Record<keyof typeof zh, string> = {
   'invoices.tab.records': 'Invoice records',
   'invoices.tab.auto': 'Automatic invoicing',
   'invoices.intro':
-    'Invoiceable: issued, fully paid bills (pay-as-you-go total less coupons) and paid orders. The current month, top-ups and amounts paid by coupons cannot be invoiced.',
+    'Invoiceable: issued, fully paid bills (pay-as-you-go total less coupons and adjustments) and paid orders. The current month, top-ups and amounts paid by coupons cannot be invoiced.',
   'invoices.kind': 'Kind',
   'invoices.kind.bill': 'Bill',
   'invoices.kind.order': 'Order',
