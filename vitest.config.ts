@@ -75,9 +75,14 @@ export default defineConfig(async () => {
     hookTimeout: 180_000,
     env: { TZ: 'UTC', TALLY_RELIABILITY_BOUNDED: '1', TALLY_TEST_DATABASE_URL: PG_URL },
   };
+  // Two test files at a time (vitest's default on a 2-core machine is one): the database tests spend much of
+  // their time waiting on PostgreSQL, timers and sockets. The browser and reliability projects stay one file at a
+  // time (fileParallelism: false). TALLY_TEST_WORKERS overrides.
+  const workers = Number(process.env.TALLY_TEST_WORKERS ?? 2);
   return {
     test: {
       env: { TZ: 'UTC' },
+      maxWorkers: workers,
       projects: [
         { test: { ...common, name: 'pglite', env: { TZ: 'UTC', TALLY_TEST_DB: 'pglite' } } },
         ...(pgUp
