@@ -44,8 +44,12 @@ describe('the demo data of `npm start`', () => {
 });
 
 describe.runIf(onPostgres)('instances started together on one empty database', () => {
+  let fresh: TestTally;
+  beforeAll(async () => {
+    fresh = await startTestTally({ poolSize: 6 });
+  });
+
   it('seed the demo once: one prints the sign-in, the others find its org', async () => {
-    const fresh = await startTestTally({ poolSize: 6 });
     const results = await Promise.all([seedDemo(fresh.deps), seedDemo(fresh.deps), seedDemo(fresh.deps)]);
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     const orgs = await fresh.deps.db.selectFrom('orgs').select('id').execute();
