@@ -394,7 +394,8 @@ const enUSErrorsWords = {
   INVALID_UPGRADE: 'An upgrade can only raise the CU size or the replicas',
   CLUSTER_NOT_READY: 'The cluster cannot be upgraded in its current state',
   CLUSTER_ORDER_PENDING: 'This cluster already has an unpaid order; pay or cancel it first',
-  ORG_FROZEN: 'The organization has overdue bills: purchases, upgrades and renewals are paused until they are paid',
+  ORG_FROZEN:
+    'The organization has overdue bills: purchases, upgrades and renewals are paused until they are paid',
   BILL_NOT_DISPUTABLE: 'Only a bill pending confirmation can be disputed',
   BILL_NOT_CONFIRMABLE: 'The bill cannot be confirmed in its current state',
   CLUSTER_NOT_RENEWABLE: 'The cluster cannot be renewed in its current state',
