@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { RenewalOutcome } from '../../../contract/enums.js';
-import { arrearsOf } from '../billing/bill-lifecycle.js';
 import type { Db, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import {
@@ -9,6 +8,7 @@ import {
   inBackoff,
   recordJobFailure,
 } from '../isolation/job-failures.repository.js';
+import { arrearsOf } from '../ledger/arrears.js';
 import { findUnpaidChange, lockOrder, payInOneStatement } from '../orders/orders.repository.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';

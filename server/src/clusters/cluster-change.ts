@@ -1,7 +1,7 @@
 import { authorizeProject } from '../access/policy.js';
-import { assertNotFrozen } from '../billing/bill-lifecycle.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import type { OrgAccess, UserPrincipal } from '../http/principal.js';
+import { assertNotFrozen } from '../ledger/arrears.js';
 import { findUnpaidChange, type OrderRow, timeOutDue } from '../orders/orders.repository.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';

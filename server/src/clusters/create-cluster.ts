@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { CreateClusterBody } from '../../../contract/api.js';
 import { authorizeProject } from '../access/policy.js';
-import { assertNotFrozen } from '../billing/bill-lifecycle.js';
 import type { Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
+import { assertNotFrozen } from '../ledger/arrears.js';
 import { presentOrder } from '../orders/orders.presenter.js';
 import { placeOrder } from '../orders/place-order.js';
 import { getProject } from '../orgs/orgs.repository.js';

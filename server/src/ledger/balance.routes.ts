@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { Currency } from '../../../contract/enums.js';
 import type { Balance } from '../../../contract/responses.js';
 import { authorizeOrg } from '../access/policy.js';
-import { arrearsOf } from '../billing/bill-lifecycle.js';
 import { activeCouponTotal } from '../coupons/coupons.service.js';
 import { defineRoute, Id } from '../http/route.js';
+import { arrearsOf } from './arrears.js';
 import { getCash } from './ledger.repository.js';
 
 const OrgParams = z.object({ orgId: Id });
