@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../csv.js';
 import {
   addMember,
   addRoleMembers,
@@ -57,37 +58,6 @@ async function download(query: string, as: Member = org.admin, orgId = org.id) {
     headers: as.auth,
   });
   return { status: res.statusCode, headers: res.headers, raw: res.rawPayload, body: res.body };
-}
-
-/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks); the BOM is dropped. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const s = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quoted) {
-      if (c === '"' && s[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && s[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
 }
 
 const yuan = (fen: number) =>

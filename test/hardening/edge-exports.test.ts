@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../csv.js';
 import { buyCluster, createOrg, type OrgFixture } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 
@@ -31,35 +32,6 @@ async function download(format: 'csv' | 'xlsx') {
   });
   expect(res.statusCode, res.body).toBe(200);
   return res.rawPayload;
-}
-
-/** A minimal RFC 4180 reader: enough to read the cells back exactly as a spreadsheet would. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return rows;
 }
 
 describe('order exports neutralize formula text', () => {
