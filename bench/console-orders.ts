@@ -27,7 +27,7 @@ import {
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
-import { CHROMIUM } from '../console/e2e/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../console/e2e/chromium.js';
 import {
   dropDb,
   freshDb,
@@ -81,17 +81,6 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-// The flags of console/e2e/chromium.ts (the browser tests' launch).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // Records when the first order row is in the DOM, and the frame after (when it is painted), with what the
 // page had downloaded by then (Resource Timing: same-origin, so sizes are exposed).

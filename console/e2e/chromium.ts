@@ -11,6 +11,18 @@ import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** The launch flags, shared with the bench so both drive the same browser. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export interface Chromium {
   context: BrowserContext;
   close(): Promise<void>;
@@ -26,16 +38,7 @@ export async function launchChromium(o: {
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: o.executablePath ?? CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
       acceptDownloads: true,
       viewport: { width: 1440, height: 900 },
       locale: 'zh-CN',
