@@ -1,6 +1,6 @@
-import { Alert, Descriptions, List, Modal, Spin, Typography } from 'antd';
+import { Alert, Descriptions, List, Modal, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
-import { Link, useLocation } from 'react-router-dom';
+import { useLocation } from 'react-router-dom';
 import type { MergedPayment } from '../../../../contract/responses.js';
 import { ApiError, newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
@@ -9,6 +9,7 @@ import { useOrg } from '../../app/org.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { listApi } from './listApi.js';
+import { CashBalance, ShortfallNotice } from './ShortfallNotice.js';
 
 interface Props {
   orders: Order[];
@@ -148,13 +149,7 @@ export function MergePayDialog({ orders, onClose, onPaid, onStale }: Props) {
             </Typography.Text>
           </Descriptions.Item>
           <Descriptions.Item label={t('pay.cash')}>
-            {cash !== undefined ? (
-              <span data-testid="merge-pay-cash">{formatMoney(cash, currency)}</span>
-            ) : loadError ? (
-              <Typography.Text type="danger">{errorText(loadError)}</Typography.Text>
-            ) : (
-              <Spin size="small" />
-            )}
+            <CashBalance cash={cash} currency={currency} loadError={loadError} testId="merge-pay-cash" />
           </Descriptions.Item>
           {short && (
             <Descriptions.Item label={t('pay.shortfall')}>
@@ -165,21 +160,12 @@ export function MergePayDialog({ orders, onClose, onPaid, onStale }: Props) {
           )}
         </Descriptions>
         {short && (
-          <Alert
-            type="warning"
-            showIcon
-            style={{ marginBottom: 12 }}
-            title={insufficient ? errorText(insufficient) : t('pay.short')}
-            description={insufficient ? t('pay.short') : undefined}
-            action={
-              <Link
-                to={`/orgs/${org.id}/topup?returnTo=${encodeURIComponent(returnTo)}`}
-                data-testid="merge-pay-topup-link"
-              >
-                {t('pay.goTopup')}
-              </Link>
-            }
-            data-testid="merge-pay-short"
+          <ShortfallNotice
+            orgId={org.id}
+            returnTo={returnTo}
+            insufficient={insufficient}
+            linkTestId="merge-pay-topup-link"
+            testId="merge-pay-short"
           />
         )}
         {payError !== undefined && !insufficient && (

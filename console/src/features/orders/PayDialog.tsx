@@ -1,6 +1,5 @@
-import { Alert, Descriptions, Modal, Spin, Typography } from 'antd';
+import { Alert, Descriptions, Modal, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
-import { Link } from 'react-router-dom';
 import { ApiError, newIdempotencyKey } from '../../api/client.js';
 import { api } from '../../api/endpoints.js';
 import type { Balance, Order } from '../../api/types.js';
@@ -9,6 +8,7 @@ import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
 import { formatInstant } from '../../lib/time.js';
 import { deadlineOf } from './deadline.js';
+import { CashBalance, ShortfallNotice } from './ShortfallNotice.js';
 
 interface Props {
   order: Order;
@@ -100,13 +100,7 @@ export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
             </Typography.Text>
           </Descriptions.Item>
           <Descriptions.Item label={t('pay.cash')}>
-            {cash !== undefined ? (
-              <span data-testid="pay-cash">{formatMoney(cash, order.currency)}</span>
-            ) : loadError ? (
-              <Typography.Text type="danger">{errorText(loadError)}</Typography.Text>
-            ) : (
-              <Spin size="small" />
-            )}
+            <CashBalance cash={cash} currency={order.currency} loadError={loadError} testId="pay-cash" />
           </Descriptions.Item>
           {short && (
             <Descriptions.Item label={t('pay.shortfall')}>
@@ -120,19 +114,10 @@ export function PayDialog({ order, onClose, onPaid, onStale }: Props) {
           </Descriptions.Item>
         </Descriptions>
         {short && (
-          <Alert
-            type="warning"
-            showIcon
-            style={{ marginBottom: 12 }}
-            title={t('pay.short')}
-            action={
-              <Link
-                to={`/orgs/${org.id}/topup?returnTo=${encodeURIComponent(`/orgs/${org.id}/orders/${order.id}`)}`}
-                data-testid="pay-topup-link"
-              >
-                {t('pay.goTopup')}
-              </Link>
-            }
+          <ShortfallNotice
+            orgId={org.id}
+            returnTo={`/orgs/${org.id}/orders/${order.id}`}
+            linkTestId="pay-topup-link"
           />
         )}
         {payError !== undefined &&
