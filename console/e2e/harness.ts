@@ -434,6 +434,19 @@ export async function axeViolations(page: Page): Promise<AxeFinding[]> {
   const loaded = await page.evaluate(() => 'axe' in window);
   // page.evaluate, not addScriptTag: the console's Content-Security-Policy refuses an inline <script>
   if (!loaded) await page.evaluate(AXE_SOURCE);
+  // A dialog fading in or a message fading out is half transparent: axe would measure its contrast mid-way.
+  // Let every running CSS animation and transition end first (bounded: an endless spinner is not waited for).
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
+      new Promise((r) => setTimeout(r, 2000)),
+    ]),
+  );
   return page.evaluate(async () => {
     interface Violation {
       id: string;

@@ -131,7 +131,7 @@ describe('the subscription term in the console', () => {
     expect(await page().getByTestId('order-status').first().textContent()).toBe('未支付');
     expect(await text('detail-amount')).toBe('¥30,240.00');
     expect(await page().getByTestId('config-term-ends-at').last().textContent()).toBe(end(360));
-    expect(await text('detail-created-by')).toBe(`用户 ${f.admin.id}`);
+    expect(await text('detail-created-by')).toBe(f.admin.email);
     await screenshot(page(), 'renewal-order');
 
     // The cluster now links to its unpaid order instead of offering 续订 or 升配.
