@@ -194,6 +194,8 @@ const templates: Record<string, Record<string, unknown>> = {
   },
   '/v1/orgs/{orgId}/orders/{orderId}/pay': { couponId: 'c' },
   '/v1/orgs/{orgId}/orders/pay': { orderIds: ['ord_x'] },
+  '/v1/orgs/{orgId}/bills/{month}/dispute': { reason: 'the usage looks wrong' },
+  '/v1/internal/orgs/{orgId}/bills/{month}/resolve': { adjustment: 0 },
   '/v1/orgs/{orgId}/webhooks': { url: 'https://example.com/hook', events: ['order.paid'] },
   '/v1/orgs/{orgId}/invoices': {
     items: [{ kind: 'order', id: 'ord_x' }],
