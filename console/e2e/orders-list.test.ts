@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { parseCsv } from '../../test/csv.js';
 import {
   axeViolations,
   buyCluster,
@@ -46,36 +47,6 @@ const overflowing = () =>
       .slice(0, 5)
       .map((el) => el.getAttribute('data-testid') ?? `${el.tagName.toLowerCase()}.${el.className}`),
   );
-
-/** A CSV document's records (RFC 4180 quoting), without its BOM. */
-function parseCsv(csv: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  const endField = () => {
-    record.push(field);
-    field = '';
-  };
-  const endRecord = () => {
-    endField();
-    records.push(record);
-    record = [];
-  };
-  const s = csv.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quoted && c === '"' && s[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') quoted = !quoted;
-    else if (!quoted && c === ',') endField();
-    else if (!quoted && c === '\n') endRecord();
-    else field += c;
-  }
-  if (field || record.length) endRecord();
-  return records;
-}
 
 beforeAll(async () => {
   f = await createOrg(e2e.server, { name: '合并支付科技', projects: ['向量检索', '推荐系统'] });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { parseCsv } from '../../test/csv.js';
 import { formatInstant, zoneOffsetMs } from '../src/lib/time.js';
 import {
   advanceClock,
@@ -39,37 +40,6 @@ const amounts = async () =>
       .getByTestId('ledger-amount')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-amount')))
   ).map(Number);
-
-/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks), the BOM dropped. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const s = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quoted) {
-      if (c === '"' && s[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && s[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
-}
 
 /** Nothing of the page (the console's header aside) reaches past the phone's width. */
 async function noSidewaysScroll(testId: string): Promise<void> {
