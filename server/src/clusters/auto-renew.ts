@@ -9,7 +9,8 @@ import {
   recordJobFailure,
 } from '../isolation/job-failures.repository.js';
 import { arrearsOf } from '../ledger/arrears.js';
-import { findUnpaidChange, lockOrder, payInOneStatement } from '../orders/orders.repository.js';
+import { findUnpaidChange, lockOrder } from '../orders/orders.repository.js';
+import { payInOneStatement } from '../orders/pay.repository.js';
 import { emit } from '../outbox/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';

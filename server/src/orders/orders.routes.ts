@@ -81,7 +81,7 @@ export const orderRoutes = [
     auth: 'user',
     params: OrderParams,
     body: PayBody,
-    // The payment is one statement (payInOneStatement); a refusal writes nothing.
+    // The payment is one statement (payInOneStatement, pay.repository.ts); a refusal writes nothing.
     oneStatement: true,
     handler: async ({ deps, principal, params, body, now }, tx) => {
       const r = await payOrder(deps, tx, principal, params.orgId, params.orderId, body, now);

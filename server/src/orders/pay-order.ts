@@ -7,7 +7,8 @@ import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';
 import { effectiveStatus, nextStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
-import { getOrder, payInOneStatement } from './orders.repository.js';
+import { getOrder } from './orders.repository.js';
+import { payInOneStatement } from './pay.repository.js';
 
 /**
  * 支付: the whole amount, in one go, from the org's cash balance, before the deadline; coupons never apply.

@@ -9,7 +9,8 @@ import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';
 import { effectiveStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
-import { getOrder, type OrderRow, payInOneStatement } from './orders.repository.js';
+import { getOrder, type OrderRow } from './orders.repository.js';
+import { payInOneStatement } from './pay.repository.js';
 
 /**
  * 合并支付 (SPEC §10.1): 1–30 unpaid orders at once, all or nothing, with one `paidAt`; each order gets its own
