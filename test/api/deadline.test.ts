@@ -83,6 +83,29 @@ describe('the 7-day deadline is exact', () => {
       [1, 'unpaid', 'user'],
       [2, 'timed_out', 'system'],
     ]);
+    // One event per timed-out order, for the consumers that tell people; born processed for the outbox job
+    // (it provisions paid orders only), so a large sweep queues nothing in front of a payment. The cluster
+    // that never started has no event of its own: nobody consumes pending_payment → cancelled.
+    const sweptAt = new Date(new Date(order.expiresAt).getTime() + 30_000).toISOString();
+    const events = await t.deps.db
+      .selectFrom('outbox_events')
+      .select(['type', 'aggregate_id', 'processed_at', 'notified_at'])
+      .where('org_id', '=', org.id)
+      .where('aggregate_id', 'in', [order.id, cluster.id])
+      .where('type', '<>', 'order.created')
+      .execute();
+    expect(events.map((e) => [e.type, e.aggregate_id, e.processed_at?.toISOString()])).toEqual([
+      ['order.timed_out', order.id, sweptAt],
+    ]);
+    // The consumers that need it took it: the notification job told the admin.
+    expect(events[0]?.notified_at).not.toBeNull();
+    const told = await t.deps.db
+      .selectFrom('notifications')
+      .select('category')
+      .where('org_id', '=', org.id)
+      .where('link', 'like', `%${order.id}`)
+      .execute();
+    expect(told.map((n) => n.category)).toContain('order_timed_out');
   });
 
   it('a top-up never pays an order (page FAQ): it stays unpaid until the user pays', async () => {

@@ -78,7 +78,8 @@ export function historyRowSql(h: {
   /** a status, or SQL over the source's columns (the system's end: timed out or cancelled) */
   to: OrderStatus | RawBuilder<unknown>;
   actorType: ActorType;
-  actorId: string | null;
+  /** a user id, null, or SQL over the source's columns (a batch of payments by several users) */
+  actorId: string | null | RawBuilder<unknown>;
   at: Date | RawBuilder<unknown>;
   recordedAt: Date;
   /** why the system did it (SPEC §8.1), as SQL over the source's columns; none by default */
@@ -346,15 +347,17 @@ export async function timeOutDue(
         and c.state = 'pending_payment'
       returning c.org_id, c.id
     ), ev as (
-      insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
+      -- One event per order, for the consumers that tell people (notifications, webhooks). It is born
+      -- processed for the outbox job, which acts on order.paid alone: a large sweep then leaves no backlog
+      -- in front of the payments' provisioning. The cluster that never started (pending_payment →
+      -- cancelled) has no event: no consumer acts on that step (notifications and webhooks tell of
+      -- expired and recycled clusters only), and the order's event already says its cluster ended.
+      insert into outbox_events (org_id, type, aggregate_id, payload, created_at, processed_at)
       select org_id, 'order.' || status, id,
         jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id, 'projectId', project_id,
           'by', 'system', 'reason', case when status = 'cancelled' then
-            case when type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end), ${t}
+            case when type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end), ${t}, ${t}
       from upd
-      union all
-      select org_id, 'cluster.state_changed', id, jsonb_build_object('clusterId', id, 'from', 'pending_payment', 'to', 'cancelled'), ${t}
-      from cl
     )
     select count(*)::int as n,
       coalesce(max(extract(epoch from (${t} - ended_at)) * 1000), 0)::float8 as worst_ms
