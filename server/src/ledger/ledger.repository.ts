@@ -111,12 +111,14 @@ type SqlValue = Expression<unknown> | RawBuilder<unknown>;
  * postTransaction as two common table expressions of a larger statement (`<name>_txn`, `<name>_ent`), for a
  * use case that must stay one statement (the payment): for the row of the CTE `source`, if there is one, it
  * posts the transaction `id` with one entry per account, each `sign × amount` in the source's currency. The
- * source has at most one row (the id is one value). The signs are checked like postTransaction's amounts.
+ * source has at most one row when the id is one value; with the id read from the source's row, any number (a
+ * batch of payments). The signs are checked like postTransaction's amounts.
  */
 export function postTransactionSql(p: {
   name: string;
   source: string;
-  id: string;
+  /** the transaction's id, or SQL over the source's columns (one transaction per row) */
+  id: string | SqlValue;
   kind: TxnKind;
   orgId: SqlValue;
   refId: SqlValue;
@@ -129,7 +131,7 @@ export function postTransactionSql(p: {
   entries: { account: Account; sign: 1 | -1 }[];
 }): RawBuilder<unknown> {
   assertBalanced(
-    p.id,
+    typeof p.id === 'string' ? p.id : `of ${p.source}`,
     p.entries.map((e) => e.sign),
   );
   const now = sql`${p.now}::timestamptz`;

@@ -9,13 +9,16 @@ import { effectiveStatus, nextStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
 import { getOrder } from './orders.repository.js';
 import { payInOneStatement } from './pay.repository.js';
+import { type BatchedPay, type BatchedPayResult, payBatcher } from './pay-batcher.js';
 
 /**
  * 支付: the whole amount, in one go, from the org's cash balance, before the deadline; coupons never apply.
  * The caller is authorized before anything is written: an org-wide role that may pay needs nothing read
  * (the hot path stays one statement); any other caller's permission depends on the order's project, which
- * is read, not locked, first. The payment itself is one statement (`payInOneStatement`): it changes
- * everything or nothing, and the reason for a refusal is read from the order as it was when locked.
+ * is read, not locked, first. The payment itself changes everything or nothing: alone, one statement
+ * (`payInOneStatement`); without an Idempotency-Key, in the process's batch of payments (`pay-batcher.ts`),
+ * which decides it exactly as that statement would at its place in the batch. The reason for a refusal is
+ * read from the order as it was when locked.
  */
 export async function payOrder(
   deps: Deps,
@@ -42,24 +45,21 @@ export async function payOrder(
       },
     );
   }
-  const billMonth = monthOf(now, deps.config.billingTimeZone);
-  const r = await payInOneStatement(db, {
-    orgId,
-    orderId,
-    now,
-    payerId: p.id,
-    billMonth,
-    ledgerTxnId: newId('ltx', now),
-    // Already authorized above; the statement's own filter keeps it from paying any other project's order.
-    projectIds: scope.all ? null : scope.projectIds,
-    catalog: deps.catalog,
-  });
+  // Without an Idempotency-Key the payment runs on the database itself: it joins the process's batch
+  // (pay-batcher.ts), answered after the batch's commit. With a key, alone inside the key's transaction.
+  const projectIds = scope.all ? null : scope.projectIds;
+  const r =
+    db === deps.db
+      ? await payBatcher(deps).pay({ orgId, orderId, payerId: p.id, projectIds, now })
+      : await payAlone(deps, db, { orgId, orderId, payerId: p.id, projectIds, now });
+  // The instant it was paid at (or refused): the batch's, which no payment of it had passed its deadline at.
+  const { billMonth, at } = r;
   if (!r.before) throw new AppError('NOT_FOUND', 'order not found');
   const order = r.before;
   if (!r.paid) {
-    const status = effectiveStatus(order, now);
+    const status = effectiveStatus(order, at);
     if (!nextStatus(status, 'pay')) {
-      const reason = systemReason(order, now);
+      const reason = systemReason(order, at);
       throw new AppError('ORDER_NOT_PAYABLE', `the order is ${status} and cannot be paid`, {
         status,
         orderId,
@@ -81,14 +81,31 @@ export async function payOrder(
   const paid = {
     ...order,
     status: 'paid' as const,
-    paid_at: now,
+    paid_at: at,
     paid_by: p.id,
     bill_month: billMonth,
   };
   return {
-    order: presentOrder(paid, access, now),
+    order: presentOrder(paid, access, at),
     balance: { cash: r.cashAfter ?? 0, currency: order.currency },
   };
+}
+
+/** One payment in its own statement (inside the caller's transaction when there is one). */
+async function payAlone(deps: Deps, db: Queryable, pay: BatchedPay): Promise<BatchedPayResult> {
+  const billMonth = monthOf(pay.now, deps.config.billingTimeZone);
+  const r = await payInOneStatement(db, {
+    orgId: pay.orgId,
+    orderId: pay.orderId,
+    now: pay.now,
+    payerId: pay.payerId,
+    billMonth,
+    ledgerTxnId: newId('ltx', pay.now),
+    // Already authorized; the statement's own filter keeps it from paying any other project's order.
+    projectIds: pay.projectIds,
+    catalog: deps.catalog,
+  });
+  return { ...r, at: pay.now, billMonth };
 }
 
 /**

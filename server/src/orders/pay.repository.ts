@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Queryable } from '../db/schema.js';
+import { type RawBuilder, sql } from 'kysely';
+import type { Queryable, Tx } from '../db/schema.js';
 import { postTransactionSql } from '../ledger/ledger.repository.js';
 import { emitSql } from '../outbox/outbox.js';
 import type { Catalog } from '../pricing/catalog.js';
@@ -29,17 +29,20 @@ export interface PayStatementResult {
 }
 
 /**
- * 支付 as one statement, the hot path: lock the order, take the money only if it is there, compare-and-set
- * the order, append the balanced ledger transaction, the history row, start the cluster's term and emit the
- * outbox event — all or nothing. The order row is locked before the balance row, as everywhere. When the
- * payment is refused nothing is written, and the caller decides why from `before` (404, 403, 409, 402).
- * Each part that another module owns is that module's fragment: the ledger posting (postTransactionSql), the
- * history row (historyRowSql), the term (termDaysSql), the event (emitSql). Being one statement, it runs on a
- * transaction or on the database itself (autocommit).
+ * What a payment writes once its order row is `upd` (the order as updated to paid): the ledger transaction
+ * (cash −amount, subscription revenue +amount), the history row, the cluster's change and the `order.paid`
+ * event, as common table expressions of the payment's statement (`ledger_txn`, `ledger_ent`, `hist`, `chg`,
+ * `cl`, `ev`). `upd` may hold one order or a batch of them (at most one per cluster); the ledger transaction's
+ * id and the payer are then read from its row.
  */
-export async function payInOneStatement(db: Queryable, p: PayStatementInput): Promise<PayStatementResult> {
+function paymentEffectsSql(p: {
+  now: Date;
+  catalog: Catalog;
+  ledgerTxnId: string | RawBuilder<unknown>;
+  actorType: 'user' | 'system';
+  actorId: string | null | RawBuilder<unknown>;
+}): RawBuilder<unknown> {
   const now = p.now;
-  const projectFilter = p.projectIds === null ? sql`true` : sql`o.project_id = any(${p.projectIds}::text[])`;
   const ledger = postTransactionSql({
     name: 'ledger',
     source: 'upd',
@@ -62,8 +65,8 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     seq: 2,
     from: 'unpaid',
     to: 'paid',
-    actorType: p.payerId === null ? 'system' : 'user',
-    actorId: p.payerId,
+    actorType: p.actorType,
+    actorId: p.actorId,
     at: now,
     recordedAt: now,
   });
@@ -80,23 +83,7 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
         'amount', upd.amount, 'config', upd.config)`,
     now,
   });
-  const r = await sql<OrderRow & { paid: boolean; cash_before: number; cash_after: number | null }>`
-    with o as (
-      select * from orders where org_id = ${p.orgId} and id = ${p.orderId} for update
-    ), ok as (
-      select o.* from o where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
-        and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz) and ${projectFilter}
-    ), b as (
-      update balances set cash = balances.cash - ok.amount, updated_at = ${now}::timestamptz
-      from ok where balances.org_id = ${p.orgId} and balances.cash >= ok.amount
-      returning balances.cash
-    ), upd as (
-      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ${p.payerId}, bill_month = ${p.billMonth}
-      from b where orders.org_id = ${p.orgId} and orders.id = ${p.orderId} and orders.status = 'unpaid'
-        and orders.expires_at > ${now}::timestamptz
-        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
-      returning orders.*
-    ), ${ledger}, hist as (
+  return sql`${ledger}, hist as (
       ${history}
     ), chg as (
       -- What the payment does to its cluster, decided once from the cluster as this statement sees it.
@@ -136,13 +123,51 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
         cu_size = case when chg.applied then (upd.config->>'cuSize')::int else c.cu_size end,
         replicas = case when chg.applied then (upd.config->>'replicas')::int else c.replicas end,
         payment_deadline = null, updated_at = ${now}::timestamptz
-      from upd, chg where c.org_id = upd.org_id and c.id = upd.cluster_id and chg.id = c.id and (
+      from upd, chg where c.org_id = upd.org_id and c.id = upd.cluster_id and chg.org_id = c.org_id and chg.id = c.id and (
         (upd.type = 'new_purchase' and c.state = 'pending_payment')
         or (upd.type = 'renewal' and c.state in ('creating', 'running', 'upgrading', 'expiring', 'expired', 'recycled'))
         or upd.type = 'upgrade')
     ), ev as (
       ${event}
-    )
+    )`;
+}
+
+/**
+ * 支付 as one statement, the hot path: lock the order, take the money only if it is there, compare-and-set
+ * the order, append the balanced ledger transaction, the history row, start the cluster's term and emit the
+ * outbox event — all or nothing. The order row is locked before the balance row, as everywhere. When the
+ * payment is refused nothing is written, and the caller decides why from `before` (404, 403, 409, 402).
+ * Each part that another module owns is that module's fragment: the ledger posting (postTransactionSql), the
+ * history row (historyRowSql), the term (termDaysSql), the event (emitSql). Being one statement, it runs on a
+ * transaction or on the database itself (autocommit).
+ */
+export async function payInOneStatement(db: Queryable, p: PayStatementInput): Promise<PayStatementResult> {
+  const now = p.now;
+  const projectFilter = p.projectIds === null ? sql`true` : sql`o.project_id = any(${p.projectIds}::text[])`;
+  const effects = paymentEffectsSql({
+    now,
+    catalog: p.catalog,
+    ledgerTxnId: p.ledgerTxnId,
+    actorType: p.payerId === null ? 'system' : 'user',
+    actorId: p.payerId,
+  });
+  const r = await sql<OrderRow & { paid: boolean; cash_before: number; cash_after: number | null }>`
+    with o as (
+      select * from orders where org_id = ${p.orgId} and id = ${p.orderId} for update
+    ), ok as (
+      select o.* from o where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
+        and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz) and ${projectFilter}
+    ), b as (
+      update balances set cash = balances.cash - ok.amount, updated_at = ${now}::timestamptz
+      from ok where balances.org_id = ${p.orgId} and balances.cash >= ok.amount
+      returning balances.cash
+    ), upd as (
+      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ${p.payerId}, bill_month = ${p.billMonth}
+      from b where orders.org_id = ${p.orgId} and orders.id = ${p.orderId} and orders.status = 'unpaid'
+        and orders.expires_at > ${now}::timestamptz
+        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
+      returning orders.*
+    ), ${effects}
     select o.*, exists (select 1 from upd) as paid,
       (select cash from balances where org_id = ${p.orgId}) as cash_before,
       (select cash from b) as cash_after
@@ -156,4 +181,93 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     cashBefore: Number(cash_before),
     cashAfter: cash_after === null ? null : Number(cash_after),
   };
+}
+
+/** One payment of a batch that was decided to pay (payBatchStatement). */
+export interface BatchPayment {
+  orgId: string;
+  orderId: string;
+  payerId: string;
+  ledgerTxnId: string;
+}
+
+/**
+ * Locks a batch's orders in one global order (org, then order id), so that batches on any number of instances
+ * never wait for each other in a cycle, and reads each as it is, with whether its status and deadlines let it
+ * be paid at `now` (compared in the database, at its precision). Orders not found are absent.
+ */
+export async function lockOrdersForBatch(
+  tx: Tx,
+  keys: { orgId: string; orderId: string }[],
+  now: Date,
+): Promise<(OrderRow & { payable: boolean })[]> {
+  const r = await sql<OrderRow & { payable: boolean }>`
+    select o.*, (o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
+        and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz)) as payable
+    from orders o
+    join unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.orderId)}::text[]) as k(org_id, id)
+      on o.org_id = k.org_id and o.id = k.id
+    order by o.org_id, o.id
+    for update of o`.execute(tx);
+  return r.rows;
+}
+
+/** Locks the orgs' balances in org order (after their orders, as everywhere) and answers each org's cash. */
+export async function lockBalances(tx: Tx, orgIds: string[]): Promise<Map<string, number>> {
+  const r = await sql<{ org_id: string; cash: number }>`
+    select org_id, cash from balances where org_id = any(${orgIds}::text[]) order by org_id for update`.execute(
+    tx,
+  );
+  return new Map(r.rows.map((b) => [b.org_id, Number(b.cash)]));
+}
+
+/**
+ * Pays a batch of payments already decided under their locks (lockOrdersForBatch, lockBalances), in one
+ * statement: each org's cash is debited by the total it pays, only if it is there; each order is compare-and-set
+ * to paid and gets its own ledger transaction, history row, cluster change and `order.paid` event — exactly
+ * what payInOneStatement writes for one. At most one payment per cluster. Answers how many orders were paid
+ * and how many balances debited, for the caller to check against what it decided.
+ */
+export async function payBatchStatement(
+  tx: Tx,
+  p: {
+    now: Date;
+    billMonth: string;
+    catalog: Catalog;
+    payments: BatchPayment[];
+    debits: { orgId: string; amount: number }[];
+  },
+): Promise<{ paid: number; debited: number }> {
+  const now = p.now;
+  const effects = paymentEffectsSql({
+    now,
+    catalog: p.catalog,
+    ledgerTxnId: sql.ref('upd.pay_ledger_txn_id'),
+    actorType: 'user',
+    actorId: sql.ref('upd.pay_payer_id'),
+  });
+  const col = <K extends keyof BatchPayment>(k: K) => p.payments.map((x) => x[k]);
+  const r = await sql<{ paid: number; debited: number }>`
+    with pay as (
+      select * from unnest(${col('orgId')}::text[], ${col('orderId')}::text[], ${col('ledgerTxnId')}::text[],
+        ${col('payerId')}::text[]) as pay(org_id, id, ledger_txn_id, payer_id)
+    ), debit as (
+      select * from unnest(${p.debits.map((d) => d.orgId)}::text[], ${p.debits.map((d) => d.amount)}::int8[])
+        as debit(org_id, amount)
+    ), b as (
+      update balances set cash = balances.cash - debit.amount, updated_at = ${now}::timestamptz
+      from debit where balances.org_id = debit.org_id and balances.cash >= debit.amount
+      returning balances.org_id
+    ), upd as (
+      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = pay.payer_id,
+        bill_month = ${p.billMonth}
+      from pay join b on b.org_id = pay.org_id
+      where orders.org_id = pay.org_id and orders.id = pay.id and orders.status = 'unpaid'
+        and orders.expires_at > ${now}::timestamptz
+        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
+      returning orders.*, pay.ledger_txn_id as pay_ledger_txn_id, pay.payer_id as pay_payer_id
+    ), ${effects}
+    select (select count(*) from upd)::int as paid, (select count(*) from b)::int as debited`.execute(tx);
+  const row = r.rows[0]!;
+  return { paid: Number(row.paid), debited: Number(row.debited) };
 }

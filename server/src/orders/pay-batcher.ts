@@ -1,0 +1,231 @@
+import { isFailoverError } from '../db/failover.js';
+import type { Deps } from '../deps.js';
+import { newId } from '../platform/ids.js';
+import { monthOf } from '../platform/time.js';
+import type { OrderRow } from './orders.repository.js';
+import {
+  type BatchPayment,
+  lockBalances,
+  lockOrdersForBatch,
+  type PayStatementResult,
+  payBatchStatement,
+} from './pay.repository.js';
+
+/** One payment waiting for its batch: what payInOneStatement would be asked, and its arrival. */
+export interface BatchedPay {
+  orgId: string;
+  orderId: string;
+  payerId: string;
+  /** null: every project; otherwise the projects where the payer's role allows paying */
+  projectIds: string[] | null;
+  now: Date;
+}
+
+/** The answer of one payment of a batch, as payInOneStatement answers it, and the instant it was paid at. */
+export interface BatchedPayResult extends PayStatementResult {
+  at: Date;
+  billMonth: string;
+}
+
+interface Waiting {
+  pay: BatchedPay;
+  resolve: (r: BatchedPayResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** How long the first payment of a batch waits for others, and the most payments in one batch. */
+export const PAY_BATCH_WAIT_MS = 1;
+export const PAY_BATCH_MAX = 64;
+/** Deadlocks and serialization failures: the batch's transaction is run again, at most this many times. */
+const TRANSIENT = new Set(['40001', '40P01']);
+const ATTEMPTS = 3;
+
+/**
+ * Key-less payments of one process, gathered for at most PAY_BATCH_WAIT_MS or PAY_BATCH_MAX payments and made
+ * together in one transaction: the orders locked in one global order (org, then id), the balances after them,
+ * each payment decided in arrival order with its own guard — the order found, the caller's projects, unpaid
+ * and before its deadline and its system cancellation, and the org's cash as the earlier payments of the batch
+ * left it — then every payment that fits written by one statement. Each payment gets its own answer, the one it
+ * would get alone at that point of the sequence, and only after the COMMIT; a refusal refuses nothing else.
+ * A batch that fails as a whole for a reason of its own (a deadlock, a serialization failure) runs again; when
+ * the database is lost every waiting payment gets the error (the request decides, as for one statement, whether
+ * it may run again); any other failure runs each payment of the batch alone, so one bad row fails only its own.
+ */
+export class PayBatcher {
+  private queue: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = 0;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly o: { waitMs: number; max: number; concurrency: number },
+  ) {}
+
+  pay(pay: BatchedPay): Promise<BatchedPayResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ pay, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.queue.length === 0 || this.running >= this.o.concurrency) return;
+    if (this.queue.length >= this.o.max) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.o.waitMs);
+  }
+
+  private flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length > 0 && this.running < this.o.concurrency) {
+      const batch = this.queue.splice(0, this.o.max);
+      this.running++;
+      void this.settle(batch).finally(() => {
+        this.running--;
+        this.schedule();
+      });
+    }
+  }
+
+  private async settle(batch: Waiting[]): Promise<void> {
+    try {
+      const results = await this.runWithRetries(batch.map((w) => w.pay));
+      for (const [i, w] of batch.entries()) w.resolve(results[i]!);
+    } catch (err) {
+      if (batch.length > 1 && !isFailoverError(err) && !TRANSIENT.has(codeOf(err))) {
+        // Something in the batch failed it (bad data in one order): each payment alone, so only that one fails.
+        for (const w of batch) await this.settle([w]);
+        return;
+      }
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  private async runWithRetries(pays: BatchedPay[]): Promise<BatchedPayResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.db.transaction().execute((tx) => runBatch(this.deps, tx, pays));
+      } catch (err) {
+        if (attempt < ATTEMPTS && TRANSIENT.has(codeOf(err))) continue;
+        throw err;
+      }
+    }
+  }
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/**
+ * One batch in the caller's transaction. Every payment is decided in arrival order over the locked rows, as
+ * if it ran alone at that point: an order already paid by an earlier payment of the batch is seen paid, and
+ * each org's cash is what the earlier ones left. The batch is paid at one instant, the latest of its
+ * payments' arrivals (never later than the deadline any of them was checked against).
+ */
+async function runBatch(
+  deps: Deps,
+  tx: Parameters<typeof lockOrdersForBatch>[0],
+  pays: BatchedPay[],
+): Promise<BatchedPayResult[]> {
+  const now = new Date(Math.max(...pays.map((p) => p.now.getTime())));
+  const billMonth = monthOf(now, deps.config.billingTimeZone);
+  const keyOf = (orgId: string, orderId: string) => `${orgId}\u0000${orderId}`;
+  const keys = new Map<string, { orgId: string; orderId: string }>();
+  for (const p of pays) keys.set(keyOf(p.orgId, p.orderId), { orgId: p.orgId, orderId: p.orderId });
+  const locked = await lockOrdersForBatch(tx, [...keys.values()], now);
+  const orders = new Map<string, { row: OrderRow; payable: boolean }>();
+  for (const { payable, ...row } of locked) orders.set(keyOf(row.org_id, row.id), { row, payable });
+  const orgIds = [...new Set(locked.map((o) => o.org_id))];
+  const cash = orgIds.length > 0 ? await lockBalances(tx, orgIds) : new Map<string, number>();
+
+  const results: BatchedPayResult[] = [];
+  const payments: BatchPayment[][] = [];
+  const clustersPaid: Set<string>[] = [];
+  for (const p of pays) {
+    const o = orders.get(keyOf(p.orgId, p.orderId));
+    const cashBefore = cash.get(p.orgId) ?? 0;
+    if (!o) {
+      results.push({ before: undefined, paid: false, cashBefore: 0, cashAfter: null, at: now, billMonth });
+      continue;
+    }
+    const before = o.row;
+    const inScope = p.projectIds === null || p.projectIds.includes(before.project_id);
+    if (!o.payable || !inScope || cashBefore < before.amount) {
+      results.push({ before, paid: false, cashBefore, cashAfter: null, at: now, billMonth });
+      continue;
+    }
+    const cashAfter = cashBefore - before.amount;
+    cash.set(p.orgId, cashAfter);
+    // Later payments of the same order find it paid, as they would after this one's commit.
+    orders.set(keyOf(p.orgId, p.orderId), {
+      row: { ...before, status: 'paid', paid_at: now, paid_by: p.payerId, bill_month: billMonth },
+      payable: false,
+    });
+    // A cluster changes once per statement: a second order of the same cluster goes to the next round.
+    const cluster = `${before.org_id}\u0000${before.cluster_id}`;
+    let round = clustersPaid.findIndex((s) => !s.has(cluster));
+    if (round < 0) {
+      round = clustersPaid.length;
+      clustersPaid.push(new Set());
+      payments.push([]);
+    }
+    clustersPaid[round]!.add(cluster);
+    payments[round]!.push({
+      orgId: p.orgId,
+      orderId: p.orderId,
+      payerId: p.payerId,
+      ledgerTxnId: newId('ltx', now),
+    });
+    results.push({ before, paid: true, cashBefore, cashAfter, at: now, billMonth });
+  }
+  for (const round of payments) {
+    const roundDebits = new Map<string, number>();
+    for (const pay of round) {
+      const amount = orders.get(keyOf(pay.orgId, pay.orderId))!.row.amount;
+      roundDebits.set(pay.orgId, (roundDebits.get(pay.orgId) ?? 0) + amount);
+    }
+    const done = await payBatchStatement(tx, {
+      now,
+      billMonth,
+      catalog: deps.catalog,
+      payments: round,
+      debits: [...roundDebits].map(([orgId, amount]) => ({ orgId, amount })),
+    });
+    // Decided under the locks: anything else is a broken invariant, and the whole batch rolls back.
+    if (done.paid !== round.length || done.debited !== roundDebits.size) {
+      throw new Error(
+        `a payment batch paid ${done.paid} of ${round.length} orders and debited ${done.debited} of ${roundDebits.size} balances under its locks`,
+      );
+    }
+  }
+  return results;
+}
+
+const batchers = new WeakMap<Deps, PayBatcher>();
+
+/**
+ * The process's pay batcher for these deps (made at the first payment). On PGlite (one connection) one batch
+ * runs at a time and the next gathers meanwhile; on PostgreSQL a few run at once.
+ */
+export function payBatcher(deps: Deps): PayBatcher {
+  let b = batchers.get(deps);
+  if (!b) {
+    b = new PayBatcher(deps, {
+      waitMs: PAY_BATCH_WAIT_MS,
+      max: PAY_BATCH_MAX,
+      concurrency: deps.engine === 'pglite' ? 1 : Math.max(1, Math.floor(deps.config.dbPoolSize / 4)),
+    });
+    batchers.set(deps, b);
+  }
+  return b;
+}
