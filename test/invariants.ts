@@ -50,6 +50,13 @@ export const INVARIANT_QUERIES: { label: string; sql: string }[] = [
             or max(h.to_status) filter (where h.seq = 2) <> o.status))`,
   },
   {
+    // The database no longer checks this (no foreign key since 0013): every writer of a history row writes
+    // its order in the same statement or transaction.
+    label: 'history row without its order',
+    sql: `select h.org_id, h.order_id, h.seq from order_history h
+      where not exists (select 1 from orders o where o.org_id = h.org_id and o.id = h.order_id)`,
+  },
+  {
     label: 'paid at or after its deadline',
     sql: 'select org_id, id from orders where paid_at >= expires_at',
   },

@@ -11,6 +11,7 @@ import * as m0009 from './migrations/0009_notifications.js';
 import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_invoices.js';
 import * as m0012 from './migrations/0012_bill_lifecycle.js';
+import * as m0013 from './migrations/0013_sweep_writes.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010_webhooks': m0010,
   '0011_invoices': m0011,
   '0012_bill_lifecycle': m0012,
+  '0013_sweep_writes': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
