@@ -84,7 +84,15 @@ export default defineConfig(async () => {
       env: { TZ: 'UTC' },
       maxWorkers: workers,
       projects: [
-        { test: { ...common, name: 'pglite', env: { TZ: 'UTC', TALLY_TEST_DB: 'pglite' } } },
+        {
+          test: {
+            ...common,
+            name: 'pglite',
+            // one migrated PGlite database, restored by every test file (test/pglite-template.ts)
+            globalSetup: ['test/pglite-template.ts'],
+            env: { TZ: 'UTC', TALLY_TEST_DB: 'pglite' },
+          },
+        },
         ...(pgUp
           ? [
               {

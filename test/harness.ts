@@ -6,6 +6,7 @@ import { connect, type Database$ } from '../server/src/db/connect.js';
 import { ManualClock } from '../server/src/platform/clock.js';
 import { type Catalog, defaultCatalog } from '../server/src/pricing/catalog.js';
 import { createTally, type Tally } from '../server/src/server.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 /** Which database this run of the suite uses: the same tests run once on each (see vitest.config.ts). */
 export const ENGINE = (process.env.TALLY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
@@ -20,7 +21,7 @@ export const onPostgres = ENGINE === 'postgres';
  * server (dropped at the end of the file). No mocks: the code under test is the production code.
  */
 export async function freshDatabase(poolSize = 10): Promise<Database$> {
-  if (ENGINE === 'pglite') return connect({ dataDir: 'memory://' });
+  if (ENGINE === 'pglite') return connect({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();

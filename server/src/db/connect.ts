@@ -19,6 +19,8 @@ export interface Database$ {
   db: Db;
   engine: 'postgres' | 'pglite';
   close(): Promise<void>;
+  /** PGlite only: the data directory as a tarball, which `loadDataDir` restores (tests' migrated template). */
+  dumpDataDir?: () => Promise<Blob>;
 }
 
 export interface ConnectOptions {
@@ -87,6 +89,7 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     return {
       db,
       engine: 'pglite',
+      dumpDataDir: () => pglite.dumpDataDir('none'),
       close: async () => {
         await db.destroy();
         await pglite.close();
