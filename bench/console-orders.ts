@@ -10,7 +10,9 @@
 //
 //   npx tsx bench/console-orders.ts [--runs=9] [--orders=10000] [--pglite] [--no-build (the server)] [--port=18150]
 //                                   [--verbose] [--profile] [--out=DIR]
-// --verbose prints each visit's waterfall; --profile where the main thread spent its time until the first row.
+// --verbose prints each visit's waterfall; --profile where the main thread spent its time until the first row;
+// --trace what the renderer's main thread did until then, by kind of work (parsing, scripts, style, layout…).
+// BENCH_PROFILE_FILE keeps the last visit's profile, BENCH_TRACE_FILE each visit's trace (.1, .2, …).
 // Writes bench/results-console.json (or --out / BENCH_OUT_DIR). BENCH_CONSOLE_ORDERS and BENCH_CONSOLE_RUNS set the
 // defaults of --orders and --runs.
 import {
@@ -49,6 +51,7 @@ declare global {
     __firstRow?: number;
     __firstRowPainted?: number;
     __loadedAtFirstRow?: string[];
+    __marks?: [string, number][];
   }
 }
 
@@ -63,6 +66,7 @@ const BUILD = !argv.includes('--no-build');
 const PORT = Number(option(argv, 'port', '18150'));
 const VERBOSE = argv.includes('--verbose');
 const PROFILE = argv.includes('--profile');
+const TRACE = argv.includes('--trace');
 const GOAL_MS = 1000;
 const PASSWORD = 'bench-password-1234';
 const PG_DB = 'tally_bench_console';
@@ -88,7 +92,18 @@ const FIRST_ROW_PROBE = `
 (() => {
   window.__firstRow = undefined;
   window.__firstRowPainted = undefined;
+  // With --verbose: when the parts of the page first appear, and the main thread's long tasks (start, duration).
+  const marks = (window.__marks = []);
+  const seen = new Set();
+  const PARTS = { header: '.tally-header', loading: '.ant-spin', page: '[data-testid=orders-page]', table: '.ant-table' };
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) marks.push(['task ' + Math.round(e.duration) + ' ms', e.startTime]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {}
   const check = () => {
+    for (const [name, sel] of Object.entries(PARTS))
+      if (!seen.has(name) && document.querySelector(sel)) { seen.add(name); marks.push([name, performance.now()]); }
     if (window.__firstRow !== undefined) return;
     if (document.querySelector('tr.ant-table-row[data-row-key]')) {
       window.__firstRow = performance.now();
@@ -128,6 +143,61 @@ function printProfile(profile: Profile) {
   for (const [k, ms] of top) console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${k}`);
 }
 
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string; data?: { frame?: string } };
+}
+
+/**
+ * The renderer main thread's work until the first row, by kind: each top-level event (a script run, a style
+ * recalculation, a parse…) with the time of the events directly inside it, so that the style and layout a
+ * script forces are told apart from the script itself.
+ */
+function printTrace(trace: { traceEvents: TraceEvent[] }) {
+  const ev = trace.traceEvents;
+  const complete = (e: TraceEvent) => e.ph === 'X' && e.dur !== undefined;
+  // The page's renderer: of the renderer main threads, the busiest.
+  const busy = (m: TraceEvent) =>
+    ev.reduce((n, e) => (e.pid === m.pid && e.tid === m.tid && complete(e) ? n + e.dur! : n), 0);
+  const main = ev
+    .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+    .sort((a, b) => busy(b) - busy(a))[0];
+  if (!main) return;
+  const mine = ev
+    .filter((e) => e.pid === main.pid && e.tid === main.tid && complete(e))
+    .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+  // The kinds of work counted apart wherever they happen (a style recalculation forced by a script too).
+  const KIND =
+    /^(UpdateLayoutTree|Layout|ParseAuthorStyleSheet|ParseHTML|Paint|PrePaint|Layerize|MinorGC|MajorGC|V8\.GC_MC_INCREMENTAL|v8\.compile.*|v8\.produceModuleCache|V8\.DeoptimizeCode)$/;
+  const by = new Map<string, number>();
+  const add = (k: string, us: number) => by.set(k, (by.get(k) ?? 0) + us / 1000);
+  let total = 0;
+  let topEnd = 0;
+  let top: TraceEvent | undefined;
+  let kindEnd = 0;
+  for (const e of mine) {
+    if (e.ts >= topEnd) {
+      top = e;
+      topEnd = e.ts + e.dur!;
+      total += e.dur! / 1000;
+      add(`${e.name} (other)`, e.dur!);
+    }
+    if (KIND.test(e.name) && e.ts >= kindEnd) {
+      kindEnd = e.ts + e.dur!;
+      add(e.name, e.dur!);
+      if (top) add(`${top.name} (other)`, -e.dur!);
+    }
+  }
+  console.log(`    main thread: ${total.toFixed(0)} ms of events`);
+  for (const [k, ms] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14))
+    console.log(`      ${ms.toFixed(1).padStart(7)} ms  ${k}`);
+}
+
 /** One request of the page as Resource Timing saw it (the document included). */
 interface Loaded {
   path: string;
@@ -142,6 +212,8 @@ interface Loaded {
   beforeFirstRow: boolean;
 }
 
+let traces = 0;
+
 /** Loads the page (navigate or reload) and waits for its first order row; the page's figures. */
 async function measure(page: Page, go: () => Promise<unknown>) {
   const cdp: CDPSession = await page.context().newCDPSession(page);
@@ -154,6 +226,8 @@ async function measure(page: Page, go: () => Promise<unknown>) {
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
+  const browser = page.context().browser();
+  if (TRACE && browser) await browser.startTracing(page, { categories: ['devtools.timeline', 'v8'] });
   await go();
   try {
     await page.waitForFunction(() => window.__firstRowPainted !== undefined, null, { timeout: 60_000 });
@@ -166,7 +240,17 @@ async function measure(page: Page, go: () => Promise<unknown>) {
       `no order row within 60 s at ${page.url()}; the page says:\n${text}\n(${(err as Error).message}; screenshot ${shot})`,
     );
   }
-  if (PROFILE) printProfile((await cdp.send('Profiler.stop')).profile);
+  if (PROFILE) {
+    const { profile } = await cdp.send('Profiler.stop');
+    if (process.env.BENCH_PROFILE_FILE)
+      writeFileSync(process.env.BENCH_PROFILE_FILE, JSON.stringify(profile));
+    printProfile(profile);
+  }
+  if (TRACE && browser) {
+    const trace = (await browser.stopTracing()).toString();
+    if (process.env.BENCH_TRACE_FILE) writeFileSync(`${process.env.BENCH_TRACE_FILE}.${++traces}`, trace);
+    printTrace(JSON.parse(trace));
+  }
   // CPU time of the page's main thread up to here: less sensitive than wall time to other load on the machine
   const after = Object.fromEntries(
     (await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]),
@@ -199,6 +283,9 @@ async function measure(page: Page, go: () => Promise<unknown>) {
   });
   await cdp.detach().catch(() => {});
   if (VERBOSE) {
+    const marks = await page.evaluate(() => window.__marks ?? []);
+    for (const [name, ms] of marks.sort((a, b) => a[1] - b[1]))
+      console.log(`    ${String(Math.round(ms)).padStart(5)} ms   ${name}`);
     for (const l of loaded)
       console.log(
         `    ${String(l.startMs).padStart(5)}→${String(l.endMs).padStart(5)} ms ${l.beforeFirstRow ? '*' : ' '} ${(l.transferBytes / 1024).toFixed(1).padStart(6)} KiB  ${l.path.slice(0, 90)}`,

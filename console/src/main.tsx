@@ -15,6 +15,7 @@ import './app/console.css';
 import { SessionProvider } from './app/session.js';
 import { prefetchOrdersFromUrl } from './features/orders/prefetch.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
+import { allStarted } from './lib/prefetch.js';
 
 // antd ships these as ES modules without "type": "module": TypeScript (NodeNext) sees the CommonJS shape,
 // the bundler the ES default export. Accept both.
@@ -43,6 +44,12 @@ function Localized() {
 }
 
 prefetchOrdersFromUrl(window.location);
+
+// The first render waits a little for the answers asked for before the code ran (the session, the first
+// orders page), which are usually here by now: the page is then drawn once, with its rows, instead of a
+// spinner, then the page, then its rows. Never long: a slow answer shows the spinner.
+const FIRST_RENDER_WAIT_MS = 200;
+await Promise.race([allStarted(), new Promise((resolve) => setTimeout(resolve, FIRST_RENDER_WAIT_MS))]);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

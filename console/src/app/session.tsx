@@ -1,8 +1,17 @@
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError, call, setCsrfToken, setUnauthenticatedHandler } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import type { Me } from '../api/types.js';
-import { earlyOr } from '../lib/prefetch.js';
+import { earlyOr, prefetch, takeArrived, takePrefetched } from '../lib/prefetch.js';
 
 type SessionState =
   | { status: 'loading' }
@@ -19,24 +28,34 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+const ME = 'me';
 // Asked for before the app's code runs (lib/prefetch.ts, the page's first script), else as soon as the bundle
 // runs, in parallel with React's first render.
-let firstMe: Promise<Me> | undefined = earlyOr<Me>('/v1/me', () => api.me());
+prefetch(ME, () => earlyOr<Me>('/v1/me', () => api.me()));
 
 async function loadMe(): Promise<Me> {
-  const p = firstMe ?? api.me();
-  firstMe = undefined;
-  const me = await p;
+  const me = await (takePrefetched<Me>(ME) ?? api.me());
   setCsrfToken(me.csrfToken);
   return me;
 }
 
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<SessionState>({ status: 'loading' });
-  const [nonce, setNonce] = useState(0);
+/** The session when its answer arrived before the first render: the page renders signed in at once. */
+let arrivedMe: Me | undefined;
+function initialState(): SessionState {
+  arrivedMe ??= takeArrived<Me>(ME);
+  if (!arrivedMe) return { status: 'loading' };
+  setCsrfToken(arrivedMe.csrfToken);
+  return { status: 'ready', me: arrivedMe };
+}
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: nonce asks for a reload
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>(initialState);
+  const [nonce, setNonce] = useState(0);
+  const readyAtMount = useRef(state.status === 'ready');
+
+  // nonce asks for a reload; the first is skipped when the session was already there at mount
   useEffect(() => {
+    if (nonce === 0 && readyAtMount.current) return;
     let live = true;
     loadMe().then(
       (me) => live && setState({ status: 'ready', me }),

@@ -7,18 +7,40 @@
  * imports nothing, so that it stays a small file.
  */
 const started = new Map<string, Promise<unknown>>();
+/** The answers of `started` that have arrived: a page renders them in its first render, not one tick later. */
+const arrived = new Map<string, unknown>();
 
 export function prefetch<T>(key: string, load: () => Promise<T>): void {
   if (started.has(key)) return;
   const p = load();
-  p.catch(() => {}); // the page that takes it handles the error
+  p.then(
+    (v) => {
+      if (started.get(key) === p) arrived.set(key, v);
+    },
+    () => {}, // the page that takes it handles the error
+  );
   started.set(key, p);
 }
 
 export function takePrefetched<T>(key: string): Promise<T> | undefined {
   const p = started.get(key) as Promise<T> | undefined;
   started.delete(key);
+  arrived.delete(key);
   return p;
+}
+
+/** The answer to `key` if it has already arrived (taken, like takePrefetched), else undefined. */
+export function takeArrived<T>(key: string): T | undefined {
+  if (!arrived.has(key)) return undefined;
+  const v = arrived.get(key) as T;
+  started.delete(key);
+  arrived.delete(key);
+  return v;
+}
+
+/** Settles when every request started so far has been answered (or has failed). */
+export function allStarted(): Promise<void> {
+  return Promise.allSettled([...started.values()]).then(() => {});
 }
 
 /** The first page of an org's orders without filters, exactly as the API client asks for it. */

@@ -9,16 +9,31 @@ export interface AsyncState<T> {
   setData(update: (prev: T | undefined) => T | undefined): void;
 }
 
-/** Loads on mount and whenever deps change; a stale answer (deps changed meanwhile) is dropped. */
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: DependencyList): AsyncState<T> {
-  const [data, setDataState] = useState<T | undefined>(undefined);
+/**
+ * Loads on mount and whenever deps change; a stale answer (deps changed meanwhile) is dropped. `initial`, when
+ * the answer is already at hand (a request made before the page rendered), is shown at once and not asked
+ * again on mount: the page draws its content in its first render.
+ */
+export function useAsync<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: DependencyList,
+  initial?: () => T | undefined,
+): AsyncState<T> {
+  const [first] = useState(() => initial?.());
+  const [data, setDataState] = useState<T | undefined>(first);
   const [error, setError] = useState<unknown>(undefined);
-  const [loading, setLoading] = useState(true);
+  const [loading, setLoading] = useState(first === undefined);
   const [nonce, setNonce] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  // The first effect's deps: while they hold, the initial answer is the answer.
+  const initialDeps = useRef<DependencyList | undefined>(first === undefined ? undefined : [...deps, 0]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to load again
   useEffect(() => {
+    const current = [...deps, nonce];
+    const kept = initialDeps.current;
+    initialDeps.current = undefined;
+    if (kept && kept.length === current.length && kept.every((d, i) => Object.is(d, current[i]))) return;
     const ctrl = new AbortController();
     setLoading(true);
     setError(undefined);

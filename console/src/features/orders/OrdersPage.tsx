@@ -25,7 +25,7 @@ import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
 import { formatMoney } from '../../lib/money.js';
-import { takePrefetched } from '../../lib/prefetch.js';
+import { takeArrived, takePrefetched } from '../../lib/prefetch.js';
 import { useNarrow } from '../../lib/responsive.js';
 import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
@@ -214,13 +214,19 @@ export function OrdersPage() {
     [filterQuery, filters.limit, at.cursor, at.offset],
   );
   const key = JSON.stringify(query);
+  const firstPage = key === JSON.stringify(DEFAULT_QUERY);
   const page = useAsync<Page<Order> & { key: string }>(
     (signal) =>
       (
-        (key === JSON.stringify(DEFAULT_QUERY) && takePrefetched<Page<Order>>(defaultOrdersKey(org.id))) ||
+        (firstPage && takePrefetched<Page<Order>>(defaultOrdersKey(org.id))) ||
         listApi.page(org.id, query, signal)
       ).then((p) => ({ ...p, key })),
     [org.id, key],
+    () => {
+      // Asked for before the code ran and already here: the rows come with the page's first render.
+      const p = firstPage ? takeArrived<Page<Order>>(defaultOrdersKey(org.id)) : undefined;
+      return p && { ...p, key };
+    },
   );
   const shown = page.data?.key === key ? page.data : undefined;
   useEffect(() => {
