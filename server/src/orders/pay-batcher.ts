@@ -1,4 +1,5 @@
 import { isFailoverError } from '../db/failover.js';
+import type { Queryable } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { newId } from '../platform/ids.js';
 import { monthOf } from '../platform/time.js';
@@ -9,6 +10,7 @@ import {
   lockOrdersForBatch,
   type PayStatementResult,
   payBatchStatement,
+  payInOneStatement,
 } from './pay.repository.js';
 
 /** One payment waiting for its batch: what payInOneStatement would be asked, and its arrival. */
@@ -110,6 +112,8 @@ export class PayBatcher {
   }
 
   private async runWithRetries(pays: BatchedPay[]): Promise<BatchedPayResult[]> {
+    // A batch of one is the payment's one statement, on its own (no BEGIN/COMMIT): the same decision.
+    if (pays.length === 1) return [await payAlone(this.deps, this.deps.db, pays[0]!)];
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.deps.db.transaction().execute((tx) => runBatch(this.deps, tx, pays));
@@ -209,6 +213,23 @@ async function runBatch(
     }
   }
   return results;
+}
+
+/** One payment in its own statement (inside the caller's transaction when there is one). */
+export async function payAlone(deps: Deps, db: Queryable, pay: BatchedPay): Promise<BatchedPayResult> {
+  const billMonth = monthOf(pay.now, deps.config.billingTimeZone);
+  const r = await payInOneStatement(db, {
+    orgId: pay.orgId,
+    orderId: pay.orderId,
+    now: pay.now,
+    payerId: pay.payerId,
+    billMonth,
+    ledgerTxnId: newId('ltx', pay.now),
+    // Already authorized; the statement's own filter keeps it from paying any other project's order.
+    projectIds: pay.projectIds,
+    catalog: deps.catalog,
+  });
+  return { ...r, at: pay.now, billMonth };
 }
 
 const batchers = new WeakMap<Deps, PayBatcher>();

@@ -3,13 +3,10 @@ import type { Queryable } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import type { UserPrincipal } from '../http/principal.js';
 import { AppError } from '../platform/errors.js';
-import { newId } from '../platform/ids.js';
-import { monthOf } from '../platform/time.js';
 import { effectiveStatus, nextStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
 import { getOrder } from './orders.repository.js';
-import { payInOneStatement } from './pay.repository.js';
-import { type BatchedPay, type BatchedPayResult, payBatcher } from './pay-batcher.js';
+import { payAlone, payBatcher } from './pay-batcher.js';
 
 /**
  * 支付: the whole amount, in one go, from the org's cash balance, before the deadline; coupons never apply.
@@ -89,23 +86,6 @@ export async function payOrder(
     order: presentOrder(paid, access, at),
     balance: { cash: r.cashAfter ?? 0, currency: order.currency },
   };
-}
-
-/** One payment in its own statement (inside the caller's transaction when there is one). */
-async function payAlone(deps: Deps, db: Queryable, pay: BatchedPay): Promise<BatchedPayResult> {
-  const billMonth = monthOf(pay.now, deps.config.billingTimeZone);
-  const r = await payInOneStatement(db, {
-    orgId: pay.orgId,
-    orderId: pay.orderId,
-    now: pay.now,
-    payerId: pay.payerId,
-    billMonth,
-    ledgerTxnId: newId('ltx', pay.now),
-    // Already authorized; the statement's own filter keeps it from paying any other project's order.
-    projectIds: pay.projectIds,
-    catalog: deps.catalog,
-  });
-  return { ...r, at: pay.now, billMonth };
 }
 
 /**
