@@ -549,3 +549,171 @@ export interface BenchContext {
   /** prints a section header with the run's elapsed time and the load average */
   header(title: string): void;
 }
+
+// ------------------------------------------------------------------------------- what one measurement costs
+
+export interface WalCounters {
+  records: number;
+  fpi: number;
+  bytes: number;
+}
+
+/** The server's WAL counters (pg_stat_wal, PostgreSQL 14+): cluster-wide, so other databases' writes count too. */
+export async function walCounters(): Promise<WalCounters> {
+  return withClient('postgres', async (c) => {
+    const r = await c.query<{ records: string; fpi: string; bytes: string }>(
+      'select wal_records as records, wal_fpi as fpi, wal_bytes as bytes from pg_stat_wal',
+    );
+    const row = r.rows[0];
+    return { records: Number(row?.records ?? 0), fpi: Number(row?.fpi ?? 0), bytes: Number(row?.bytes ?? 0) };
+  });
+}
+
+/** CPU ticks (utime + stime) of a process, or null when it is gone. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return null;
+  }
+}
+
+export interface ResourceUse {
+  seconds: number;
+  /** WAL written by the whole PostgreSQL server during the measurement */
+  wal: WalCounters;
+  /** CPU seconds of the measured database's client backends (pids followed through pg_stat_activity) */
+  postgresBackendCpuSeconds: number;
+  /** CPU seconds of PostgreSQL's WAL writer, checkpointer and background writer */
+  postgresAuxCpuSeconds: number;
+  /** CPU seconds of the Tally server process, when one is measured */
+  serverCpuSeconds: number | null;
+  /** CPU seconds of this process (the HTTP load generator) */
+  loadGeneratorCpuSeconds: number;
+  /** WAL bytes per second the server wrote in the second before the run, while the bench was idle: others' */
+  walBeforeBytesPerSecond: number;
+  /** the whole machine's busy share, and the 1-minute load average at the start and the end */
+  machineCpuBusyPercent: number;
+  loadAverage: [number, number];
+}
+
+/**
+ * Runs `fn` and measures what it cost on this machine: the WAL deltas (pg_stat_wal), the CPU of the
+ * database's backends (their pids polled from pg_stat_activity every 250 ms; a backend born during the run
+ * counts from zero), of PostgreSQL's WAL writer / checkpointer / background writer, of the Tally server
+ * (`serverPid`) and of this process, and the machine's busy share. pg_stat_wal counts the whole server, so the
+ * WAL written in the idle second before the run is measured too: what other databases write meanwhile.
+ */
+export async function measureResources<T>(
+  db: string,
+  serverPid: number | null,
+  fn: () => Promise<T>,
+): Promise<{ result: T; use: ResourceUse }> {
+  const c = new pg.Client({ connectionString: pgUrl('postgres'), application_name: 'bench-cpu-sampler' });
+  await c.connect();
+  const backends = new Map<number, { first: number; last: number }>();
+  const aux = new Map<number, { first: number; last: number }>();
+  const poll = async (initial: boolean) => {
+    const r = await c.query<{ pid: number; client: boolean }>(
+      `select pid, backend_type = 'client backend' as client from pg_stat_activity
+       where (datname = $1 and backend_type = 'client backend' and application_name not like 'bench-%')
+          or backend_type in ('walwriter', 'checkpointer', 'background writer')`,
+      [db],
+    );
+    for (const { pid, client } of r.rows) {
+      const t = cpuTicks(pid);
+      if (t === null) continue;
+      const map = client ? backends : aux;
+      const seen = map.get(pid);
+      if (seen) seen.last = t;
+      else map.set(pid, { first: initial ? t : 0, last: t });
+    }
+  };
+  const readLast = () => {
+    for (const map of [backends, aux])
+      for (const [pid, v] of map) {
+        const t = cpuTicks(pid);
+        if (t !== null) v.last = t;
+      }
+  };
+  const idle0 = await walCounters();
+  const idleT0 = performance.now();
+  await sleep(1000);
+  const wal0 = await walCounters();
+  const walBefore = (wal0.bytes - idle0.bytes) / ((performance.now() - idleT0) / 1000);
+  await poll(true);
+  const load0 = os.loadavg()[0] ?? 0;
+  const server0 = serverPid === null ? 0 : cpuSeconds(serverPid);
+  const self0 = process.cpuUsage();
+  const m0 = machineTicks();
+  const t0 = performance.now();
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      await sleep(250);
+      if (!stop) await poll(false);
+    }
+  })();
+  try {
+    const result = await fn();
+    const secondsTaken = (performance.now() - t0) / 1000;
+    stop = true;
+    await loop;
+    await poll(false);
+    readLast();
+    const m1 = machineTicks();
+    const self = process.cpuUsage(self0);
+    const serverCpu = serverPid === null ? null : cpuSeconds(serverPid) - server0;
+    const wal1 = await walCounters();
+    const sum = (map: Map<number, { first: number; last: number }>) =>
+      [...map.values()].reduce((a, v) => a + (v.last - v.first), 0) / 100;
+    return {
+      result,
+      use: {
+        seconds: round(secondsTaken, 2),
+        wal: {
+          records: wal1.records - wal0.records,
+          fpi: wal1.fpi - wal0.fpi,
+          bytes: wal1.bytes - wal0.bytes,
+        },
+        postgresBackendCpuSeconds: round(sum(backends), 2),
+        postgresAuxCpuSeconds: round(sum(aux), 2),
+        serverCpuSeconds: serverCpu === null ? null : round(serverCpu, 2),
+        loadGeneratorCpuSeconds: round((self.user + self.system) / 1e6, 2),
+        walBeforeBytesPerSecond: round(walBefore, 0),
+        machineCpuBusyPercent: busyPercent(m0, m1),
+        loadAverage: [round(load0, 2), round(os.loadavg()[0] ?? 0, 2)],
+      },
+    };
+  } finally {
+    stop = true;
+    await loop;
+    await c.end();
+  }
+}
+
+export interface PerUnit {
+  /** what was counted (payments, transactions) */
+  units: number;
+  walRecords: number;
+  walFpi: number;
+  walBytes: number;
+  postgresBackendCpuMs: number;
+  postgresAuxCpuMs: number;
+  serverCpuMs: number | null;
+}
+
+/** A measurement's costs divided by the payments (or transactions) it made. */
+export function perUnit(use: ResourceUse, units: number): PerUnit {
+  const u = Math.max(units, 1);
+  return {
+    units,
+    walRecords: round(use.wal.records / u, 1),
+    walFpi: round(use.wal.fpi / u, 2),
+    walBytes: round(use.wal.bytes / u, 0),
+    postgresBackendCpuMs: round((use.postgresBackendCpuSeconds * 1000) / u, 3),
+    postgresAuxCpuMs: round((use.postgresAuxCpuSeconds * 1000) / u, 3),
+    serverCpuMs: use.serverCpuSeconds === null ? null : round((use.serverCpuSeconds * 1000) / u, 3),
+  };
+}

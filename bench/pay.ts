@@ -1,8 +1,10 @@
 // Pay over HTTP on PostgreSQL: the real server (`node dist/server/src/main.js`, TALLY_DB_POOL=32), orgs from
 // the CLI's seeder, unpaid orders cloned from one per org; closed-loop clients pay different orders round-robin
 // over the orgs (the spread case) and all on one org (the hot org), at 8 and 32 clients, each right after
-// pgbench at the same client count. Also the HTTP floor (GET balance), memory, CPU per payment, PostgreSQL
-// backends by wait event, an optional V8 profile, and the money invariants afterwards.
+// pgbench at the same client count: the built-in TPC-B-like transaction, then Tally's own pay statement
+// (bench/pay-statement.ts) on this database, spread and hot. Every run measures WAL and CPU (server, PostgreSQL
+// backends) per payment; also the HTTP floor (GET balance), memory, PostgreSQL backends by wait event, an
+// optional V8 profile, and the money invariants afterwards (the statement's payments under pgbench included).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,14 +12,14 @@ import type { Db } from '../server/src/db/schema.js';
 import { invariantViolations } from '../test/invariants.js';
 import {
   type BenchContext,
-  busyPercent,
   closedLoop,
-  cpuSeconds,
   dropDb,
   freshDb,
   type LoadResult,
-  machineTicks,
+  measureResources,
+  type PerUnit,
   type ProfileSummary,
+  perUnit,
   pgUrl,
   request,
   round,
@@ -29,7 +31,8 @@ import {
   summarizeWaits,
   WORK_DIR,
 } from './lib.js';
-import { pgbenchRun } from './pgbench.js';
+import { clonePayableOrders, type PayScript, paymentsSoFar, payScriptFor } from './pay-statement.js';
+import { type PgbenchResult, pgbenchRun } from './pgbench.js';
 import { type BenchOrg, cloneUnpaidOrders, withSeed, withTemplates } from './seed.js';
 
 /** Enough cash for every payment of the run (fen). */
@@ -67,18 +70,34 @@ export function seedPayOrgs(
   );
 }
 
+/** An HTTP pay run with what it cost per payment (WAL, server and PostgreSQL CPU) and the machine's load. */
+export type HttpPayRun = LoadResult & {
+  postgresBackendsBy?: Record<string, number>;
+  serverCpuMsPerPay?: number;
+  machineCpuBusyPercent?: number;
+  perPayment?: PerUnit;
+  loadAverage?: [number, number];
+  /** WAL bytes/s others wrote in the idle second before the run (pg_stat_wal is server-wide) */
+  walBeforeBytesPerSecond?: number;
+};
+
+/** Tally's pay statement under pgbench: pgbench's figures, and the payments it really made. */
+export type StatementRun = PgbenchResult & { payments: number; paymentsPerSecond: number };
+
 export interface PayRun {
   clients: number;
   pgbenchTps: number | null;
   pgbenchLatencyMs: number | null;
-  spread: LoadResult & {
-    postgresBackendsBy?: Record<string, number>;
-    serverCpuMsPerPay?: number;
-    machineCpuBusyPercent?: number;
-  };
-  hot: LoadResult;
+  /** the TPC-B-like run in full (p50/p99, WAL and CPU per transaction) */
+  pgbench?: PgbenchResult | null;
+  /** the pay statement under pgbench, spread over the orgs and on the hot org */
+  statement?: { spread: StatementRun; hot: StatementRun } | null;
+  spread: HttpPayRun;
+  hot: HttpPayRun;
   ratioToPgbench: number | null;
   hotToSpread: number;
+  /** the statement's payments per second under pgbench ÷ TPC-B TPS */
+  statementToPgbench?: number | null;
 }
 
 export interface PayResult {
@@ -87,6 +106,8 @@ export interface PayResult {
   orgs: number;
   ordersPerOrg: number;
   hotOrgOrders: number;
+  /** the pay statement's pgbench script: its parameters and which became variables */
+  statementScript?: { parameters: string[]; statementChars: number; ordersPerOrg: number; hotOrders: number };
   readFloor?: LoadResult;
   runs: PayRun[];
   memory?: { peakRssMb: number; rssDuringLoadMaxMb: number };
@@ -117,11 +138,20 @@ export async function payOnPostgres(ctx: BenchContext, pgbenchWanted: boolean): 
   ctx.header(`pay over HTTP on PostgreSQL: ${ORGS.toLocaleString('en')} orgs`);
   const DB = 'tally_bench_pay';
   await freshDb(DB);
+  // The pay statement's own orders under pgbench (its pool): as many as the HTTP runs have, unless told.
+  const statementPerOrg = size('BENCH_PAY_PGBENCH_ORDERS', spreadPerOrg);
+  const statementHot = size('BENCH_PAY_PGBENCH_HOT_ORDERS', hotCount);
   let orgs: BenchOrg[] = [];
+  let script: PayScript | null = null;
   await seedPayOrgs({ DATABASE_URL: pgUrl(DB) }, ORGS, async (db, seeded) => {
     orgs = seeded;
     await cloneUnpaidOrders(db, orgs, spreadPerOrg, 'b');
     await cloneUnpaidOrders(db, orgs.slice(0, 1), hotCount, 'h', { label: 'hot org orders (SQL clone)' });
+    if (pgbenchWanted) {
+      await clonePayableOrders(db, orgs, statementPerOrg, 'p', 'orders for the pay statement under pgbench');
+      await clonePayableOrders(db, orgs.slice(0, 1), statementHot, 'q', 'hot org orders for pgbench');
+      script = await payScriptFor(db, orgs);
+    }
   });
   const profDir = join(WORK_DIR, 'prof');
   if (ctx.profile) rmSync(profDir, { recursive: true, force: true });
@@ -139,8 +169,16 @@ export async function payOnPostgres(ctx: BenchContext, pgbenchWanted: boolean): 
     hotOrgOrders: hotCount,
     runs: [],
   };
+  const statement = script as PayScript | null;
+  if (statement)
+    out.statementScript = {
+      parameters: statement.parameters,
+      statementChars: statement.statementChars,
+      ordersPerOrg: statementPerOrg,
+      hotOrders: statementHot,
+    };
   try {
-    await payRuns(ctx, server, DB, orgs, spreadPerOrg, hotCount, pgbenchWanted, out);
+    await payRuns(ctx, server, DB, orgs, spreadPerOrg, hotCount, pgbenchWanted, out, statement);
   } finally {
     await server.stop();
   }
@@ -155,6 +193,45 @@ export async function payOnPostgres(ctx: BenchContext, pgbenchWanted: boolean): 
   return out;
 }
 
+/** The pay statement under pgbench, `pool` orders of `orgs` orgs named `${pre}${k}-…`, from transaction `base`. */
+async function statementRun(
+  ctx: BenchContext,
+  DB: string,
+  script: PayScript,
+  clients: number,
+  o: { label: string; pre: string; orgs: number; pool: number; base: number },
+): Promise<StatementRun> {
+  const before = await paymentsSoFar(DB);
+  let payments = 0;
+  const r = await pgbenchRun(ctx, clients, {
+    label: o.label,
+    db: DB,
+    script: script.path,
+    variables: {
+      base: o.base,
+      nclients: clients,
+      n: 0,
+      pool: o.pool,
+      orgs: o.orgs,
+      pre: o.pre,
+      now: new Date().toISOString(),
+    },
+    units: async () => {
+      payments = (await paymentsSoFar(DB)) - before;
+      return payments;
+    },
+  });
+  if (payments < r.transactions)
+    console.log(
+      `  ${r.transactions - payments} of ${r.transactions} statements paid nothing (the pool of ${o.pool} orders ran out, after ${o.base} before this run: BENCH_PAY_PGBENCH_ORDERS / BENCH_PAY_PGBENCH_HOT_ORDERS)`,
+    );
+  return {
+    ...r,
+    payments,
+    paymentsPerSecond: round((r.tps * payments) / Math.max(r.transactions, 1), 1),
+  };
+}
+
 async function payRuns(
   ctx: BenchContext,
   server: Server,
@@ -164,11 +241,15 @@ async function payRuns(
   hotCount: number,
   pgbenchWanted: boolean,
   out: PayResult,
+  script: PayScript | null,
 ): Promise<void> {
   const spread = payJobs(orgs, spreadPerOrg, 'b');
   const hot = payJobs(orgs.slice(0, 1), hotCount, 'h');
   let si = 0;
   let hi = 0;
+  // Where the statement's pools' numbering goes on (g = base + client + n × clients): past the last run's.
+  let statementSpreadBase = 0;
+  let statementHotBase = 0;
   const send = payer(server.port);
   const mem = () => server.memory().rssMb;
   // Warm up the JIT and the pools (not counted).
@@ -183,51 +264,77 @@ async function payRuns(
     jobs: reads,
     send: (o) => request(server.port, 'GET', `/v1/orgs/${o.orgId}/balance`, { auth: o.apiKey }),
   });
-  for (const clients of [8, 32]) {
-    const pgb = pgbenchWanted ? await pgbenchRun(ctx, clients) : null;
-    const cpu0 = cpuSeconds(server.pid);
-    const m0 = machineTicks();
-    const { result: run, waits } = await sampleWaits(DB, () =>
+  const httpRun = async (label: string, clients: number, jobs: PayJob[]) => {
+    const load = () =>
       closedLoop({
-        label: `pay spread, ${clients} clients`,
+        label: `${label}, ${clients} clients`,
         clients,
         seconds: ctx.duration,
-        jobs: spread.slice(si),
+        jobs,
         send,
         sample: mem,
-      }),
-    );
-    const m1 = machineTicks();
-    const spreadRun: PayRun['spread'] = {
-      ...run,
-      postgresBackendsBy: summarizeWaits(waits),
-      serverCpuMsPerPay: round(((cpuSeconds(server.pid) - cpu0) * 1000) / Math.max(run.ok, 1), 2),
-      machineCpuBusyPercent: busyPercent(m0, m1),
+      });
+    const { result, use } = await measureResources(DB, server.pid, async () => sampleWaits(DB, load));
+    const run: HttpPayRun = {
+      ...result.result,
+      postgresBackendsBy: summarizeWaits(result.waits),
+      perPayment: perUnit(use, result.result.ok),
+      machineCpuBusyPercent: use.machineCpuBusyPercent,
+      loadAverage: use.loadAverage,
+      walBeforeBytesPerSecond: use.walBeforeBytesPerSecond,
     };
+    run.serverCpuMsPerPay = run.perPayment?.serverCpuMs ?? undefined;
+    const pp = run.perPayment;
     console.log(
-      `  server CPU ${spreadRun.serverCpuMsPerPay} ms per pay; whole machine ${spreadRun.machineCpuBusyPercent}% busy during the run`,
+      `  per payment: server CPU ${pp?.serverCpuMs} ms, PostgreSQL backends ${pp?.postgresBackendCpuMs} ms (+ ${pp?.postgresAuxCpuMs} ms WAL writer / checkpointer / bgwriter), WAL ${pp?.walRecords} records, ${pp?.walFpi} FPI, ${pp?.walBytes} bytes; load generator ${use.loadGeneratorCpuSeconds} CPU s; machine ${use.machineCpuBusyPercent}% busy, load ${use.loadAverage.join('→')}`,
     );
-    console.log(
-      `  PostgreSQL backends (average count) by state / wait: ${JSON.stringify(spreadRun.postgresBackendsBy)}`,
-    );
+    if (run.postgresBackendsBy)
+      console.log(
+        `  PostgreSQL backends (average count) by state / wait: ${JSON.stringify(run.postgresBackendsBy)}`,
+      );
+    return run;
+  };
+  for (const clients of [8, 32]) {
+    const pgb = pgbenchWanted ? await pgbenchRun(ctx, clients) : null;
+    let statement: PayRun['statement'] = null;
+    let statementSpread: StatementRun | null = null;
+    if (script) {
+      statementSpread = await statementRun(ctx, DB, script, clients, {
+        label: 'pay statement, spread',
+        pre: 'p',
+        orgs: orgs.length,
+        pool: orgs.length * (out.statementScript?.ordersPerOrg ?? 0),
+        base: statementSpreadBase,
+      });
+      statementSpreadBase += (statementSpread.maxPerClient + 1) * clients;
+    }
+    const run = await httpRun('pay spread', clients, spread.slice(si));
     si += run.requests;
-    const hotRun = await closedLoop({
-      label: `pay hot org, ${clients} clients`,
-      clients,
-      seconds: ctx.duration,
-      jobs: hot.slice(hi),
-      send,
-      sample: mem,
-    });
+    if (script && statementSpread) {
+      const statementHot = await statementRun(ctx, DB, script, clients, {
+        label: 'pay statement, hot org',
+        pre: 'q',
+        orgs: 1,
+        pool: out.statementScript?.hotOrders ?? 0,
+        base: statementHotBase,
+      });
+      statementHotBase += (statementHot.maxPerClient + 1) * clients;
+      statement = { spread: statementSpread, hot: statementHot };
+    }
+    const hotRun = await httpRun('pay hot org', clients, hot.slice(hi));
     hi += hotRun.requests;
     out.runs.push({
       clients,
       pgbenchTps: pgb?.tps ?? null,
       pgbenchLatencyMs: pgb?.latencyAverageMs ?? null,
-      spread: spreadRun,
+      pgbench: pgb,
+      statement,
+      spread: run,
       hot: hotRun,
       ratioToPgbench: pgb ? round(run.perSecond / pgb.tps, 2) : null,
       hotToSpread: round(hotRun.perSecond / run.perSecond, 2),
+      statementToPgbench:
+        pgb && statementSpread ? round(statementSpread.paymentsPerSecond / pgb.tps, 2) : null,
     });
   }
   out.memory = {

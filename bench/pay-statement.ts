@@ -1,0 +1,258 @@
+// Tally's pay statement under pgbench: the SQL that `payInOneStatement` (server/src/orders/pay.repository.ts)
+// sends, captured at run time through a Kysely that records instead of executing, its inputs turned into
+// pgbench variables, and written as a pgbench script (-f). It pays real orders of the pay bench's database:
+// copies of each org's payable order made for it, each paid at most once. A change to the statement is picked
+// up by the next run.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryResult,
+} from 'kysely';
+import { loadConfig } from '../server/src/config.js';
+import type { Database, Db } from '../server/src/db/schema.js';
+import { payInOneStatement } from '../server/src/orders/pay.repository.js';
+import { monthOf } from '../server/src/platform/time.js';
+import { defaultCatalog } from '../server/src/pricing/catalog.js';
+import { progress, query, round, seconds, WORK_DIR, withClient } from './lib.js';
+import type { BenchOrg } from './seed.js';
+
+/** A Kysely whose every query is recorded (compiled SQL and parameters) and answers no rows. */
+export function recordingDb(): { db: Kysely<Database>; queries: CompiledQuery[] } {
+  const queries: CompiledQuery[] = [];
+  const connection: DatabaseConnection = {
+    async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+      queries.push(q);
+      return { rows: [] };
+    },
+    async *streamQuery() {},
+  };
+  const driver: Driver = {
+    async init() {},
+    async acquireConnection() {
+      return connection;
+    },
+    async beginTransaction() {},
+    async commitTransaction() {},
+    async rollbackTransaction() {},
+    async releaseConnection() {},
+    async destroy() {},
+  };
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (k) => new PostgresIntrospector(k),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+  return { db, queries };
+}
+
+/** A parameter as the pg driver sends it (text), as a quoted SQL literal of unknown type, as the driver's is. */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  const text =
+    v instanceof Date
+      ? v.toISOString()
+      : Array.isArray(v)
+        ? `{${v.map((x) => `"${String(x).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+export interface PayScript {
+  /** the pgbench script's path */
+  path: string;
+  /** the captured statement's parameters: which became pgbench variables, which stayed constants */
+  parameters: string[];
+  /** the statement's length in characters */
+  statementChars: number;
+}
+
+/**
+ * Captures the pay statement for an org-wide payer (the pay bench's Org Admin API keys: every project) and
+ * writes a pgbench script that pays order `${pre}${k}-${orgPrefix}${i}` of org `${orgPrefix}${i}` as user
+ * `${userPrefix}${i}`. Which order: the transaction's number g (a counter per client, interleaved over the
+ * clients, from `base`) through a pseudo-random permutation of the `pool` = orgs × copies orders, so each
+ * order is paid at most once while the pool lasts and consecutive payments fall on random orgs; orgs are
+ * numbered from `first` (the hot org: orgs = 1, the first). Variables:
+ * base, nclients, n (0), pool, orgs, pre, now (ISO time).
+ */
+export async function writePayScript(
+  orgPrefix: string,
+  userPrefix: string,
+  first: number,
+  billingTimeZone: string,
+): Promise<PayScript> {
+  const { db, queries } = recordingDb();
+  // Sentinels: each input the script varies is recognized among the parameters by its value.
+  const now = new Date(Date.UTC(2001, 1, 3, 4, 5, 6, 789));
+  const sentinels = new Map<unknown, string>([
+    ['\u0001org', `'${orgPrefix}:i'`],
+    ['\u0001order', `':pre:k-${orgPrefix}:i'`],
+    ['\u0001payer', `'${userPrefix}:i'`],
+    ['\u0001ltx', `'ltx_pgbench_:pre:g'`],
+  ]);
+  await payInOneStatement(db, {
+    orgId: '\u0001org',
+    orderId: '\u0001order',
+    now,
+    payerId: '\u0001payer',
+    // The month is the run's: computed from the time the script is written, as the server would.
+    billMonth: monthOf(new Date(), billingTimeZone),
+    ledgerTxnId: '\u0001ltx',
+    projectIds: null,
+    catalog: defaultCatalog,
+  });
+  await db.destroy();
+  if (queries.length !== 1)
+    throw new Error(`payInOneStatement sent ${queries.length} statements; the pgbench script expects one`);
+  const q = queries[0]!;
+  const parameters: string[] = [];
+  const text = q.sql.replace(/\$(\d+)\b/g, (_m, d: string) => {
+    const v = q.parameters[Number(d) - 1];
+    const byValue = sentinels.get(v);
+    if (byValue) {
+      parameters.push(`$${d}: ${byValue}`);
+      return byValue;
+    }
+    if (v instanceof Date && v.getTime() === now.getTime()) {
+      parameters.push(`$${d}: now`);
+      return `':now'`;
+    }
+    const lit = literal(v);
+    parameters.push(`$${d}: constant ${lit}`);
+    return lit;
+  });
+  if (
+    !parameters.some((p) => p.endsWith(`'${orgPrefix}:i'`)) ||
+    !parameters.some((p) => p.includes(':pre:k'))
+  )
+    throw new Error(
+      `the captured pay statement does not take the org and the order as parameters:\n${q.sql}`,
+    );
+  const script = [
+    '-- Tally pay statement (payInOneStatement), captured by bench/pay-statement.ts',
+    '\\set g :base + :client_id + :n * :nclients',
+    '\\set n :n + 1',
+    '\\set p permute(:g, :pool, 5)',
+    `\\set i ${first} + :p % :orgs`,
+    '\\set k 1 + :p / :orgs',
+    `${text.trim()};`,
+    '',
+  ].join('\n');
+  const path = join(WORK_DIR, 'pay-statement.pgbench.sql');
+  writeFileSync(path, script);
+  return { path, parameters, statementChars: text.length };
+}
+
+/** The common prefix of ids named `${prefix}${first + i}` in order, and `first`, or an error saying why not. */
+export function numberedPrefix(ids: string[], what: string): { prefix: string; first: number } {
+  const m = /^(.*?)(\d+)$/.exec(ids[0] ?? '');
+  const prefix = m?.[1];
+  const first = Number(m?.[2]);
+  if (prefix === undefined || ids.some((id, i) => id !== `${prefix}${first + i}`))
+    throw new Error(
+      `the pgbench pay script needs ${what} numbered in order with one prefix (got ${ids[0]}, …)`,
+    );
+  return { prefix, first };
+}
+
+/** The seeded orgs' payers (their Org Admins) and the script's id prefixes. */
+export async function payScriptFor(db: Db, orgs: BenchOrg[]): Promise<PayScript> {
+  const org = numberedPrefix(
+    orgs.map((o) => o.orgId),
+    'the seeded orgs',
+  );
+  const admins = await query<{ org_id: string; user_id: string }>(
+    db,
+    `select distinct on (org_id) org_id, user_id from memberships
+     where org_id = any($1) and org_role = 'org_admin' order by org_id, created_at, user_id`,
+    [orgs.map((o) => o.orgId)],
+  );
+  const byOrg = new Map(admins.map((a) => [a.org_id, a.user_id]));
+  const user = numberedPrefix(
+    orgs.map((o) => byOrg.get(o.orgId) ?? ''),
+    "the orgs' admins",
+  );
+  if (user.first !== org.first) throw new Error("the orgs' admins are not numbered as their orgs");
+  const config = loadConfig({ ...process.env }, () => 'bench-pay-statement');
+  return writePayScript(org.prefix, user.prefix, org.first, config.billingTimeZone);
+}
+
+/**
+ * Copies each org's payable (template) order `perOrg` times as `${prefix}${k}-${orgId}` (its cluster as
+ * `cl${prefix}${k}-${orgId}`, with the creation history row): the orders the pgbench script pays, named so
+ * that pgbench can compute them from numbers. Set-based, as seed.ts's cloneUnpaidOrders.
+ */
+export async function clonePayableOrders(
+  db: Db,
+  orgs: BenchOrg[],
+  perOrg: number,
+  prefix: string,
+  label: string,
+): Promise<number> {
+  const bar = progress(label);
+  const t0 = Date.now();
+  const chunk = 100;
+  for (let i = 0; i < orgs.length; i += chunk) {
+    const part = orgs.slice(i, i + chunk);
+    const params = [part.map((x) => x.orgId), part.map((x) => x.templateOrderId), prefix, perOrg];
+    await db.transaction().execute(async (tx) => {
+      await query(
+        tx,
+        `insert into clusters
+         select r.*
+         from orders o join clusters c on c.org_id = o.org_id and c.id = o.cluster_id
+         cross join generate_series(1, $4::int) k
+         cross join lateral jsonb_populate_record(null::clusters,
+           to_jsonb(c) || jsonb_build_object('id', 'cl' || $3 || k || '-' || o.org_id)) r
+         where o.org_id = any($1) and o.id = any($2)`,
+        params,
+      );
+      await query(
+        tx,
+        `insert into orders
+         select r.*
+         from orders o cross join generate_series(1, $4::int) k
+         cross join lateral jsonb_populate_record(null::orders, to_jsonb(o) || jsonb_build_object(
+           'id', $3 || k || '-' || o.org_id, 'cluster_id', 'cl' || $3 || k || '-' || o.org_id)) r
+         where o.org_id = any($1) and o.id = any($2)`,
+        params,
+      );
+      await query(
+        tx,
+        `insert into order_history
+         select r.*
+         from order_history h cross join generate_series(1, $4::int) k
+         cross join lateral jsonb_populate_record(null::order_history,
+           to_jsonb(h) || jsonb_build_object('order_id', $3 || k || '-' || h.org_id)) r
+         where h.org_id = any($1) and h.order_id = any($2) and h.seq = 1`,
+        params,
+      );
+    });
+    bar.update(`${Math.min(orgs.length, i + chunk) * perOrg} orders (${round(seconds(t0), 0)} s)`);
+  }
+  await query(db, 'analyze');
+  bar.done(`${orgs.length * perOrg} payable orders in ${round(seconds(t0), 1)} s`);
+  return orgs.length * perOrg;
+}
+
+/** Payments made so far in the database (ledger order_payment transactions), to count what pgbench paid. */
+export function paymentsSoFar(db: string): Promise<number> {
+  return withClient(db, async (c) => {
+    const r = await c.query<{ n: number }>(
+      "select count(*)::int as n from ledger_transactions where kind = 'order_payment'",
+    );
+    return r.rows[0]?.n ?? 0;
+  });
+}
