@@ -96,14 +96,32 @@ const results: RunResults & {
   machine: machine(),
   durationSecondsPerMeasurement: DURATION,
   goals: {
-    httpPayVsPgbench: '>= 1.0x pgbench TPS at the same client count',
+    httpPayVsPgbench: '>= 1.0x pgbench TPC-B TPS at 32 clients, >= 0.6x at 8',
+    httpPayP99Ms8Clients: '<= 50',
     hotOrgVsSpread: '>= 0.5x the spread case',
+    payStatementUnderPgbenchVsTpcb: '>= 0.5x pgbench TPC-B TPS at the same client count',
     embeddedPayPerSecond: '>= 1000',
-    listP99Ms: '<= 20',
+    listP99Ms: '<= 20, and no slower than the last full run (1.1x for noise)',
     sweepOneMillionSeconds: '<= 60',
-    billsHundredThousandOrgsSeconds: '<= 60',
+    billsHundredThousandOrgsSeconds: '<= 60, and no slower than the last full run (1.1x for noise)',
   },
+  baseline: baseline(),
 };
+
+/** The last full run's list and bills figures (bench/results.json as committed), for "no slower than today". */
+function baseline(): RunResults['baseline'] {
+  try {
+    const last = JSON.parse(readFileSync('bench/results.json', 'utf8'));
+    // A partial run (--only) keeps the baseline it had for the parts it did not run.
+    return {
+      generatedAt: last.generatedAt,
+      list: last.list ?? last.baseline?.list,
+      bills: last.bills ?? last.baseline?.bills,
+    };
+  } catch {
+    return null;
+  }
+}
 
 function save() {
   if (consoleOnly) return;
