@@ -3,8 +3,7 @@
 // transaction whose id is noted, and pg_walinspect then reads back every WAL record those transactions wrote
 // (records of other sessions on the same server are left out, so a busy machine does not skew the figures).
 // Per payment and per swept order: records, bytes, of which full-page images, and the split by resource manager
-// (Heap, Btree, Transaction…). Then what the outbox consumers write later for the sweep's events (the
-// provisioning claim, notifications, webhooks), counted the same way.
+// (Heap, Btree, Transaction…) and by relation, the wall time and the CPU time of the PostgreSQL backend.
 //
 //   npx tsx bench/wal.ts        (BENCH_WAL_ORGS 50, BENCH_WAL_PAYMENTS 2,000, BENCH_WAL_SWEEP 20,000)
 //
@@ -16,7 +15,7 @@ import { timeOutDue } from '../server/src/orders/orders.repository.js';
 import { payInOneStatement } from '../server/src/orders/pay.repository.js';
 import { newId } from '../server/src/platform/ids.js';
 import { defaultCatalog } from '../server/src/pricing/catalog.js';
-import { dropDb, freshDb, outPath, pgUrl, progress, round, size, withClient } from './lib.js';
+import { cpuSeconds, dropDb, freshDb, outPath, pgUrl, progress, round, size, withClient } from './lib.js';
 import { seedPayOrgs } from './pay.js';
 import { cloneUnpaidOrders } from './seed.js';
 
@@ -35,7 +34,10 @@ export interface WalFigures {
   byResourceManager: Record<string, { records: number; bytes: number }>;
   /** records per unit by the relation of their first block and the record's type (`orders HOT_UPDATE`…) */
   byRelation: Record<string, number>;
+  /** wall time of the measured loop (one connection, one transaction at a time), per 1,000 units */
   secondsPerThousandUnits: number;
+  /** CPU time of that connection's PostgreSQL backend, per 1,000 units: what load on the machine does not change */
+  backendCpuSecondsPerThousandUnits: number;
 }
 
 export interface WalResult {
@@ -44,8 +46,6 @@ export interface WalResult {
   indexesOnOrders: string[];
   pay: WalFigures;
   sweep: WalFigures & { batch: number };
-  /** what the outbox's consumers write for the sweep's events afterwards, per swept order */
-  consumers?: WalFigures;
 }
 
 /** The id of the current transaction, as pg_walinspect shows it (32 bits). */
@@ -60,6 +60,7 @@ async function walOf(
   xids: string[],
   units: number,
   seconds: number,
+  cpu: number,
 ): Promise<WalFigures> {
   return withClient(DB, async (c) => {
     const r = await c.query<{ rm: string; n: string; bytes: string; fpi: string }>(
@@ -99,12 +100,13 @@ async function walOf(
       byResourceManager,
       byRelation,
       secondsPerThousandUnits: round((seconds / units) * 1000, 3),
+      backendCpuSecondsPerThousandUnits: round((cpu / units) * 1000, 3),
     };
   });
 }
 
 const lsn = async (db: Db) =>
-  (await sql<{ l: string }>`select pg_current_wal_insert_lsn()::text as l`.execute(db)).rows[0]!.l;
+  (await sql<{ l: string }>`select pg_current_wal_flush_lsn()::text as l`.execute(db)).rows[0]!.l;
 
 export async function walBench(): Promise<WalResult> {
   const ORGS = size('BENCH_WAL_ORGS', 50);
@@ -114,77 +116,86 @@ export async function walBench(): Promise<WalResult> {
   await freshDb(DB);
   await withClient(DB, (c) => c.query('create extension if not exists pg_walinspect'));
   let out: WalResult | undefined;
-  await seedPayOrgs({ DATABASE_URL: pgUrl(DB) }, ORGS, async (db, orgs) => {
-    const indexes = await sql<{ d: string }>`
+  await seedPayOrgs({ DATABASE_URL: pgUrl(DB) }, ORGS, async (pool, orgs) => {
+    await pool.connection().execute(async (db) => {
+      const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
+      const indexes = await sql<{ d: string }>`
       select indexdef as d from pg_indexes where tablename = 'orders' order by indexname`.execute(db);
-    // Payments: copies of each org's payable order, paid round-robin over the orgs.
-    const perOrg = Math.ceil(PAYMENTS / orgs.length);
-    await cloneUnpaidOrders(db, orgs, perOrg, 'wp', { label: 'payable orders' });
-    const now = new Date();
-    const billMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
-    const payBar = progress('payments');
-    const payXids: string[] = [];
-    const payStart = await lsn(db);
-    const t0 = Date.now();
-    let paid = 0;
-    for (let k = 1; k <= perOrg && paid < PAYMENTS; k++)
-      for (const o of orgs) {
-        if (paid >= PAYMENTS) break;
-        const xid = await db.transaction().execute(async (tx) => {
-          const r = await payInOneStatement(tx, {
-            orgId: o.orgId,
-            orderId: `wp${k}_${o.templateOrderId}`,
-            now,
-            payerId: null,
-            billMonth,
-            ledgerTxnId: newId('ltx', now),
-            projectIds: null,
-            catalog: defaultCatalog,
+      // Payments: copies of each org's payable order, paid round-robin over the orgs.
+      const perOrg = Math.ceil(PAYMENTS / orgs.length);
+      await cloneUnpaidOrders(db, orgs, perOrg, 'wp', { label: 'payable orders' });
+      const now = new Date();
+      const billMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+      const payBar = progress('payments');
+      const payXids: string[] = [];
+      const payStart = await lsn(db);
+      const t0 = Date.now();
+      const cpu0 = cpuSeconds(pid);
+      let paid = 0;
+      for (let k = 1; k <= perOrg && paid < PAYMENTS; k++)
+        for (const o of orgs) {
+          if (paid >= PAYMENTS) break;
+          const xid = await db.transaction().execute(async (tx) => {
+            const r = await payInOneStatement(tx, {
+              orgId: o.orgId,
+              orderId: `wp${k}_${o.templateOrderId}`,
+              now,
+              payerId: null,
+              billMonth,
+              ledgerTxnId: newId('ltx', now),
+              projectIds: null,
+              catalog: defaultCatalog,
+            });
+            if (!r.paid) throw new Error(`wp${k}_${o.templateOrderId} was not paid`);
+            return xidOf(tx);
           });
-          if (!r.paid) throw new Error(`wp${k}_${o.templateOrderId} was not paid`);
-          return xidOf(tx);
-        });
-        payXids.push(xid);
-        paid++;
-        if (paid % 200 === 0) payBar.update(`${paid}/${PAYMENTS}`);
-      }
-    const paySeconds = (Date.now() - t0) / 1000;
-    const pay = await walOf(payStart, await lsn(db), payXids, paid, paySeconds);
-    payBar.done(`${paid} paid: ${pay.recordsPerUnit} WAL records, ${pay.bytesPerUnit} bytes each`);
+          payXids.push(xid);
+          paid++;
+          if (paid % 200 === 0) payBar.update(`${paid}/${PAYMENTS}`);
+        }
+      const paySeconds = (Date.now() - t0) / 1000;
+      const pay = await walOf(payStart, await lsn(db), payXids, paid, paySeconds, cpuSeconds(pid) - cpu0);
+      payBar.done(`${paid} paid: ${pay.recordsPerUnit} WAL records, ${pay.bytesPerUnit} bytes each`);
 
-    // The sweep: copies due an hour ago, timed out by the sweeper's statement in batches.
-    const deadline = new Date(now.getTime() - 3_600_000);
-    const swept = await cloneUnpaidOrders(db, orgs, Math.ceil(SWEEP / orgs.length), 'ws', {
-      deadline,
-      windowMs: 1000,
-      label: 'due orders',
-    });
-    const sweepBar = progress('sweep');
-    const sweepXids: string[] = [];
-    const sweepStart = await lsn(db);
-    const t1 = Date.now();
-    let n = 0;
-    for (;;) {
-      const r = await db.transaction().execute(async (tx) => {
-        const x = await timeOutDue(tx, now, BATCH);
-        return { ...x, xid: await xidOf(tx) };
+      // The sweep: copies due an hour ago, timed out by the sweeper's statement in batches.
+      const deadline = new Date(now.getTime() - 3_600_000);
+      const swept = await cloneUnpaidOrders(db, orgs, Math.ceil(SWEEP / orgs.length), 'ws', {
+        deadline,
+        windowMs: 1000,
+        label: 'due orders',
       });
-      sweepXids.push(r.xid);
-      n += r.count;
-      sweepBar.update(`${n}/${swept}`);
-      if (r.count < BATCH) break;
-    }
-    const sweepSeconds = (Date.now() - t1) / 1000;
-    const sweepEnd = await lsn(db);
-    const sweep = { ...(await walOf(sweepStart, sweepEnd, sweepXids, n, sweepSeconds)), batch: BATCH };
-    sweepBar.done(`${n} swept: ${sweep.recordsPerUnit} WAL records, ${sweep.bytesPerUnit} bytes each`);
-    out = {
-      at: new Date().toISOString(),
-      loadAverage: [],
-      indexesOnOrders: indexes.rows.map((r) => r.d),
-      pay,
-      sweep,
-    };
+      const sweepBar = progress('sweep');
+      const sweepXids: string[] = [];
+      const sweepStart = await lsn(db);
+      const t1 = Date.now();
+      const cpu1 = cpuSeconds(pid);
+      let n = 0;
+      for (;;) {
+        const r = await db.transaction().execute(async (tx) => {
+          const x = await timeOutDue(tx, now, BATCH);
+          return { ...x, xid: await xidOf(tx) };
+        });
+        sweepXids.push(r.xid);
+        n += r.count;
+        sweepBar.update(`${n}/${swept}`);
+        if (r.count < BATCH) break;
+      }
+      const sweepSeconds = (Date.now() - t1) / 1000;
+      const sweepCpu = cpuSeconds(pid) - cpu1;
+      const sweepEnd = await lsn(db);
+      const sweep = {
+        ...(await walOf(sweepStart, sweepEnd, sweepXids, n, sweepSeconds, sweepCpu)),
+        batch: BATCH,
+      };
+      sweepBar.done(`${n} swept: ${sweep.recordsPerUnit} WAL records, ${sweep.bytesPerUnit} bytes each`);
+      out = {
+        at: new Date().toISOString(),
+        loadAverage: [],
+        indexesOnOrders: indexes.rows.map((r) => r.d),
+        pay,
+        sweep,
+      };
+    });
   });
   if (!process.env.BENCH_WAL_KEEP) await dropDb(DB);
   return out!;
