@@ -33,8 +33,10 @@ export default defineConfig(async () => {
   const common = {
     include: ['server/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/reliability/**', 'node_modules/**', 'dist/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: a timeout is there to stop a hang, and on a loaded 2-core machine a race test's setup alone
+    // has taken over a minute.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   };
   // Browser tests (console/e2e) run on Debian's Chromium only. `npm test` (scripts/test.mjs) installs it with
   // fonts-noto-cjk when missing, or sets TALLY_TEST_SKIP_BROWSER=1 after saying why it could not; with CI=true
