@@ -179,12 +179,14 @@ export function goalRows(results: RunResults): GoalRow[] {
   return rows;
 }
 
-/** Lists: p99 ≤ 20 ms, and no slower than the previous full run on the same data set (10 % for noise). */
+/** Lists: p99 ≤ 20 ms at 1,000,000 orders, and no slower than the previous run on the same data set (10 % for noise). */
 function listRows(results: RunResults): GoalRow[] {
   const l = results.list;
   if (!l?.firstPage) return [];
   const base = results.baseline?.list;
   const same = base?.dataSet?.n === l.dataSet.n && base?.dataSet?.orgs === l.dataSet.orgs;
+  // The bound is the goal at 1,000,000 orders; a smaller data set is shown, not judged.
+  const full = l.dataSet.n >= 1_000_000;
   const pages: [string, keyof ListResult][] = [
     [
       `first page (${n(l.dataSet.n)} orders, ${n(l.dataSet.orgs)} orgs; org of ${n(l.bigOrgOrders)})`,
@@ -201,14 +203,19 @@ function listRows(results: RunResults): GoalRow[] {
     if (!now) continue;
     const was = same ? (base?.[key] as ListResult['firstPage'] | undefined) : undefined;
     const ratio = was?.p99Ms ? r2(now.p99Ms / was.p99Ms) : null;
-    const bound = atMost(now.p99Ms, 20);
+    const bound = full ? atMost(now.p99Ms, 20) : 'n/a';
     const noSlower = ratio === null ? 'n/a' : atMost(ratio, 1.1);
-    const met: Verdict = bound === 'NOT MET' || noSlower === 'NOT MET' ? 'NOT MET' : bound;
+    const met: Verdict =
+      bound === 'NOT MET' || noSlower === 'NOT MET'
+        ? 'NOT MET'
+        : bound === 'met' || noSlower === 'met'
+          ? 'met'
+          : 'n/a';
     rows.push([
       `orders list, ${label}`,
       `p50 ${now.p50Ms} ms, p99 ${now.p99Ms} ms`,
       was ? `last run p99 ${was.p99Ms} ms → ${ratio}×` : 'no earlier run of this size',
-      'p99 ≤ 20 ms, ≤ 1.1× last run',
+      full ? 'p99 ≤ 20 ms, ≤ 1.1× last run' : 'p99 ≤ 20 ms at 1,000,000 (not this size)',
       met,
       met === 'NOT MET' ? `max ${now.maxMs} ms over ${now.requests} sequential requests` : '',
     ]);
@@ -344,7 +351,7 @@ export function resultsTable(results: RunResults & RunInfo): { text: string; mar
     ? `Run ${results.generatedAt ?? ''}: \`${results.command ?? 'npm run bench'}\` in ${fmt(results.totalSeconds, ' s')} on ${m.cpu} (${m.cores} cores), PostgreSQL ${m.postgres}, Node ${m.node}; load average ${m.loadAverageAtStart.join(' / ')} at the start, ${m.loadAverageAtEnd.join(' / ')} at the end. ${judged - missed} of ${judged} goals met.`
     : '';
   const costNote =
-    "WAL is pg_stat_wal over the whole server during the run (other databases' writes count too); CPU is /proc/<pid>/stat of the run's database backends, of the WAL writer, checkpointer and background writer, and of the Tally server; rate and latency of pgbench runs from its per-transaction log; the pay statement's rate counts the payments it made (ledger transactions), not its transactions.";
+    "WAL is pg_stat_wal over the whole server during the run (other databases' writes count too: the last column shows what they wrote in the idle second before it); CPU is /proc/<pid>/stat of the run's database backends, of the WAL writer, checkpointer and background writer, and of the Tally server; rate and latency of pgbench runs from its per-transaction log; the pay statement's rate counts the payments it made (ledger transactions), not its transactions.";
   const markdown = [
     '# Benchmark results',
     '',
