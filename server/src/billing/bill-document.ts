@@ -17,7 +17,7 @@ export async function billDocument(
     [l.org, b.orgName],
     [l.month, b.month],
     [l.period, `${at(b.periodStart)} — ${at(periodEndInclusive)}`],
-    [l.billStatus, statusLabel(ctx.lang, b.status)],
+    [l.billStatus, billStatusLabel(ctx.lang, b.status)],
     [l.totalAmount, yuan(b.totalAmount)],
     [l.prepaidAmount, yuan(b.prepaidAmount)],
     [l.usageAmount, yuan(b.usageAmount)],
@@ -82,10 +82,3 @@ export async function billDocument(
     },
   );
 }
-
-/** The lifecycle's statuses (SPEC §10.2), which documents/labels.ts does not name yet; the rest from there. */
-const LIFECYCLE_STATUS: Record<Lang, Record<string, string>> = {
-  'zh-CN': { pending_confirmation: '待确认', disputed: '质疑中' },
-  en: { pending_confirmation: 'Pending confirmation', disputed: 'Disputed' },
-};
-const statusLabel = (lang: Lang, s: string) => LIFECYCLE_STATUS[lang][s] ?? billStatusLabel(lang, s);

@@ -140,8 +140,22 @@ const ORDER_STATUS = {
   en: { unpaid: 'Unpaid', paid: 'Paid', cancelled: 'Cancelled', timed_out: 'Timed out' },
 } as const;
 const BILL_STATUS = {
-  'zh-CN': { open: '未出账', unpaid: '待支付', paid: '已结清', overdue: '已逾期' },
-  en: { open: 'Open (not yet billed)', unpaid: 'Unpaid', paid: 'Paid', overdue: 'Overdue' },
+  'zh-CN': {
+    open: '未出账',
+    pending_confirmation: '待确认',
+    disputed: '质疑中',
+    unpaid: '待支付',
+    paid: '已结清',
+    overdue: '已逾期',
+  },
+  en: {
+    open: 'Open (not yet billed)',
+    pending_confirmation: 'Pending confirmation',
+    disputed: 'Disputed',
+    unpaid: 'Unpaid',
+    paid: 'Paid',
+    overdue: 'Overdue',
+  },
 } as const;
 
 const pick = <T extends Record<string, string>>(m: T, k: string | null | undefined) =>
