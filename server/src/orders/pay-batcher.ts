@@ -38,6 +38,11 @@ interface Waiting {
 /** How long the first payment of a batch waits for others, and the most payments in one batch. */
 export const PAY_BATCH_WAIT_MS = 1;
 export const PAY_BATCH_MAX = 64;
+/**
+ * On PGlite (one connection, where the requests' own reads queue behind a batch) a batch waits up to this long
+ * for as many payments as the last one had.
+ */
+export const PAY_BATCH_MAX_WAIT_MS = 2;
 /** Deadlocks and serialization failures: the batch's transaction is run again, at most this many times. */
 const TRANSIENT = new Set(['40001', '40P01']);
 const ATTEMPTS = 3;
@@ -57,10 +62,12 @@ export class PayBatcher {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
+  /** the size of the last batch */
+  private expected = 0;
 
   constructor(
     private readonly deps: Deps,
-    private readonly o: { waitMs: number; max: number; concurrency: number },
+    private readonly o: { waitMs: number; maxWaitMs: number; max: number; concurrency: number },
   ) {}
 
   pay(pay: BatchedPay): Promise<BatchedPayResult> {
@@ -76,10 +83,19 @@ export class PayBatcher {
       this.flush();
       return;
     }
-    this.timer ??= setTimeout(() => {
+    if (this.timer) return;
+    const since = performance.now();
+    const tick = () => {
+      // Payers answered by the last batch usually come back: wait for as many (up to maxWaitMs), not longer.
+      const waited = performance.now() - since;
+      if (this.queue.length < this.expected && waited + this.o.waitMs <= this.o.maxWaitMs) {
+        this.timer = setTimeout(tick, this.o.waitMs);
+        return;
+      }
       this.timer = undefined;
       this.flush();
-    }, this.o.waitMs);
+    };
+    this.timer = setTimeout(tick, this.o.waitMs);
   }
 
   private flush(): void {
@@ -89,6 +105,7 @@ export class PayBatcher {
     }
     while (this.queue.length > 0 && this.running < this.o.concurrency) {
       const batch = this.queue.splice(0, this.o.max);
+      this.expected = batch.length;
       this.running++;
       void this.settle(batch).finally(() => {
         this.running--;
@@ -243,6 +260,7 @@ export function payBatcher(deps: Deps): PayBatcher {
   if (!b) {
     b = new PayBatcher(deps, {
       waitMs: PAY_BATCH_WAIT_MS,
+      maxWaitMs: deps.engine === 'pglite' ? PAY_BATCH_MAX_WAIT_MS : PAY_BATCH_WAIT_MS,
       max: PAY_BATCH_MAX,
       concurrency: deps.engine === 'pglite' ? 1 : Math.max(1, Math.floor(deps.config.dbPoolSize / 4)),
     });
