@@ -23,6 +23,9 @@ const args = ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel
 if (outArg) args.push('--outDir', outDir, '--emptyOutDir');
 const r = spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
 if (r.status !== 0) process.exit(r.status ?? 1);
+// antd's stylesheet in two: the first screen's part, and the rest applied after it (scripts/split-antd-css.mjs).
+const split = spawnSync(process.execPath, ['scripts/split-antd-css.mjs', outDir], { stdio: 'inherit' });
+if (split.status !== 0) process.exit(split.status ?? 1);
 
 // Text worth compressing; below ~1 KB the headers cost more than the bytes saved.
 const COMPRESSIBLE = new Set(['.js', '.mjs', '.css', '.html', '.svg', '.json', '.txt', '.map']);

@@ -245,4 +245,32 @@ describe.skipIf(ENGINE !== 'pglite')('the console build', () => {
     // Minified JavaScript and antd's stylesheet compress at least 3:1.
     expect(sent).toBeLessThan(raw / 3);
   });
+
+  it("splits antd's stylesheet: the first screen's components before the first row, the others named for later", async () => {
+    const html = decoded(await get(t, '/orgs/org_1/orders')).toString();
+    const laterRef = /<meta name="tally-later-styles" content="(\/assets\/antd-later-[\w-]{8}\.css)">/.exec(
+      html,
+    )?.[1];
+    expect(laterRef).toBeDefined();
+    const later = await get(t, laterRef!);
+    expect(later.statusCode).toBe(200);
+    expect(later.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const laterCss = decoded(later).toString();
+    const firstRefs = [...html.matchAll(/<link rel="stylesheet"[^>]*href="(\/assets\/[^"]+\.css)"/g)].map(
+      (m) => m[1]!,
+    );
+    const firstCss = firstRefs.map((ref) => readFileSync(join(dir, ref), 'utf8')).join('\n');
+    // The later part comes right after antd's first part (the cascade order of one stylesheet).
+    expect(html.indexOf(laterRef!)).toBeGreaterThan(html.indexOf(firstRefs[0]!));
+    expect(html.indexOf(laterRef!)).toBeLessThan(html.indexOf(firstRefs.at(-1)!));
+    for (const first of ['.ant-table', '.ant-btn', '.ant-select', '.ant-pagination', '.ant-message']) {
+      expect(firstCss, first).toContain(`${first}{`);
+      expect(laterCss, first).not.toContain(`${first}{`);
+    }
+    for (const other of ['.ant-picker', '.ant-modal', '.ant-descriptions', '.ant-tabs', '.ant-form']) {
+      expect(laterCss, other).toContain(`${other}{`);
+      expect(firstCss, other).not.toContain(`${other}{`);
+    }
+    expect(firstCss.length).toBeLessThan(laterCss.length);
+  });
 });

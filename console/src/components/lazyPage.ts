@@ -1,4 +1,5 @@
 import { type ComponentType, createElement, type ReactElement } from 'react';
+import { withLaterStyles } from '../lib/laterStyles.js';
 
 /**
  * A page's code that could not be downloaded (the network dropped, or a new deploy removed the old chunks). It
@@ -27,7 +28,8 @@ export function lazyPage<P extends Record<string, any>>(
   let pending: Promise<void> | undefined;
   let failed: ChunkLoadError | undefined;
   const start = (): Promise<void> => {
-    pending ??= load().then(
+    // The page's styles too: the part of antd's stylesheet the first screen did not need (lib/laterStyles.ts).
+    pending ??= withLaterStyles(load()).then(
       (c) => {
         component = c;
         failed = undefined;

@@ -11,12 +11,13 @@ import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
+import { withLaterStyles } from '../../lib/laterStyles.js';
 import { formatMoney } from '../../lib/money.js';
 import { addDays, formatInstant, ymdToInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 
 // The orders page's date-range picker (calendar days read in the org's zone); it loads after the first rows.
-const DateRangeFilter = lazy(() => import('../orders/DateRangeFilter.js'));
+const DateRangeFilter = lazy(() => withLaterStyles(import('../orders/DateRangeFilter.js')));
 
 type Kind = LedgerEntry['kind'];
 const KINDS: Kind[] = ['topup', 'order_payment', 'bill_payment', 'reversal'];

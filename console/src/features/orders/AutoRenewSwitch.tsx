@@ -4,11 +4,12 @@ import { api } from '../../api/endpoints.js';
 import { useOrg } from '../../app/org.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
+import { withLaterStyles } from '../../lib/laterStyles.js';
 import { formatInstant } from '../../lib/time.js';
 import { useAsync } from '../../lib/useAsync.js';
 
 const AutoRenewConfirm = lazy(() =>
-  import('./AutoRenewConfirm.js').then((m) => ({ default: m.AutoRenewConfirm })),
+  withLaterStyles(import('./AutoRenewConfirm.js')).then((m) => ({ default: m.AutoRenewConfirm })),
 );
 
 /**

@@ -24,6 +24,7 @@ import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
+import { withLaterStyles } from '../../lib/laterStyles.js';
 import { formatMoney } from '../../lib/money.js';
 import { takeArrived, takePrefetched } from '../../lib/prefetch.js';
 import { useNarrow } from '../../lib/responsive.js';
@@ -40,7 +41,7 @@ import { Countdown, StatusTag } from './presentation.js';
 import { useOrderActions } from './useOrderActions.js';
 
 // The date picker is the heaviest part of the page: it loads after the table, not before it.
-const DateRangeFilter = lazy(() => import('./DateRangeFilter.js'));
+const DateRangeFilter = lazy(() => withLaterStyles(import('./DateRangeFilter.js')));
 // 合并支付's dialog loads when it is opened (or shortly after the first screen).
 const loadMergePay = () => import('./MergePayDialog.js');
 const MergePayDialog = lazyPage(() => loadMergePay().then((m) => m.MergePayDialog));
