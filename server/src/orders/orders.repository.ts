@@ -293,7 +293,7 @@ export async function countOrders(db: Queryable, orgId: string, f: OrderFilters,
  * (the deadline, or the cluster's expiry or recycle when that is earlier: systemEnd) with SKIP LOCKED, so
  * instances never contend or double-process, and in the same statement persists timed_out or cancelled at
  * that instant, writes the history row (actor system, with the reason for a cancellation), ends a new
- * purchase's cluster as cancelled and emits the outbox events.
+ * purchase's cluster as cancelled and emits the order's outbox event (one per order).
  */
 export async function timeOutDue(
   db: Queryable,
