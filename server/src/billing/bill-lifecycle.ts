@@ -29,18 +29,6 @@ export const ARREARS_DAYS = 14;
 const DAY_MS = 86_400_000;
 export const BILLS_CONFIRM_JOB = 'bills-confirm';
 
-/** The columns of migration 0012 on a bill row. */
-export interface LifecycleColumns {
-  confirms_at: Date | null;
-  confirmed_at: Date | null;
-  disputed_at: Date | null;
-  dispute_reason: string | null;
-  adjustment_amount: number;
-  payments: number;
-  reminders_sent: number;
-}
-export type LifecycleBillRow = BillRow & LifecycleColumns;
-
 /**
  * When a bill issued at `issuedAt` confirms by itself: the local day of issue counts as the first business day
  * if it is one (bills are issued at 00:00 on the 1st), and the bill confirms at 00:00 local after the third.
@@ -65,14 +53,14 @@ async function lockBalance(tx: Tx, orgId: string): Promise<number> {
   return Number(r.rows[0]?.cash ?? 0);
 }
 
-async function lockBill(tx: Tx, orgId: string, month: string): Promise<LifecycleBillRow | undefined> {
-  const r = await sql<LifecycleBillRow>`
+async function lockBill(tx: Tx, orgId: string, month: string): Promise<BillRow | undefined> {
+  const r = await sql<BillRow>`
     select * from bills where org_id = ${orgId} and month = ${month} for update`.execute(tx);
   return r.rows[0] ? normalize(r.rows[0]) : undefined;
 }
 
 /** Raw rows read bigint columns as strings on some drivers: numbers here, as Kysely's typed reads give. */
-function normalize(b: LifecycleBillRow): LifecycleBillRow {
+function normalize(b: BillRow): BillRow {
   const n = (v: unknown) => Number(v);
   return {
     ...b,
@@ -97,7 +85,7 @@ export type PaymentOutcome = { taken: number; paid: boolean };
  * compare-and-set on the bill's paid amount; `bill.paid` when it is paid in full, `bill.partially_paid`
  * otherwise.
  */
-export async function payBillFromCash(tx: Tx, b: LifecycleBillRow, now: Date): Promise<PaymentOutcome> {
+export async function payBillFromCash(tx: Tx, b: BillRow, now: Date): Promise<PaymentOutcome> {
   const outstanding = b.amount_due - b.paid_amount;
   if (outstanding <= 0) {
     await setPaid(tx, b, 0, null, now);
@@ -148,7 +136,7 @@ export async function payBillFromCash(tx: Tx, b: LifecycleBillRow, now: Date): P
 
 async function setPaid(
   tx: Tx,
-  b: LifecycleBillRow,
+  b: BillRow,
   take: number,
   txnId: string | null,
   now: Date,
@@ -172,7 +160,7 @@ async function setPaid(
  */
 async function confirmLocked(
   tx: Tx,
-  b: LifecycleBillRow,
+  b: BillRow,
   now: Date,
   by: 'user' | 'system' | 'operator',
 ): Promise<PaymentOutcome> {
@@ -234,7 +222,7 @@ async function lockIssuedBill(
   month: string,
   now: Date,
   refusal: 'BILL_NOT_CONFIRMABLE' | 'BILL_NOT_DISPUTABLE',
-): Promise<LifecycleBillRow> {
+): Promise<BillRow> {
   const org = await requireOrg(tx, orgId);
   await lockBalance(tx, orgId);
   const b = await lockBill(tx, orgId, month);
@@ -362,7 +350,7 @@ export async function resolveBill(
  */
 export async function payOutstandingBills(tx: Tx, orgId: string, now: Date): Promise<string[]> {
   const paid: string[] = [];
-  const r = await sql<LifecycleBillRow>`
+  const r = await sql<BillRow>`
     select * from bills where org_id = ${orgId} and status in ('unpaid', 'overdue')
     order by month for update`.execute(tx);
   for (const row of r.rows) {
@@ -399,7 +387,7 @@ export async function confirmDueBills(
         const outcomes: PaymentOutcome[] = [];
         for (const orgId of orgIds) {
           await lockBalance(tx, orgId);
-          const due = await sql<LifecycleBillRow>`
+          const due = await sql<BillRow>`
             select * from bills where org_id = ${orgId} and status = 'pending_confirmation'
               and confirms_at <= ${now}::timestamptz
             order by month for update`.execute(tx);

@@ -4,7 +4,7 @@ import type { Queryable } from '../db/schema.js';
 import { requireOrg } from '../orgs/orgs.service.js';
 import { AppError } from '../platform/errors.js';
 import { monthOf } from '../platform/time.js';
-import { effectiveStatus, type LifecycleBillRow } from './bill-lifecycle.js';
+import { effectiveStatus } from './bill-lifecycle.js';
 import { currentMonth, monthPeriod, monthsDesc } from './bill-period.js';
 import {
   type BillRow,
@@ -70,10 +70,9 @@ async function orgMonths(db: Queryable, config: Pick<Config, 'billingTimeZone'>,
 
 function fromRow(
   org: { id: string; name: string; time_zone: string },
-  row: BillRow,
+  b: BillRow,
   now: Date,
 ): Omit<BillView, 'lines' | 'couponApplications'> {
-  const b = row as LifecycleBillRow;
   return {
     orgId: org.id,
     orgName: org.name,

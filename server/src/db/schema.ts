@@ -296,6 +296,16 @@ export interface BillsTable {
   paid_at: Date | null;
   overdue_at: Date | null;
   ledger_txn_id: string | null;
+  // the lifecycle after issue (migration 0012, SPEC §10.2)
+  confirms_at: Date | null;
+  confirmed_at: Date | null;
+  disputed_at: Date | null;
+  dispute_reason: string | null;
+  adjustment_amount: Generated<number>;
+  /** cash payments made towards the bill (each its own ledger transaction: bill:<month>, bill:<month>#2, …) */
+  payments: Generated<number>;
+  /** bill.unpaid reminders sent after confirmation (0–14) */
+  reminders_sent: Generated<number>;
 }
 export interface BillLinesTable {
   org_id: string;
