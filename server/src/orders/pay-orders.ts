@@ -10,13 +10,13 @@ import { monthOf } from '../platform/time.js';
 import { effectiveStatus, systemReason } from './order-states.js';
 import { presentOrder } from './orders.presenter.js';
 import { getOrder, type OrderRow } from './orders.repository.js';
-import { payInOneStatement } from './pay.repository.js';
+import { payBatchStatement } from './pay.repository.js';
 
 /**
  * 合并支付 (SPEC §10.1): 1–30 unpaid orders at once, all or nothing, with one `paidAt`; each order gets its own
- * debit, history and event exactly as if paid alone (the same one statement, payInOneStatement, in one
- * transaction). Every order is authorized before anything is locked (404 / 403 as for one). The orders are
- * then locked in id order (two merged payments that share orders cannot deadlock), then the balance: a
+ * ledger transaction, history and event exactly as if paid alone, all written by one statement
+ * (payBatchStatement, as for a batch of payments) with one debit of the total. Every order is authorized
+ * before anything is locked (404 / 403 as for one). The orders are then locked in id order (two merged payments that share orders cannot deadlock), then the balance: a
  * refusal names every order that is not payable, or the whole total's shortfall, and pays nothing.
  */
 export async function payOrders(
@@ -73,24 +73,39 @@ export async function payOrders(
     });
   }
   const billMonth = monthOf(now, deps.config.billingTimeZone);
-  let cashAfter = cash;
-  const paid: OrderRow[] = [];
+  // Every order paid by one statement (as a batch of payments is), with one debit of the total; a cluster
+  // changes once per statement, so orders of one cluster (none today: one unpaid change per cluster) take turns.
+  const rounds: string[][] = [];
   for (const id of orderIds) {
-    const r = await payInOneStatement(tx, {
-      orgId,
-      orderId: id,
+    const cluster = byId.get(id)!.cluster_id;
+    let round = rounds.find((r) => !r.some((x) => byId.get(x)!.cluster_id === cluster));
+    if (!round) {
+      round = [];
+      rounds.push(round);
+    }
+    round.push(id);
+  }
+  for (const ids of rounds) {
+    const done = await payBatchStatement(tx, {
       now,
-      payerId: p.id,
       billMonth,
-      ledgerTxnId: newId('ltx', now),
-      projectIds: null,
       catalog: deps.catalog,
+      payments: ids.map((id) => ({ orgId, orderId: id, payerId: p.id, ledgerTxnId: newId('ltx', now) })),
+      debits: [{ orgId, amount: ids.reduce((sum, id) => sum + byId.get(id)!.amount, 0) }],
     });
     // Locked and checked above: a refusal here is a broken invariant, and the transaction rolls back.
-    if (!r.paid || r.cashAfter === null) throw new Error(`order ${id} could not be paid under its lock`);
-    cashAfter = r.cashAfter;
-    paid.push({ ...r.before!, status: 'paid', paid_at: now, paid_by: p.id, bill_month: billMonth });
+    if (done.paid !== ids.length || done.debited !== 1) {
+      throw new Error(`${done.paid} of ${ids.length} orders could be paid under their locks`);
+    }
   }
+  const cashAfter = cash - total;
+  const paid: OrderRow[] = orderIds.map((id) => ({
+    ...byId.get(id)!,
+    status: 'paid',
+    paid_at: now,
+    paid_by: p.id,
+    bill_month: billMonth,
+  }));
   deps.metrics.orderTransitions.inc({ to: 'paid' }, paid.length);
   return {
     orders: paid.map((o) => presentOrder(o, access, now)),
