@@ -20,7 +20,7 @@ import type { Database, Db } from '../server/src/db/schema.js';
 import { payInOneStatement } from '../server/src/orders/pay.repository.js';
 import { monthOf } from '../server/src/platform/time.js';
 import { defaultCatalog } from '../server/src/pricing/catalog.js';
-import { progress, query, round, seconds, WORK_DIR, withClient } from './lib.js';
+import { percentile, progress, query, round, seconds, WORK_DIR, withClient } from './lib.js';
 import type { BenchOrg } from './seed.js';
 
 /** A Kysely whose every query is recorded (compiled SQL and parameters) and answers no rows. */
@@ -76,6 +76,10 @@ export interface PayScript {
   parameters: string[];
   /** the statement's length in characters */
   statementChars: number;
+  /** the statement as pgbench runs it (with its :variables) */
+  sql: string;
+  /** how org ids and payers are named: `${orgPrefix}${i}`, `${userPrefix}${i}` */
+  orgPrefix: string;
 }
 
 /**
@@ -152,7 +156,7 @@ export async function writePayScript(
   ].join('\n');
   const path = join(WORK_DIR, 'pay-statement.pgbench.sql');
   writeFileSync(path, script);
-  return { path, parameters, statementChars: text.length };
+  return { path, parameters, statementChars: text.length, sql: text.trim(), orgPrefix };
 }
 
 /** The common prefix of ids named `${prefix}${first + i}` in order, and `first`, or an error saying why not. */
@@ -254,5 +258,66 @@ export function paymentsSoFar(db: string): Promise<number> {
       "select count(*)::int as n from ledger_transactions where kind = 'order_payment'",
     );
     return r.rows[0]?.n ?? 0;
+  });
+}
+
+export interface StatementExplain {
+  payments: number;
+  planningMsMedian: number;
+  executionMsMedian: number;
+}
+
+/**
+ * One payment at a time by the captured statement under EXPLAIN ANALYZE, each rolled back: where one
+ * payment's time in PostgreSQL goes, planning (every time: the statement is sent with its values, by pgbench as
+ * by the server's driver) and execution. Pays (and rolls back) up to `count` orders still unpaid of the
+ * statement's spread pool. (EXPLAIN's WAL counts leave out the data-modifying CTEs, so they are not used.)
+ */
+export async function explainStatement(
+  dbName: string,
+  script: PayScript,
+  count = 15,
+): Promise<StatementExplain | null> {
+  return withClient(dbName, async (c) => {
+    const orders = await c.query<{ id: string; org_id: string; user_id: string }>(
+      `select o.id, o.org_id, m.user_id from orders o
+       join memberships m on m.org_id = o.org_id and m.org_role = 'org_admin'
+       where o.id like 'p%-%' and o.status = 'unpaid' order by o.id limit $1`,
+      [count],
+    );
+    const plans: { planning: number; execution: number }[] = [];
+    const quote = (x: string) => x.replaceAll("'", "''");
+    for (const [n, o] of orders.rows.entries()) {
+      const m = /^p(\d+)-/.exec(o.id);
+      const i = o.org_id.slice(script.orgPrefix.length);
+      if (!m) continue;
+      const vars: Record<string, string> = {
+        pre: 'p',
+        k: m[1] ?? '',
+        i,
+        g: `explain${n}`,
+        now: new Date().toISOString(),
+      };
+      const text = script.sql.replace(/:(pre|k|i|g|now)\b/g, (_x, v: string) => quote(vars[v] ?? ''));
+      await c.query('begin');
+      try {
+        const r = await c.query<{ 'QUERY PLAN': unknown }>(`explain (analyze, summary, format json) ${text}`);
+        // biome-ignore lint/suspicious/noExplicitAny: EXPLAIN's JSON, read by field
+        const plan = (r.rows[0]?.['QUERY PLAN'] as any)?.[0];
+        plans.push({
+          planning: plan?.['Planning Time'] ?? Number.NaN,
+          execution: plan?.['Execution Time'] ?? Number.NaN,
+        });
+      } finally {
+        await c.query('rollback');
+      }
+    }
+    if (!plans.length) return null;
+    const med = (f: (p: (typeof plans)[number]) => number, d = 2) => round(percentile(plans.map(f), 50), d);
+    return {
+      payments: plans.length,
+      planningMsMedian: med((p) => p.planning),
+      executionMsMedian: med((p) => p.execution),
+    };
   });
 }

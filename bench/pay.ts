@@ -31,7 +31,14 @@ import {
   summarizeWaits,
   WORK_DIR,
 } from './lib.js';
-import { clonePayableOrders, type PayScript, paymentsSoFar, payScriptFor } from './pay-statement.js';
+import {
+  clonePayableOrders,
+  explainStatement,
+  type PayScript,
+  paymentsSoFar,
+  payScriptFor,
+  type StatementExplain,
+} from './pay-statement.js';
 import { type PgbenchResult, pgbenchRun } from './pgbench.js';
 import { type BenchOrg, cloneUnpaidOrders, withSeed, withTemplates } from './seed.js';
 
@@ -108,6 +115,8 @@ export interface PayResult {
   hotOrgOrders: number;
   /** the pay statement's pgbench script: its parameters and which became variables */
   statementScript?: { parameters: string[]; statementChars: number; ordersPerOrg: number; hotOrders: number };
+  /** one payment at a time by the statement under EXPLAIN ANALYZE, rolled back: planning and execution */
+  statementExplain?: StatementExplain | null;
   readFloor?: LoadResult;
   runs: PayRun[];
   memory?: { peakRssMb: number; rssDuringLoadMaxMb: number };
@@ -181,6 +190,15 @@ export async function payOnPostgres(ctx: BenchContext, pgbenchWanted: boolean): 
     await payRuns(ctx, server, DB, orgs, spreadPerOrg, hotCount, pgbenchWanted, out, statement);
   } finally {
     await server.stop();
+  }
+  if (statement) {
+    out.statementExplain = await explainStatement(DB, statement);
+    const x = out.statementExplain;
+    if (x)
+      console.log(
+        `  the pay statement alone (EXPLAIN ANALYZE of ${x.payments} payments, rolled back; medians): planning ${x.planningMsMedian} ms, execution ${x.executionMsMedian} ms` +
+          ' (PostgreSQL plans it anew each time, as it does for the server)',
+      );
   }
   out.invariants = await checkInvariants(DB);
   console.log(

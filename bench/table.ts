@@ -80,6 +80,14 @@ function httpWhy(run: HttpPayRun, r: PayRun): string {
     .join('; ');
 }
 
+/** One payment by the statement alone (EXPLAIN ANALYZE, rolled back): planning and execution. */
+function explained(p: PayResult | undefined): string {
+  const x = p?.statementExplain;
+  return x
+    ? `; the statement alone (EXPLAIN ANALYZE, median of ${x.payments}): planning ${x.planningMsMedian} ms, execution ${x.executionMsMedian} ms (planned anew every time)`
+    : '';
+}
+
 export function goalRows(results: RunResults): GoalRow[] {
   const rows: GoalRow[] = [];
   const p = results.pay;
@@ -92,7 +100,7 @@ export function goalRows(results: RunResults): GoalRow[] {
       `pgbench TPC-B ${fmt(r.pgbenchTps)} TPS → ${fmt(r.ratioToPgbench, '×')}`,
       `≥ ${goal.toFixed(1)}× TPC-B`,
       met,
-      met === 'NOT MET' ? httpWhy(r.spread, r) : '',
+      met === 'NOT MET' ? `${httpWhy(r.spread, r)}${explained(p)}` : '',
     ]);
   }
   const r8 = p?.runs.find((r) => r.clients === 8);
@@ -132,7 +140,7 @@ export function goalRows(results: RunResults): GoalRow[] {
       '≥ 0.5× TPC-B',
       met,
       met === 'NOT MET'
-        ? `${cost(s.perTransaction, 'payment')}${tpcb ? `; TPC-B: backends ${tpcb.postgresBackendCpuMs} ms, WAL ${n(tpcb.walBytes)} B, ${tpcb.walRecords} records` : ''}; machine ${fmt(s.use?.machineCpuBusyPercent, '%')} busy`
+        ? `${cost(s.perTransaction, 'payment')}${tpcb ? `; TPC-B: backends ${tpcb.postgresBackendCpuMs} ms, WAL ${n(tpcb.walBytes)} B, ${tpcb.walRecords} records` : ''}; machine ${fmt(s.use?.machineCpuBusyPercent, '%')} busy${explained(p)}`
         : '',
     ]);
     const h = r.statement?.hot;
