@@ -15,7 +15,6 @@ import './app/console.css';
 import { SessionProvider } from './app/session.js';
 import { prefetchOrdersFromUrl } from './features/orders/prefetch.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
-import { loadLaterStyles } from './lib/laterStyles.js';
 import { allStarted } from './lib/prefetch.js';
 
 // antd ships these as ES modules without "type": "module": TypeScript (NodeNext) sees the CommonJS shape,
@@ -29,11 +28,6 @@ function Localized() {
   useEffect(() => {
     dayjs.locale(locale === 'zh-CN' ? 'zh-cn' : 'en');
   }, [locale]);
-  // The rest of antd's stylesheet once the first screen is on screen (a frame later), not before it.
-  useEffect(() => {
-    const frame = requestAnimationFrame(() => setTimeout(() => void loadLaterStyles(), 0));
-    return () => cancelAnimationFrame(frame);
-  }, []);
   return (
     <ConfigProvider
       locale={locale === 'zh-CN' ? zhCN : enUS}

@@ -33,6 +33,11 @@ export function loadLaterStyles(): Promise<void> {
   return applied;
 }
 
+/** The later styles once the frame being drawn is on screen (the first screen's content, not before it). */
+export function loadLaterStylesAfterPaint(): void {
+  requestAnimationFrame(() => setTimeout(() => void loadLaterStyles(), 0));
+}
+
 /** `load()`'s module once the later styles are applied too. */
 export function withLaterStyles<T>(load: Promise<T>): Promise<T> {
   return Promise.all([load, loadLaterStyles()]).then(([m]) => m);

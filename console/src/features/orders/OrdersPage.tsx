@@ -24,7 +24,7 @@ import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
-import { withLaterStyles } from '../../lib/laterStyles.js';
+import { loadLaterStylesAfterPaint, withLaterStyles } from '../../lib/laterStyles.js';
 import { formatMoney } from '../../lib/money.js';
 import { takeArrived, takePrefetched } from '../../lib/prefetch.js';
 import { useNarrow } from '../../lib/responsive.js';
@@ -252,6 +252,10 @@ export function OrdersPage() {
     return () => ctrl.abort();
   }, [org.id, countKey, listed, countNonce]);
   const total = count?.key === countKey ? count.total : undefined;
+  // The rest of antd's stylesheet once the rows are on screen: the pages and dialogs after them wait for it.
+  useEffect(() => {
+    if (listed) loadLaterStylesAfterPaint();
+  }, [listed]);
 
   // The date picker's code loads once the first rows are on screen.
   const [pickerReady, setPickerReady] = useState(false);
