@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { payBatcher } from '../../server/src/orders/pay-batcher.js';
+import { PAY_BATCH_MAX, PayBatcher } from '../../server/src/orders/pay-batcher.js';
 import {
   addRoleMembers,
   api,
@@ -15,10 +15,14 @@ import { startTestTally, type TestTally } from '../harness.js';
 import { checkInvariants } from '../invariants.js';
 
 /**
- * Payments without an Idempotency-Key are made in batches (orders/pay-batcher.ts). A batch decides each payment
- * as it would be decided alone at its place in the sequence: these tests compare every answer with the answer
- * of the same payment made alone, on both databases.
+ * Payments without an Idempotency-Key are made in batches (orders/pay-batcher.ts; the server batches on
+ * PostgreSQL, and these tests gather batches on both databases). A batch decides each payment as it would be
+ * decided alone at its place in the sequence: the tests compare answers with those of payments made alone.
  */
+/** A batcher that gathers on either database (the server's own makes PGlite's payments alone). */
+const batcherOf = (t: TestTally) =>
+  new PayBatcher(t.deps, { waitMs: 1, maxWaitMs: 1, max: PAY_BATCH_MAX, concurrency: 1 });
+
 describe('batched payments', () => {
   let t: TestTally;
   beforeAll(async () => {
@@ -37,7 +41,7 @@ describe('batched payments', () => {
     for (const s of sizes) orders.push(await order(org, s));
     expect(orders.map((o) => o.amount)).toEqual([90_000, 180_000, 90_000, 90_000, 180_000, 90_000]);
     await topUp(t, org, 250_000);
-    const batcher = payBatcher(t.deps);
+    const batcher = batcherOf(t);
     const now = t.clock.now();
     // Queued in one turn of the event loop: one batch, in this order.
     const results = await Promise.all(
@@ -62,7 +66,7 @@ describe('batched payments', () => {
     const org = await createOrg(t);
     const o = await order(org);
     await topUp(t, org, o.amount * 3);
-    const batcher = payBatcher(t.deps);
+    const batcher = batcherOf(t);
     const now = t.clock.now();
     const [a, b] = await Promise.all(
       [0, 1].map(() =>
@@ -185,7 +189,7 @@ describe('batched payments', () => {
       .raw('create trigger refuse_one before update on orders for each row execute function refuse_one()')
       .execute(t.deps.db);
     try {
-      const batcher = payBatcher(t.deps);
+      const batcher = batcherOf(t);
       const now = t.clock.now();
       // One batch: queued in one turn of the event loop.
       const settled = await Promise.allSettled(
