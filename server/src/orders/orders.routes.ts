@@ -81,7 +81,8 @@ export const orderRoutes = [
     auth: 'user',
     params: OrderParams,
     body: PayBody,
-    // The payment is one statement (payInOneStatement, pay.repository.ts); a refusal writes nothing.
+    // Without a key: the process's batch of payments (pay-batcher.ts); with one: one statement in the key's
+    // transaction (payInOneStatement). A refusal writes nothing.
     oneStatement: true,
     handler: async ({ deps, principal, params, body, now }, tx) => {
       const r = await payOrder(deps, tx, principal, params.orgId, params.orderId, body, now);
