@@ -17,11 +17,15 @@ export const onPostgres = ENGINE === 'postgres';
  * Test files run in parallel against one PostgreSQL whose max_connections is 100, so pools are small: 10 by
  * default, 24 per instance in the race tests (see test/api/concurrency.test.ts).
  *
- * A fresh, migrated database for one test file: an in-memory PGlite, or a new schema on the PostgreSQL
- * server (dropped at the end of the file). No mocks: the code under test is the production code.
+ * A fresh database for one test file: an in-memory PGlite (restored from the migrated template unless
+ * `unmigrated`: a test of migrations themselves), or a new, empty schema on the PostgreSQL server (dropped at
+ * the end of the file; createTally migrates it). No mocks: the code under test is the production code.
  */
-export async function freshDatabase(poolSize = 10): Promise<Database$> {
-  if (ENGINE === 'pglite') return connect({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
+export async function freshDatabase(poolSize = 10, opts: { unmigrated?: boolean } = {}): Promise<Database$> {
+  if (ENGINE === 'pglite')
+    return opts.unmigrated
+      ? connect({ dataDir: 'memory://' })
+      : connect({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();

@@ -15,7 +15,7 @@ import { freshDatabase } from '../harness.js';
 let database: Database$;
 
 beforeAll(async () => {
-  database = await freshDatabase(2);
+  database = await freshDatabase(2, { unmigrated: true });
   const db = database.db as never;
   await m0001.up(db);
   await m0002.up(db);
