@@ -1,8 +1,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { parseInt8 } from '../platform/money.js';
+import { TallyPostgresDialect } from './dialect.js';
 import { addressOf, FailoverPool, parseDatabaseUrl } from './failover.js';
 import type { Database, Db } from './schema.js';
 
@@ -70,7 +71,7 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
       waitMs: opts.failoverWaitMs ?? 20_000,
     });
     // biome-ignore lint/suspicious/noExplicitAny: a pg.Pool look-alike (connect, end) is what the dialect calls
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as any }) });
+    const db = new Kysely<Database>({ dialect: new TallyPostgresDialect({ pool: pool as any }) });
     failoverPools.set(db, pool);
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
@@ -85,7 +86,7 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     });
     // PGlite serves one connection: a pool of exactly one (a larger pool corrupts the protocol stream).
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, types });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new TallyPostgresDialect({ pool }) });
     return {
       db,
       engine: 'pglite',
