@@ -37,6 +37,10 @@ export default defineConfig(async () => {
     // has taken over a minute.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // A worker runs its files one after another in one module graph instead of importing the server afresh
+    // for each file (the imports took more CPU than the tests). A file shares no state with the next: each
+    // builds its own app on its own database (test/harness.ts), and no test mocks a module.
+    isolate: false,
   };
   // Browser tests (console/e2e) run on Debian's Chromium only. `npm test` (scripts/test.mjs) installs it with
   // fonts-noto-cjk when missing, or sets TALLY_TEST_SKIP_BROWSER=1 after saying why it could not; with CI=true
@@ -55,31 +59,35 @@ export default defineConfig(async () => {
       );
   }
   const consoleUnit = { name: 'console', include: ['console/src/**/*.test.ts'], env: { TZ: 'UTC' } };
+  const LATE_WORKERS = 3;
   const e2e = {
     name: 'e2e',
     include: ['console/e2e/**/*.test.ts'],
     globalSetup: ['console/e2e/global-setup.ts'],
-    fileParallelism: false,
-    // after the database projects, so that the browser does not compete with them for the 2 cores
+    // after the database projects, beside the reliability suite: a browser test spends much of its time
+    // waiting on the page, so two files and a reliability file share the 2 cores
+    maxWorkers: LATE_WORKERS,
     sequence: { groupOrder: 1 },
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    env: { TZ: 'UTC' },
+    // The servers of the browser tests run on PostgreSQL when it is there (a database of their own each; the
+    // seed's flows, console/e2e/orders.test.ts, on the embedded PGlite as `npm start` runs), else on PGlite.
+    env: { TZ: 'UTC', ...(pgUp ? { TALLY_E2E_DATABASE_URL: PG_URL } : {}) },
   };
   // The reliability suite's bounded run (test/reliability: real server processes, crashes, three instances,
   // hostile input) on PostgreSQL only, last, so that its timing does not compete with the other projects.
   const reliability = {
     name: 'reliability',
     include: ['test/reliability/**/*.test.ts'],
-    fileParallelism: false,
-    sequence: { groupOrder: 2 },
+    maxWorkers: LATE_WORKERS,
+    sequence: { groupOrder: 1 },
     testTimeout: 600_000,
     hookTimeout: 180_000,
     env: { TZ: 'UTC', TALLY_RELIABILITY_BOUNDED: '1', TALLY_TEST_DATABASE_URL: PG_URL },
   };
   // Two test files at a time (vitest's default on a 2-core machine is one): the database tests spend much of
-  // their time waiting on PostgreSQL, timers and sockets. The browser and reliability projects stay one file at a
-  // time (fileParallelism: false). TALLY_TEST_WORKERS overrides.
+  // their time waiting on PostgreSQL, timers and sockets. TALLY_TEST_WORKERS overrides. The browser and
+  // reliability projects run after them, three files at a time (LATE_WORKERS).
   const workers = Number(process.env.TALLY_TEST_WORKERS ?? 2);
   return {
     test: {

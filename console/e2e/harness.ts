@@ -4,13 +4,16 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from './chromium.js';
 
 /**
- * End-to-end harness: a real Tally server process on a fresh embedded database (the built console at /,
- * the API at /v1), set up through the internal API, and Debian's Chromium driven by playwright-core.
+ * End-to-end harness: a real Tally server process on a fresh database (the built console at /, the API at /v1),
+ * set up through the internal API, and Debian's Chromium driven by playwright-core. The database is PostgreSQL,
+ * the production database (a new database of its own on the server TALLY_E2E_DATABASE_URL names, which the
+ * suite sets when PostgreSQL is reachable), or else, and for a file that asks for it, the embedded PGlite.
  */
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -81,10 +84,39 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** The embedded PGlite even when PostgreSQL is there (what `npm start` runs). */
+  embedded?: boolean;
+}
+
 /** A server for one test file: a restartable one (below) whose stop and start a test does not use. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const { url, call, log, stop } = await startRestartableServer(env);
+export async function startServer(
+  env: Record<string, string> = {},
+  opts: ServerOptions = {},
+): Promise<TestServer> {
+  const { url, call, log, stop } = await startRestartableServer(env, opts);
   return { url, call, log, stop };
+}
+
+const E2E_DATABASE_URL = process.env.TALLY_E2E_DATABASE_URL;
+let dbSeq = 0;
+
+/** A new, empty PostgreSQL database on E2E_DATABASE_URL's server: its URL, and how to drop it. */
+async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `tally_e2e_${process.pid}_${++dbSeq}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export interface E2eFile {
@@ -98,11 +130,11 @@ export interface E2eFile {
  * after its tests; its screenshots are named `<prefix>-NN-…`. The fields are set once started: read them in
  * hooks and tests.
  */
-export function e2eFile(prefix: string, env: Record<string, string> = {}): E2eFile {
+export function e2eFile(prefix: string, env: Record<string, string> = {}, opts: ServerOptions = {}): E2eFile {
   const e2e = {} as E2eFile;
   beforeAll(async () => {
     screenshotPrefix(prefix);
-    e2e.server = await startServer(env);
+    e2e.server = await startServer(env, opts);
     e2e.browser = await launchBrowser();
     e2e.page = e2e.browser.page;
   });
@@ -346,9 +378,14 @@ export interface RestartableServer extends TestServer {
 }
 
 /** A server that a test can stop and start again mid-session (the browser's session lives in its database). */
-export async function startRestartableServer(env: Record<string, string> = {}): Promise<RestartableServer> {
+export async function startRestartableServer(
+  env: Record<string, string> = {},
+  opts: ServerOptions = {},
+): Promise<RestartableServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  const postgres =
+    E2E_DATABASE_URL && !opts.embedded ? await createPostgresDatabase(E2E_DATABASE_URL) : undefined;
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   let child: ChildProcess | undefined;
@@ -360,6 +397,7 @@ export async function startRestartableServer(env: Record<string, string> = {}): 
         PORT: String(port),
         HOST: '127.0.0.1',
         TALLY_DATA_DIR: dataDir,
+        DATABASE_URL: postgres?.url ?? '',
         TALLY_DEMO: '0',
         TALLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
         TALLY_PROVISION_SECONDS: '0',
@@ -412,6 +450,7 @@ export async function startRestartableServer(env: Record<string, string> = {}): 
     async stop() {
       await halt();
       rmSync(dataDir, { recursive: true, force: true });
+      await postgres?.drop();
     },
   };
 }

@@ -19,7 +19,8 @@ import {
  * order, fail to pay on an empty balance (shortfall), top up, pay (a double click pays once), cancel another
  * order, download, read the detail, switch to English.
  */
-const e2e = e2eFile('admin');
+// The seed's flows on the embedded database, as `npm start` runs it (the other files use PostgreSQL when it is there).
+const e2e = e2eFile('admin', {}, { embedded: true });
 let f: Fixture;
 let firstOrderId = '';
 
