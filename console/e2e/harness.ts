@@ -473,8 +473,12 @@ export async function axeViolations(page: Page): Promise<AxeFinding[]> {
   const loaded = await page.evaluate(() => 'axe' in window);
   // page.evaluate, not addScriptTag: the console's Content-Security-Policy refuses an inline <script>
   if (!loaded) await page.evaluate(AXE_SOURCE);
-  // A dialog fading in or a message fading out is half transparent: axe would measure its contrast mid-way.
-  // Let every running CSS animation and transition end first (bounded: an endless spinner is not waited for).
+  // A dialog fading in or a message fading out is half transparent, and a button just enabled is between its
+  // colours: axe would measure their contrast mid-way. Two frames for the last render's transitions to start,
+  // then every running CSS animation and transition ends first (bounded: an endless spinner is not waited for).
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(undefined)))),
+  );
   await page.evaluate(() =>
     Promise.race([
       Promise.all(

@@ -241,7 +241,7 @@ export const en: Record<keyof typeof zh, string> = {
   'notifications.unread': 'Unread',
   'notifications.critical': 'Important',
   'notifications.markRead': 'Mark as read',
-  'notifications.markReadOf': 'Mark “{title}” as read',
+  'notifications.markReadOf': 'Mark as read: “{title}”',
   'notifications.markAllRead': 'Mark all as read',
   'notifications.markedAll': '{count} messages marked as read',
   'notifications.view': 'View',
