@@ -20,7 +20,7 @@ import type { Database, Db } from '../server/src/db/schema.js';
 import { payInOneStatement } from '../server/src/orders/pay.repository.js';
 import { monthOf } from '../server/src/platform/time.js';
 import { defaultCatalog } from '../server/src/pricing/catalog.js';
-import { percentile, progress, query, round, seconds, WORK_DIR, withClient } from './lib.js';
+import { percentile, query, round, WORK_DIR, withClient } from './lib.js';
 import type { BenchOrg } from './seed.js';
 
 /** A Kysely whose every query is recorded (compiled SQL and parameters) and answers no rows. */
@@ -191,64 +191,6 @@ export async function payScriptFor(db: Db, orgs: BenchOrg[]): Promise<PayScript>
   if (user.first !== org.first) throw new Error("the orgs' admins are not numbered as their orgs");
   const config = loadConfig({ ...process.env }, () => 'bench-pay-statement');
   return writePayScript(org.prefix, user.prefix, org.first, config.billingTimeZone);
-}
-
-/**
- * Copies each org's payable (template) order `perOrg` times as `${prefix}${k}-${orgId}` (its cluster as
- * `cl${prefix}${k}-${orgId}`, with the creation history row): the orders the pgbench script pays, named so
- * that pgbench can compute them from numbers. Set-based, as seed.ts's cloneUnpaidOrders.
- */
-export async function clonePayableOrders(
-  db: Db,
-  orgs: BenchOrg[],
-  perOrg: number,
-  prefix: string,
-  label: string,
-): Promise<number> {
-  const bar = progress(label);
-  const t0 = Date.now();
-  const chunk = 100;
-  for (let i = 0; i < orgs.length; i += chunk) {
-    const part = orgs.slice(i, i + chunk);
-    const params = [part.map((x) => x.orgId), part.map((x) => x.templateOrderId), prefix, perOrg];
-    await db.transaction().execute(async (tx) => {
-      await query(
-        tx,
-        `insert into clusters
-         select r.*
-         from orders o join clusters c on c.org_id = o.org_id and c.id = o.cluster_id
-         cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::clusters,
-           to_jsonb(c) || jsonb_build_object('id', 'cl' || $3 || k || '-' || o.org_id)) r
-         where o.org_id = any($1) and o.id = any($2)`,
-        params,
-      );
-      await query(
-        tx,
-        `insert into orders
-         select r.*
-         from orders o cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::orders, to_jsonb(o) || jsonb_build_object(
-           'id', $3 || k || '-' || o.org_id, 'cluster_id', 'cl' || $3 || k || '-' || o.org_id)) r
-         where o.org_id = any($1) and o.id = any($2)`,
-        params,
-      );
-      await query(
-        tx,
-        `insert into order_history
-         select r.*
-         from order_history h cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::order_history,
-           to_jsonb(h) || jsonb_build_object('order_id', $3 || k || '-' || h.org_id)) r
-         where h.org_id = any($1) and h.order_id = any($2) and h.seq = 1`,
-        params,
-      );
-    });
-    bar.update(`${Math.min(orgs.length, i + chunk) * perOrg} orders (${round(seconds(t0), 0)} s)`);
-  }
-  await query(db, 'analyze');
-  bar.done(`${orgs.length * perOrg} payable orders in ${round(seconds(t0), 1)} s`);
-  return orgs.length * perOrg;
 }
 
 /** Payments made so far in the database (ledger order_payment transactions), to count what pgbench paid. */

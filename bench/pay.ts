@@ -32,7 +32,6 @@ import {
   WORK_DIR,
 } from './lib.js';
 import {
-  clonePayableOrders,
   explainStatement,
   type PayScript,
   paymentsSoFar,
@@ -157,8 +156,15 @@ export async function payOnPostgres(ctx: BenchContext, pgbenchWanted: boolean): 
     await cloneUnpaidOrders(db, orgs, spreadPerOrg, 'b');
     await cloneUnpaidOrders(db, orgs.slice(0, 1), hotCount, 'h', { label: 'hot org orders (SQL clone)' });
     if (pgbenchWanted) {
-      await clonePayableOrders(db, orgs, statementPerOrg, 'p', 'orders for the pay statement under pgbench');
-      await clonePayableOrders(db, orgs.slice(0, 1), statementHot, 'q', 'hot org orders for pgbench');
+      // named so that the pgbench script computes them: p<k>-<orgId>
+      await cloneUnpaidOrders(db, orgs, statementPerOrg, 'p', {
+        idsByOrg: true,
+        label: 'orders for the pay statement under pgbench',
+      });
+      await cloneUnpaidOrders(db, orgs.slice(0, 1), statementHot, 'q', {
+        idsByOrg: true,
+        label: 'hot org orders for pgbench',
+      });
       script = await payScriptFor(db, orgs);
     }
   });

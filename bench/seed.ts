@@ -104,20 +104,23 @@ export async function withTemplates(db: Db, s: SeedResult): Promise<BenchOrg[]> 
 
 /**
  * Clones each org's template order (and its cluster, and the creation history row) `perOrg` times as unpaid
- * orders named `${prefix}${k}_${templateId}` for k in [1, perOrg], `chunkOrgs` orgs per statement. With
- * `deadline`, the copies are overdue-to-be: created a week before it, due within `windowMs` after it.
- * Returns the number of orders made.
+ * orders named `${prefix}${k}_${templateId}` for k in [1, perOrg] (clusters `cl${prefix}${k}_${clusterId}`), or
+ * with `idsByOrg` `${prefix}${k}-${orgId}` (clusters `cl${prefix}${k}-${orgId}`: names pgbench's script computes
+ * from numbers, bench/pay-statement.ts), `chunkOrgs` orgs per statement. With `deadline`, the copies are
+ * overdue-to-be: created a week before it, due within `windowMs` after it. Returns the number of orders made.
  */
 export async function cloneUnpaidOrders(
   db: Db,
   orgs: BenchOrg[],
   perOrg: number,
   prefix: string,
-  o: { deadline?: Date; windowMs?: number; label?: string; chunkOrgs?: number } = {},
+  o: { deadline?: Date; windowMs?: number; label?: string; chunkOrgs?: number; idsByOrg?: boolean } = {},
 ): Promise<number> {
   const bar = progress(o.label ?? 'orders (SQL clone)');
   const t0 = Date.now();
   const chunk = o.chunkOrgs ?? 100;
+  // The copy's id after `${prefix}${k}`, of a row with the given org id and own id.
+  const tail = (org: string, id: string) => (o.idsByOrg ? `'-' || ${org}` : `'_' || ${id}`);
   // $5 and $6: the deadline and its window, or nulls (then the copies keep the template's times).
   const due = `case when $5::timestamptz is null then null else $5::timestamptz + (k % $6::int) * interval '1 millisecond' end`;
   for (let i = 0; i < orgs.length; i += chunk) {
@@ -137,7 +140,7 @@ export async function cloneUnpaidOrders(
          select r.*
          from orders o join clusters c on c.org_id = o.org_id and c.id = o.cluster_id
          cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::clusters, to_jsonb(c) || jsonb_build_object('id', 'cl' || $3 || k || '_' || c.id)
+         cross join lateral jsonb_populate_record(null::clusters, to_jsonb(c) || jsonb_build_object('id', 'cl' || $3 || k || ${tail('c.org_id', 'c.id')})
            || case when $5::timestamptz is null then '{}'::jsonb else jsonb_build_object('payment_deadline', ${due}) end) r
          where o.org_id = any($1) and o.id = any($2)`,
         params,
@@ -148,7 +151,7 @@ export async function cloneUnpaidOrders(
          select r.*
          from orders o cross join generate_series(1, $4::int) k
          cross join lateral jsonb_populate_record(null::orders, to_jsonb(o) || jsonb_build_object(
-           'id', $3 || k || '_' || o.id, 'cluster_id', 'cl' || $3 || k || '_' || o.cluster_id)
+           'id', $3 || k || ${tail('o.org_id', 'o.id')}, 'cluster_id', 'cl' || $3 || k || ${tail('o.org_id', 'o.cluster_id')})
            || case when $5::timestamptz is null then '{}'::jsonb else jsonb_build_object(
              'created_at', $5::timestamptz - interval '7 days', 'expires_at', ${due}) end) r
          where o.org_id = any($1) and o.id = any($2)`,
@@ -159,7 +162,7 @@ export async function cloneUnpaidOrders(
         `insert into order_history
          select r.*
          from order_history h cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::order_history, to_jsonb(h) || jsonb_build_object('order_id', $3 || k || '_' || h.order_id)
+         cross join lateral jsonb_populate_record(null::order_history, to_jsonb(h) || jsonb_build_object('order_id', $3 || k || ${tail('h.org_id', 'h.order_id')})
            || case when $5::timestamptz is null then '{}'::jsonb else jsonb_build_object(
              'at', $5::timestamptz - interval '7 days', 'recorded_at', $5::timestamptz - interval '7 days') end) r
          where h.org_id = any($1) and h.order_id = any($2) and h.seq = 1`,
