@@ -257,11 +257,21 @@ export function OrdersPage() {
     if (listed) loadLaterStylesAfterPaint();
   }, [listed]);
 
-  // The date picker's code loads once the first rows are on screen.
+  // The date picker's code (and with it the rest of antd's stylesheet) loads once the first rows are drawn: asked
+  // for in the same frame, its stylesheet held back the first paint of the rows.
   const [pickerReady, setPickerReady] = useState(false);
+  const settled = Boolean(page.data || page.error);
   useEffect(() => {
-    if (page.data || page.error) setPickerReady(true);
-  }, [page.data, page.error]);
+    if (!settled || pickerReady) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setPickerReady(true), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [settled, pickerReady]);
   useEffect(() => {
     if (!canPay) return;
     const id = setTimeout(() => void loadMergePay(), 600);
