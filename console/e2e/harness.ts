@@ -440,7 +440,13 @@ export async function startRestartableServer(
       await exited;
     }
   };
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await postgres?.drop().catch(() => {});
+    throw e;
+  }
   return {
     url,
     call: (method, path, body, apiKey) => callServer(url, method, path, body, apiKey),
