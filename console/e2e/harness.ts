@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { createDatabase } from '../../test/databases.js';
 import { launchChromium } from './chromium.js';
 
 /**
@@ -99,26 +99,6 @@ export async function startServer(
 }
 
 const E2E_DATABASE_URL = process.env.TALLY_E2E_DATABASE_URL;
-let dbSeq = 0;
-
-/** A new, empty PostgreSQL database on E2E_DATABASE_URL's server: its URL, and how to drop it. */
-async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tally_e2e_${process.pid}_${++dbSeq}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
 export interface E2eFile {
   server: TestServer;
   browser: Browser;
@@ -385,7 +365,7 @@ export async function startRestartableServer(
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
   const postgres =
-    E2E_DATABASE_URL && !opts.embedded ? await createPostgresDatabase(E2E_DATABASE_URL) : undefined;
+    E2E_DATABASE_URL && !opts.embedded ? await createDatabase(E2E_DATABASE_URL, 'tally_e2e') : undefined;
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   let child: ChildProcess | undefined;

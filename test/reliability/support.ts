@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createDatabase as createServerDatabase } from '../databases.js';
 import { invariantViolations } from '../invariants.js';
 
 /**
@@ -19,35 +20,9 @@ mkdirSync(OUT_DIR, { recursive: true });
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function urlFor(database: string): string {
-  const u = new URL(PG_URL);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 /** A database of its own on the test PostgreSQL server (never the `test` database's public schema). */
-export async function createDatabase(
-  label: string,
-): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `tally_rel_${label}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  return {
-    name,
-    url: urlFor(name),
-    async drop() {
-      const a = new pg.Client({ connectionString: PG_URL });
-      await a.connect();
-      await a.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-        [name],
-      );
-      await a.query(`drop database if exists ${name}`);
-      await a.end();
-    },
-  };
+export function createDatabase(label: string): ReturnType<typeof createServerDatabase> {
+  return createServerDatabase(PG_URL, `tally_rel_${label}`);
 }
 
 export interface ServerProcess {
