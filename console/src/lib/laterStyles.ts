@@ -33,9 +33,24 @@ export function loadLaterStyles(): Promise<void> {
   return applied;
 }
 
+/**
+ * Runs `fn` once the frame being drawn is on screen (a task after the next animation frame); the answer cancels
+ * it. Work the first screen does not need goes here, so that it never delays that screen's first paint.
+ */
+export function afterPaint(fn: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const frame = requestAnimationFrame(() => {
+    timer = setTimeout(fn, 0);
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
+}
+
 /** The later styles once the frame being drawn is on screen (the first screen's content, not before it). */
 export function loadLaterStylesAfterPaint(): void {
-  requestAnimationFrame(() => setTimeout(() => void loadLaterStyles(), 0));
+  afterPaint(() => void loadLaterStyles());
 }
 
 /** `load()`'s module once the later styles are applied too. */

@@ -24,7 +24,7 @@ import { Panel } from '../../components/Panel.js';
 import { ErrorState } from '../../components/states.js';
 import { useToast } from '../../components/toast.js';
 import { useI18n } from '../../i18n/i18n.js';
-import { loadLaterStylesAfterPaint, withLaterStyles } from '../../lib/laterStyles.js';
+import { afterPaint, loadLaterStylesAfterPaint, withLaterStyles } from '../../lib/laterStyles.js';
 import { formatMoney } from '../../lib/money.js';
 import { takeArrived, takePrefetched } from '../../lib/prefetch.js';
 import { useNarrow } from '../../lib/responsive.js';
@@ -262,16 +262,8 @@ export function OrdersPage() {
   const [pickerReady, setPickerReady] = useState(false);
   const settled = Boolean(page.data || page.error);
   useEffect(() => {
-    if (!settled || pickerReady) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const frame = requestAnimationFrame(() => {
-      timer = setTimeout(() => setPickerReady(true), 0);
-    });
-    return () => {
-      cancelAnimationFrame(frame);
-      clearTimeout(timer);
-    };
-  }, [settled, pickerReady]);
+    if (settled) return afterPaint(() => setPickerReady(true));
+  }, [settled]);
   useEffect(() => {
     if (!canPay) return;
     const id = setTimeout(() => void loadMergePay(), 600);
