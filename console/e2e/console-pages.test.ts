@@ -51,6 +51,13 @@ describe.each(SIZES)('every page at $name size', (size) => {
           expect(labels).toContain(locale === 'zh-CN' ? '订单号' : 'Order ID');
         } else {
           expect(await page.locator('.ant-table-thead').isVisible()).toBe(true);
+          // drawn with antd's table styles (its CSS variables registered): the grey header, padded cells
+          const look = await page.evaluate(() => {
+            const th = getComputedStyle(document.querySelector('.ant-table-thead th')!);
+            const td = getComputedStyle(document.querySelector('tr[data-row-key] td')!);
+            return { headerBg: th.backgroundColor, padding: td.paddingLeft };
+          });
+          expect(look).toEqual({ headerBg: 'rgb(250, 250, 250)', padding: '8px' });
         }
       }
       if (p.path === 'topup') {

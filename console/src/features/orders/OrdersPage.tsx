@@ -1,15 +1,4 @@
-import {
-  Alert,
-  Button,
-  Checkbox,
-  Empty,
-  Flex,
-  Input,
-  Pagination,
-  Select,
-  type TableColumnsType,
-  Typography,
-} from 'antd';
+import { Alert, Button, Checkbox, Empty, Flex, Input, Pagination, Select, Typography } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { MergedPayment } from '../../../../contract/responses.js';
@@ -17,7 +6,7 @@ import { api, type OrderFilters } from '../../api/endpoints.js';
 import type { Order, OrderStatus, OrderType, Page } from '../../api/types.js';
 import { can } from '../../app/access.js';
 import { useOrg } from '../../app/org.js';
-import { CardTable } from '../../components/CardTable.js';
+import { type LiteColumn, LiteTable } from '../../components/LiteTable.js';
 import { lazyPage } from '../../components/lazyPage.js';
 import { MenuButton } from '../../components/MenuButton.js';
 import { Panel } from '../../components/Panel.js';
@@ -358,7 +347,7 @@ export function OrdersPage() {
     setPos({ ...next, filterKey });
   };
 
-  const columns: TableColumnsType<Order> = [
+  const columns: LiteColumn<Order>[] = [
     ...(canPay
       ? [
           {
@@ -386,7 +375,7 @@ export function OrdersPage() {
       title: t('orders.col.type'),
       dataIndex: 'type',
       width: 110,
-      render: (v: OrderType, o) => (
+      render: (v: OrderType, o: Order) => (
         <Flex vertical>
           <span data-testid="order-type">{t(`order.type.${v}`)}</span>
           {o.createdBy === null && (
@@ -397,7 +386,7 @@ export function OrdersPage() {
         </Flex>
       ),
     },
-    { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: { showTitle: true } },
+    { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: true },
     {
       title: t('orders.col.project'),
       dataIndex: 'projectId',
@@ -409,7 +398,7 @@ export function OrdersPage() {
       dataIndex: 'amount',
       align: 'right',
       width: 130,
-      render: (v: number, o) => <span data-testid="order-amount">{formatMoney(v, o.currency)}</span>,
+      render: (v: number, o: Order) => <span data-testid="order-amount">{formatMoney(v, o.currency)}</span>,
     },
     {
       title: t('orders.col.createdAt'),
@@ -421,13 +410,13 @@ export function OrdersPage() {
       title: t('orders.col.status'),
       key: 'status',
       width: 150,
-      render: (_: unknown, o) => <StatusCell order={o} onPay={actions.pay} />,
+      render: (_: unknown, o: Order) => <StatusCell order={o} onPay={actions.pay} />,
     },
     {
       title: t('orders.col.actions'),
       key: 'actions',
       width: 140,
-      render: (_: unknown, o) => (
+      render: (_: unknown, o: Order) => (
         <ActionsCell
           order={o}
           downloading={actions.downloading === o.id}
@@ -556,16 +545,14 @@ export function OrdersPage() {
         </Flex>
       )}
       {page.error !== undefined && page.data && <ErrorState error={page.error} onRetry={page.reload} />}
-      <CardTable<Order>
+      <LiteTable<Order>
         rowKey="id"
-        size="middle"
         columns={columns}
         dataSource={page.data?.items ?? []}
         loading={page.loading}
-        pagination={false}
         scrollX={1100}
-        locale={{
-          emptyText: page.loading ? (
+        emptyText={
+          page.loading ? (
             ' '
           ) : (
             <Empty
@@ -581,8 +568,8 @@ export function OrdersPage() {
                 </Flex>
               )}
             </Empty>
-          ),
-        }}
+          )
+        }
       />
       <Flex vertical align="flex-end" gap={4} style={{ marginTop: 16 }}>
         <Pagination
