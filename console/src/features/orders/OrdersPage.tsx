@@ -78,7 +78,7 @@ function StatusCell({ order, onPay }: { order: Order; onPay(o: Order): void }) {
   const nowMs = useNow();
   const { status, actions } = effective(order, nowMs);
   return (
-    <Flex vertical gap={4} align="flex-start">
+    <div className="tally-cell-stack">
       <StatusTag status={status} />
       {status === 'unpaid' && actions.includes('pay') && (
         <Button type="primary" size="small" onClick={() => onPay(order)} data-testid="pay">
@@ -86,7 +86,7 @@ function StatusCell({ order, onPay }: { order: Order; onPay(o: Order): void }) {
         </Button>
       )}
       {status === 'unpaid' && <Countdown order={order} />}
-    </Flex>
+    </div>
   );
 }
 
@@ -151,7 +151,7 @@ function ActionsCell({
   const nowMs = useNow();
   const { actions } = effective(order, nowMs);
   return (
-    <Flex gap={4} align="center">
+    <div className="tally-cell-inline">
       {actions.includes('download') && (
         <Button
           type="link"
@@ -165,7 +165,7 @@ function ActionsCell({
         </Button>
       )}
       {actions.includes('cancel') && <MoreMenu onCancel={() => onCancel(order)} />}
-    </Flex>
+    </div>
   );
 }
 
@@ -376,14 +376,14 @@ export function OrdersPage() {
       dataIndex: 'type',
       width: 110,
       render: (v: OrderType, o: Order) => (
-        <Flex vertical>
+        <div className="tally-cell-stack">
           <span data-testid="order-type">{t(`order.type.${v}`)}</span>
           {o.createdBy === null && (
             <span style={{ fontSize: 12 }} className="tally-muted" data-testid="order-by-system">
               {t('orders.createdBySystem')}
             </span>
           )}
-        </Flex>
+        </div>
       ),
     },
     { title: t('orders.col.cluster'), dataIndex: 'clusterName', ellipsis: true },
