@@ -43,6 +43,7 @@ import {
   sh,
   startServer,
   WORK_DIR,
+  waitForQuiet,
 } from './lib.js';
 import { withSeed } from './seed.js';
 
@@ -441,6 +442,11 @@ async function main() {
       }
     };
     await cold(); // warm-up of the server (its caches, PGlite's pages), not of the browser
+    // The seeding's aftermath (PostgreSQL's checkpoint and autovacuum of 10,000 new orders, the server's start) is
+    // not the page's cost: the runs start on a quiet machine, and each visit after the last one's renderer has gone.
+    const quiet = await waitForQuiet();
+    say(`machine quiet after ${(quiet.waitedMs / 1000).toFixed(0)} s (busy ${quiet.busyPercent}% over the last second)`);
+    const settle = () => waitForQuiet({ maxBusy: 30, windows: 1, timeoutMs: 10_000 });
 
     const samples: Record<'cold' | 'warm', Sample[]> = { cold: [], warm: [] };
     const report = (mode: string, i: number, x: Sample) =>
@@ -449,6 +455,7 @@ async function main() {
       );
     let files: Loaded[] = [];
     for (let i = 0; i < RUNS; i++) {
+      await settle();
       const r = await cold();
       if (r.rows < 20) throw new Error(`expected 20 rows, got ${r.rows}`);
       const x = sample(r);
@@ -463,6 +470,7 @@ async function main() {
       const page = await warmContext.newPage();
       await measure(page, () => page.goto(url, { waitUntil: 'commit' }));
       for (let i = 0; i < RUNS; i++) {
+        await settle();
         const r = await measure(page, () => page.reload({ waitUntil: 'commit' }));
         if (r.rows < 20) throw new Error(`expected 20 rows, got ${r.rows}`);
         const x = sample(r);
@@ -497,12 +505,13 @@ async function main() {
       generatedAt: new Date().toISOString(),
       command: `npx tsx bench/console-orders.ts${argv.length ? ` ${argv.join(' ')}` : ''}`,
       measures:
-        'time from navigation start (performance.now() origin) to the frame after the first order row is in the DOM, orders page at /orgs/{orgId}/orders, signed in, 20 rows per page; cold: a new browser context each run (empty cache, new connection); warm: one context, the page reloaded; bytes are on the wire (compressed, headers included; Resource Timing transferSize)',
+        'time from navigation start (performance.now() origin) to the frame after the first order row is in the DOM, orders page at /orgs/{orgId}/orders, signed in, 20 rows per page; cold: a new browser context each run (empty cache, new connection); warm: one context, the page reloaded; the runs start once the machine is quiet after the seeding (under 20% busy for 3 s) and each after the machine has settled from the one before (under 30% busy for 1 s, at most 10 s); bytes are on the wire (compressed, headers included; Resource Timing transferSize)',
       machine: {
         cpu: os.cpus()[0]?.model,
         cores: os.cpus().length,
         memoryGb: Math.round(os.totalmem() / 2 ** 30),
         loadAverageAtStart: loadAtStart,
+        quietBeforeRuns: { waitedS: round1(quiet.waitedMs / 1000), busyPercent: quiet.busyPercent },
         loadAverageAtEnd: os.loadavg().map((x) => round1(x)),
       },
       chromium: version,

@@ -479,6 +479,28 @@ export function machineTicks(): { busy: number; total: number } {
 export const busyPercent = (m0: { busy: number; total: number }, m1: { busy: number; total: number }) =>
   round((100 * (m1.busy - m0.busy)) / Math.max(m1.total - m0.total, 1), 0);
 
+/**
+ * Waits until the machine is quiet — busy under `maxBusy` percent over each of `windows` consecutive seconds — or
+ * `timeoutMs` has passed; answers the busy share of the last second. What a run just did (seeding, a build,
+ * PostgreSQL's checkpoint and autovacuum after it) otherwise lands in the first measurements.
+ */
+export async function waitForQuiet({ maxBusy = 20, windows = 3, timeoutMs = 90_000 } = {}): Promise<{
+  busyPercent: number;
+  waitedMs: number;
+}> {
+  const start = Date.now();
+  let quiet = 0;
+  let last = 100;
+  while (Date.now() - start < timeoutMs) {
+    const t0 = machineTicks();
+    await sleep(1000);
+    last = busyPercent(t0, machineTicks());
+    quiet = last < maxBusy ? quiet + 1 : 0;
+    if (quiet >= windows) break;
+  }
+  return { busyPercent: last, waitedMs: Date.now() - start };
+}
+
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   samples: number[];
