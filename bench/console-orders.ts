@@ -445,7 +445,9 @@ async function main() {
     // The seeding's aftermath (PostgreSQL's checkpoint and autovacuum of 10,000 new orders, the server's start) is
     // not the page's cost: the runs start on a quiet machine, and each visit after the last one's renderer has gone.
     const quiet = await waitForQuiet();
-    say(`machine quiet after ${(quiet.waitedMs / 1000).toFixed(0)} s (busy ${quiet.busyPercent}% over the last second)`);
+    say(
+      `machine quiet after ${(quiet.waitedMs / 1000).toFixed(0)} s (busy ${quiet.busyPercent}% over the last second)`,
+    );
     const settle = () => waitForQuiet({ maxBusy: 30, windows: 1, timeoutMs: 10_000 });
 
     const samples: Record<'cold' | 'warm', Sample[]> = { cold: [], warm: [] };
