@@ -175,3 +175,54 @@ describe('sweeper isolation', () => {
     expect((await jobs()).failingOrgs).toEqual([]);
   });
 });
+
+describe('alert scan isolation', () => {
+  it('reminds every other org of its unpaid order while one org’s alert cannot be taken; retries and clears it once fixed', async () => {
+    const good = await createOrg(t);
+    const bad = await createOrg(t);
+    const goodOrder = (await buyCluster(t, good)).order.id as string;
+    const badOrder = (await buyCluster(t, bad)).order.id as string;
+    // Bad data stood in for by a trigger: taking this org's alerts fails, as a constraint on its rows would.
+    if (!/^[A-Za-z0-9_]+$/.test(bad.id)) throw new Error(`unexpected org id ${bad.id}`);
+    await sql
+      .raw(`create function fail_alerts_of_one_org() returns trigger language plpgsql as $$
+        begin
+          if new.org_id = '${bad.id}' then raise exception 'bad data of org %', new.org_id; end if;
+          return new;
+        end $$`)
+      .execute(t.deps.db);
+    await sql`create trigger fail_alerts before insert on notification_alerts
+      for each row execute function fail_alerts_of_one_org()`.execute(t.deps.db);
+    const reminded = async (orgId: string, orderId: string) =>
+      (
+        await sql<{ n: number }>`select count(*)::int as n from outbox_events
+          where org_id = ${orgId} and type = 'alert.order_unpaid' and aggregate_id = ${orderId}`.execute(
+          t.deps.db,
+        )
+      ).rows[0]!.n;
+    const alertFailures = async () =>
+      (await jobs()).failingOrgs.filter((f) => f.job === 'notifications' && f.key.startsWith('alerts:'));
+
+    // 24 h before the deadline: both orders are due a reminder.
+    t.clock.advance((t.config.orderTtlHours - 24) * 3_600_000 + 1_000);
+    await t.jobs.runAllOnce();
+    expect(await reminded(good.id, goodOrder)).toBe(1);
+    expect(await reminded(bad.id, badOrder)).toBe(0);
+    expect(await alertFailures()).toEqual([
+      expect.objectContaining({ orgId: bad.id, key: 'alerts:order', attempts: 1 }),
+    ]);
+    expect((await jobs()).jobs.find((x) => x.name === 'notifications')).toMatchObject({ lastOutcome: 'ok' });
+
+    // During its backoff the org is left out: the scans of everyone else run in one statement again.
+    t.clock.advance(30_000);
+    await t.jobs.runAllOnce();
+    expect(await alertFailures()).toEqual([expect.objectContaining({ orgId: bad.id, attempts: 1 })]);
+
+    await sql`drop trigger fail_alerts on notification_alerts`.execute(t.deps.db);
+    t.clock.advance(31_000); // the first backoff (60 s) is over
+    await t.jobs.runAllOnce();
+    expect(await reminded(bad.id, badOrder)).toBe(1);
+    expect(await reminded(good.id, goodOrder)).toBe(1);
+    expect(await alertFailures()).toEqual([]);
+  });
+});

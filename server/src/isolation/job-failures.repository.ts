@@ -61,11 +61,13 @@ export async function failingOrgs(db: Queryable, job: string, key = ''): Promise
 
 /**
  * SQL for "this org is waiting out its backoff in this job": the jobs' claims leave such orgs out, so one failing
- * org does not fail every batch it would fall in. `orgIdColumn` is the claimed table's org column.
+ * org does not fail every batch it would fall in. `orgIdColumn` is the claimed table's org column; `key`, when
+ * given, narrows it to one part of the job (a job that records its parts' failures under their own keys).
  */
-export function inBackoff(job: string, orgIdColumn: string, now: Date) {
+export function inBackoff(job: string, orgIdColumn: string, now: Date, key?: string) {
   return sql<boolean>`exists (select 1 from job_failures f where f.job = ${job}
-    and f.org_id = ${sql.ref(orgIdColumn)} and f.next_attempt_at > ${now}::timestamptz)`;
+    and f.org_id = ${sql.ref(orgIdColumn)} and f.next_attempt_at > ${now}::timestamptz
+    ${key === undefined ? sql`` : sql`and f.key = ${key}`})`;
 }
 
 export async function listJobFailures(db: Queryable, limit: number) {

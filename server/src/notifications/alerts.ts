@@ -1,6 +1,9 @@
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from '../db/schema.js';
+import type { Db, Queryable } from '../db/schema.js';
+import { isolateOrgs } from '../isolation/isolate.js';
+import { inBackoff } from '../isolation/job-failures.repository.js';
 import { emitSql } from '../outbox/outbox.js';
+import { NOTIFICATIONS_JOB } from './deliver-events.js';
 
 /**
  * The time-based alerts of SPEC §9, taken from the state by scanning it (not from a change, so no other
@@ -12,6 +15,11 @@ import { emitSql } from '../outbox/outbox.js';
  *
  * When a run comes late (the job stopped, or time moved on), only the latest milestone or step due is taken:
  * a T − 7 d reminder is not sent at T − 2 d, the T − 3 d one is.
+ *
+ * One org's bad data never stops another org's alerts (SPEC §11): a scan runs for every org at once, and only
+ * when that fails is it retried org set by org set (isolateOrgs); an org that fails alone is recorded under the
+ * notifications job with the scan's key (`alerts:expiry`, `alerts:order`, `alerts:balance`) and left out of that
+ * scan until its backoff is over.
  */
 
 /** SPEC §9: reminders at T − 30, − 7, − 3 and − 1 days (the expiry and the recycle are state changes). */
@@ -29,12 +37,26 @@ const days = (n: number) => sql`make_interval(days => ${sql.lit(n)})`;
 const iso = (column: string) =>
   sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** The orgs a scan takes: every org not waiting out a backoff of this scan, or (retrying) only these. */
+interface Scope {
+  key: string;
+  now: Date;
+  orgIds?: string[];
+}
+
+function inScope(orgIdColumn: string, s: Scope): RawBuilder<boolean> {
+  const backoff = inBackoff(NOTIFICATIONS_JOB, orgIdColumn, s.now, s.key);
+  return s.orgIds
+    ? sql<boolean>`(not ${backoff} and ${sql.ref(orgIdColumn)} = any(${s.orgIds}::text[]))`
+    : sql<boolean>`not ${backoff}`;
+}
+
 /**
  * One scan: `due` selects the candidate rows with an `org_id` and a `key`; those whose key is new are inserted
  * and get their event. Answers how many alerts were taken.
  */
 async function takeOnce(
-  db: Db,
+  db: Queryable,
   now: Date,
   due: RawBuilder<unknown>,
   event: { type: string; aggregateId: string; payload: RawBuilder<unknown> },
@@ -65,13 +87,10 @@ async function takeOnce(
 }
 
 /** T − 30/7/3/1 d for serving clusters; the key holds the term end, so a renewed term starts afresh. */
-export function takeExpiryReminders(db: Db, now: Date): Promise<number> {
-  const t = sql`${now}::timestamptz`;
+function expiryDue(s: Scope): RawBuilder<unknown> {
+  const t = sql`${s.now}::timestamptz`;
   const [d30, d7, d3, d1] = EXPIRY_REMINDER_DAYS;
-  return takeOnce(
-    db,
-    now,
-    sql`select org_id, id, name, project_id, term_ends_at, days_left,
+  return sql`select org_id, id, name, project_id, term_ends_at, days_left,
         'expiring:' || id || ':' || ${iso('term_ends_at')} || ':' || days_left as key
       from (select c.*, case
           when c.term_ends_at <= ${t} + ${days(d1)} then ${sql.lit(d1)}
@@ -80,38 +99,47 @@ export function takeExpiryReminders(db: Db, now: Date): Promise<number> {
           else ${sql.lit(d30)} end as days_left
         from clusters c
         where c.state in ('creating', 'running', 'upgrading', 'expiring')
-          and c.term_ends_at > ${t} and c.term_ends_at <= ${t} + ${days(d30)}) c`,
-    {
+          and c.term_ends_at > ${t} and c.term_ends_at <= ${t} + ${days(d30)}
+          and ${inScope('c.org_id', s)}) c`;
+}
+
+const expiryScan: Scan = {
+  key: 'alerts:expiry',
+  take: (db, s) =>
+    takeOnce(db, s.now, expiryDue(s), {
       type: 'alert.cluster_expiring',
       aggregateId: 'id',
       payload: sql`jsonb_build_object('clusterId', told.id, 'clusterName', told.name, 'projectId', told.project_id,
         'termEndsAt', ${iso('told.term_ends_at')}, 'daysLeft', told.days_left)`,
-    },
-  );
-}
+    }),
+  dueOrgs: (db, s) => distinctOrgs(db, expiryDue(s)),
+};
 
 /**
  * An order still unpaid 24 h before its deadline (the earlier of its expiry and the system's cancel time).
  * An order made less than 24 h before its deadline was told the deadline when it was made.
  */
-export function takeOrderReminders(db: Db, now: Date): Promise<number> {
-  const t = sql`${now}::timestamptz`;
-  return takeOnce(
-    db,
-    now,
-    sql`select org_id, id, deadline, 'unpaid:' || id as key
+function orderDue(s: Scope): RawBuilder<unknown> {
+  const t = sql`${s.now}::timestamptz`;
+  return sql`select org_id, id, deadline, 'unpaid:' || id as key
       from (select o.org_id, o.id, o.created_at, least(o.expires_at, coalesce(o.cancel_at, o.expires_at)) as deadline
         from orders o
         where o.status = 'unpaid'
-          and (o.expires_at <= ${t} + ${hours(24)} or o.cancel_at <= ${t} + ${hours(24)})) o
-      where deadline > ${t} and deadline - ${hours(24)} <= ${t} and created_at < deadline - ${hours(24)}`,
-    {
+          and (o.expires_at <= ${t} + ${hours(24)} or o.cancel_at <= ${t} + ${hours(24)})
+          and ${inScope('o.org_id', s)}) o
+      where deadline > ${t} and deadline - ${hours(24)} <= ${t} and created_at < deadline - ${hours(24)}`;
+}
+
+const orderScan: Scan = {
+  key: 'alerts:order',
+  take: (db, s) =>
+    takeOnce(db, s.now, orderDue(s), {
       type: 'alert.order_unpaid',
       aggregateId: 'id',
       payload: sql`jsonb_build_object('orderId', told.id, 'expiresAt', ${iso('told.deadline')})`,
-    },
-  );
-}
+    }),
+  dueOrgs: (db, s) => distinctOrgs(db, orderDue(s)),
+};
 
 /**
  * Low balance (SPEC §9): cash strictly below the org's threshold. An episode opens when an org that has been
@@ -119,13 +147,15 @@ export function takeOrderReminders(db: Db, now: Date): Promise<number> {
  * with a recovery notice when the cash is back at or above it. Within an episode: step 0 at once, step 1 after
  * 1 h, step n ≥ 2 at (n − 1) × 24 h.
  */
-export async function takeBalanceAlerts(db: Db, now: Date): Promise<number> {
+async function takeBalanceAlerts(db: Queryable, s: Scope): Promise<number> {
+  const now = s.now;
   const t = sql`${now}::timestamptz`;
   const recovered = await sql<{ n: number }>`
     with rec as (
       update balance_low_episodes e set recovered_at = ${t}
       from balances b join orgs o on o.id = b.org_id
       where e.recovered_at is null and b.org_id = e.org_id and b.cash >= o.low_balance_threshold
+        and ${inScope('e.org_id', s)}
       returning e.org_id, e.episode, b.cash, b.currency, o.low_balance_threshold as threshold
     ), ev as (
       ${emitSql({
@@ -147,6 +177,7 @@ export async function takeBalanceAlerts(db: Db, now: Date): Promise<number> {
     where b.cash < o.low_balance_threshold
       and not exists (select 1 from balance_low_episodes x where x.org_id = b.org_id and x.recovered_at is null)
       and exists (select 1 from topups tp where tp.org_id = b.org_id)
+      and ${inScope('b.org_id', s)}
     limit ${SCAN_LIMIT}
     on conflict do nothing`.execute(db);
   const stepped = await takeOnce(
@@ -159,7 +190,7 @@ export async function takeBalanceAlerts(db: Db, now: Date): Promise<number> {
             else 1 + floor(extract(epoch from (${t} - e.started_at)) / ${sql.lit(BALANCE_DAILY_MS / 1000)})::int
           end as step
         from balance_low_episodes e join balances b on b.org_id = e.org_id join orgs o on o.id = e.org_id
-        where e.recovered_at is null and b.cash < o.low_balance_threshold) s`,
+        where e.recovered_at is null and b.cash < o.low_balance_threshold and ${inScope('e.org_id', s)}) s`,
     {
       type: 'alert.balance_low',
       aggregateId: 'org_id',
@@ -167,4 +198,71 @@ export async function takeBalanceAlerts(db: Db, now: Date): Promise<number> {
     },
   );
   return (recovered.rows[0]?.n ?? 0) + stepped;
+}
+
+const balanceScan: Scan = {
+  key: 'alerts:balance',
+  take: takeBalanceAlerts,
+  // below the threshold (an episode to open or a step to tell), or an episode open (a recovery to tell)
+  dueOrgs: (db, s) =>
+    distinctOrgs(
+      db,
+      sql`select b.org_id from balances b join orgs o on o.id = b.org_id
+        where (b.cash < o.low_balance_threshold
+            or exists (select 1 from balance_low_episodes e where e.org_id = b.org_id and e.recovered_at is null))
+          and ${inScope('b.org_id', s)}`,
+    ),
+};
+
+interface Scan {
+  /** the key its failing orgs are recorded under, in the notifications job */
+  key: string;
+  /** takes the scope's due alerts; all-or-nothing when run in a transaction */
+  take(db: Queryable, s: Scope): Promise<number>;
+  /** the orgs with something due (a superset is fine), for retrying org set by org set */
+  dueOrgs(db: Queryable, s: Scope): Promise<string[]>;
+}
+
+async function distinctOrgs(db: Queryable, due: RawBuilder<unknown>): Promise<string[]> {
+  const r = await sql<{ org_id: string }>`
+    select distinct org_id from (${due}) d order by org_id limit ${SCAN_LIMIT}`.execute(db);
+  return r.rows.map((x) => x.org_id);
+}
+
+export const ALERT_SCANS: readonly Scan[] = [expiryScan, orderScan, balanceScan];
+
+/**
+ * One scan for every org in one transaction; if it fails, again org set by org set, each failing org recorded.
+ * The orgs whose backoff had run out were in the scan that succeeded: their failures are over.
+ */
+export async function takeAlerts(db: Db, scan: Scan, now: Date): Promise<{ taken: number; failed: number }> {
+  const all: Scope = { key: scan.key, now };
+  try {
+    const taken = await db.transaction().execute(async (tx) => {
+      const n = await scan.take(tx, all);
+      await tx
+        .deleteFrom('job_failures')
+        .where('job', '=', NOTIFICATIONS_JOB)
+        .where('key', '=', scan.key)
+        .where('next_attempt_at', '<=', now)
+        .execute();
+      return n;
+    });
+    return { taken, failed: 0 };
+  } catch {
+    const orgs = await scan.dueOrgs(db, all);
+    const r = await isolateOrgs(db, { name: NOTIFICATIONS_JOB, key: scan.key, now }, orgs, async (ids) => [
+      await db.transaction().execute(async (tx) => {
+        const n = await scan.take(tx, { ...all, orgIds: ids });
+        await tx
+          .deleteFrom('job_failures')
+          .where('job', '=', NOTIFICATIONS_JOB)
+          .where('key', '=', scan.key)
+          .where('org_id', '=', sql<string>`any(${ids}::text[])`)
+          .execute();
+        return n;
+      }),
+    ]);
+    return { taken: r.results.reduce((a, b) => a + b, 0), failed: r.failed.length };
+  }
 }

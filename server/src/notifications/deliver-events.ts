@@ -10,6 +10,11 @@ import { newId } from '../platform/ids.js';
 import { type MailLocale, type MessageFacts, renderMessage } from './templates.js';
 
 export const NOTIFICATIONS_JOB = 'notifications';
+/**
+ * The job's parts record their failing orgs under their own keys: telling the outbox's events under '' and the
+ * time-based alert scans under `alerts:<kind>` (alerts.ts), so that an org failing one part still gets the others.
+ */
+export const TELL_KEY = '';
 
 /** Who is told (SPEC §9's table), resolved when the message is made, from the roles the org has then. */
 interface Audience {
@@ -67,13 +72,13 @@ export async function tellEvents(
         .select('org_id')
         .distinct()
         .where('notified_at', 'is', null)
-        .where(sql<boolean>`not ${inBackoff(NOTIFICATIONS_JOB, 'outbox_events.org_id', now)}`)
+        .where(sql<boolean>`not ${inBackoff(NOTIFICATIONS_JOB, 'outbox_events.org_id', now, TELL_KEY)}`)
         .orderBy('org_id')
         .limit(batch)
         .execute();
       const iso = await isolateOrgs(
         deps.db,
-        { name: NOTIFICATIONS_JOB, now },
+        { name: NOTIFICATIONS_JOB, key: TELL_KEY, now },
         orgs.map((o) => o.org_id),
         async (ids) => [await deps.db.transaction().execute((tx) => tellBatch(tx, deps, now, batch, ids))],
       );
@@ -102,7 +107,7 @@ async function tellBatch(
     .selectFrom('outbox_events')
     .select(['org_id', 'id', 'type', 'aggregate_id', 'payload', 'created_at'])
     .where('notified_at', 'is', null)
-    .where(sql<boolean>`not ${inBackoff(NOTIFICATIONS_JOB, 'outbox_events.org_id', now)}`);
+    .where(sql<boolean>`not ${inBackoff(NOTIFICATIONS_JOB, 'outbox_events.org_id', now, TELL_KEY)}`);
   if (orgIds) q = q.where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
   const events = await q.orderBy('id').limit(batch).forUpdate().skipLocked().execute();
   if (events.length === 0) return { events: 0, messages: 0 };
@@ -119,7 +124,7 @@ async function tellBatch(
     .set({ notified_at: now })
     .where(sql`(org_id, id)`, 'in', sql`(${sql.join(events.map((e) => sql`(${e.org_id}, ${e.id})`))})`)
     .execute();
-  await clearJobFailures(tx, NOTIFICATIONS_JOB, [...new Set(events.map((e) => e.org_id))]);
+  await clearJobFailures(tx, NOTIFICATIONS_JOB, [...new Set(events.map((e) => e.org_id))], TELL_KEY);
   return { events: events.length, messages };
 }
 
