@@ -313,6 +313,7 @@ async function run(
     return send(reply, answer, okStatus);
   }
 
+  await spec.precheck?.(ctx);
   const keyHeader = req.headers['idempotency-key'];
   let key: string | undefined;
   if (keyHeader !== undefined) {

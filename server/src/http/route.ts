@@ -108,6 +108,13 @@ export interface RouteSpec<
   /** A larger body ceiling than the app's 1 MiB, in bytes, for a route that takes a file (an invoice's PDF). */
   bodyLimit?: number;
   /**
+   * Checks of a POST that read no database but may wait (a webhook URL's DNS lookup): run after the request is
+   * authenticated and parsed and before its transaction opens, so that no connection of the pool is held while
+   * they wait. What they throw is answered like a malformed body: before any Idempotency-Key is claimed, and
+   * not stored under it. They must authorize before they check anything (another org's route is 404 first).
+   */
+  precheck?: A extends AuthMode ? (ctx: Ctx<z.infer<P>, z.infer<Q>, z.infer<B>, A>) => Promise<void> : never;
+  /**
    * GET handlers read through `deps.db`. POST handlers run inside one transaction together with their
    * Idempotency-Key claim: they get `tx`, and either all of their writes commit or none do. A one-statement
    * route's handler gets the database or the key's transaction instead (HandlerDb).

@@ -3,6 +3,7 @@ import { EmptyBody, ListQuery } from '../../../contract/api.js';
 import { CreateWebhookBody, InternalWebhookDeliveriesQuery } from '../../../contract/webhooks.js';
 import { defineRoute, Id, type RouteSpec } from '../http/route.js';
 import {
+  checkWebhookUrl,
   createWebhook,
   listDeliveriesForOperator,
   listWebhookDeliveries,
@@ -43,9 +44,12 @@ export const webhookRoutes: RouteSpec[] = [
     params: OrgParams,
     body: CreateWebhookBody,
     successStatus: 201,
-    handler: async ({ deps, principal, params, body, now }, tx) => ({
+    // The URL's name is resolved before the transaction: no connection waits on DNS.
+    precheck: ({ deps, principal, params, body }) =>
+      checkWebhookUrl(deps.config, principal, params.orgId, body.url),
+    handler: async ({ principal, params, body, now }, tx) => ({
       status: 201,
-      body: await createWebhook(tx, deps.config, principal, params.orgId, body, now),
+      body: await createWebhook(tx, principal, params.orgId, body, now),
     }),
   }),
   defineRoute({

@@ -46,7 +46,21 @@ function refuseUrl(message: string): AppError {
   });
 }
 
-/** https and a public address, unless the operator allows others (TALLY_WEBHOOK_ALLOW_PRIVATE). */
+/**
+ * A new endpoint's URL: https and a public address, unless the operator allows others
+ * (TALLY_WEBHOOK_ALLOW_PRIVATE). It may resolve a name, so the route runs it before its transaction (precheck),
+ * after the same authorization as createWebhook.
+ */
+export async function checkWebhookUrl(
+  config: Config,
+  principal: UserPrincipal,
+  orgId: string,
+  raw: string,
+): Promise<void> {
+  requireOrgAdmin(principal, orgId);
+  await checkUrl(config, raw);
+}
+
 async function checkUrl(config: Config, raw: string): Promise<void> {
   const problem = urlProblem(raw, config.webhookAllowPrivate);
   if (problem) throw refuseUrl(problem);
@@ -75,14 +89,12 @@ async function requireEndpoint(db: Queryable, orgId: string, id: string): Promis
 
 export async function createWebhook(
   tx: Tx,
-  config: Config,
   principal: UserPrincipal,
   orgId: string,
   body: CreateWebhookBody,
   now: Date,
 ): Promise<WebhookWithSecret> {
   requireOrgAdmin(principal, orgId);
-  await checkUrl(config, body.url);
   if (!(await lockOrg(tx, orgId))) throw new AppError('NOT_FOUND', 'organization not found');
   if ((await countEndpoints(tx, orgId)) >= WEBHOOK_ENDPOINTS_PER_ORG) {
     throw new AppError('VALIDATION_FAILED', `an org may have at most ${WEBHOOK_ENDPOINTS_PER_ORG} webhooks`, {
