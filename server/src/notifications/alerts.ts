@@ -112,7 +112,7 @@ const expiryScan: Scan = {
       payload: sql`jsonb_build_object('clusterId', told.id, 'clusterName', told.name, 'projectId', told.project_id,
         'termEndsAt', ${iso('told.term_ends_at')}, 'daysLeft', told.days_left)`,
     }),
-  dueOrgs: (db, s) => distinctOrgs(db, expiryDue(s)),
+  dueOrgs: (db, s) => orgsWithNewAlerts(db, expiryDue(s)),
 };
 
 /**
@@ -138,7 +138,7 @@ const orderScan: Scan = {
       aggregateId: 'id',
       payload: sql`jsonb_build_object('orderId', told.id, 'expiresAt', ${iso('told.deadline')})`,
     }),
-  dueOrgs: (db, s) => distinctOrgs(db, orderDue(s)),
+  dueOrgs: (db, s) => orgsWithNewAlerts(db, orderDue(s)),
 };
 
 /**
@@ -205,7 +205,7 @@ const balanceScan: Scan = {
   take: takeBalanceAlerts,
   // below the threshold (an episode to open or a step to tell), or an episode open (a recovery to tell)
   dueOrgs: (db, s) =>
-    distinctOrgs(
+    orgIds(
       db,
       sql`select b.org_id from balances b join orgs o on o.id = b.org_id
         where (b.cash < o.low_balance_threshold
@@ -219,15 +219,25 @@ interface Scan {
   key: string;
   /** takes the scope's due alerts; all-or-nothing when run in a transaction */
   take(db: Queryable, s: Scope): Promise<number>;
-  /** the orgs with something due (a superset is fine), for retrying org set by org set */
+  /** every org with something due (a superset is fine), for retrying org set by org set */
   dueOrgs(db: Queryable, s: Scope): Promise<string[]>;
 }
 
-async function distinctOrgs(db: Queryable, due: RawBuilder<unknown>): Promise<string[]> {
-  const r = await sql<{ org_id: string }>`
-    select distinct org_id from (${due}) d order by org_id limit ${SCAN_LIMIT}`.execute(db);
+/** Every org of `rows` (an `org_id` column), however many: each must get its turn when a scan is retried. */
+async function orgIds(db: Queryable, rows: RawBuilder<unknown>): Promise<string[]> {
+  const r = await sql<{ org_id: string }>`select distinct org_id from (${rows}) d order by org_id`.execute(
+    db,
+  );
   return r.rows.map((x) => x.org_id);
 }
+
+/** The orgs with an alert of `due` not yet taken: those whose scan can fail. */
+const orgsWithNewAlerts = (db: Queryable, due: RawBuilder<unknown>) =>
+  orgIds(
+    db,
+    sql`select org_id from (${due}) d
+      where not exists (select 1 from notification_alerts a where a.org_id = d.org_id and a.key = d.key)`,
+  );
 
 export const ALERT_SCANS: readonly Scan[] = [expiryScan, orderScan, balanceScan];
 
