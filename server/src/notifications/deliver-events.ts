@@ -153,7 +153,6 @@ type Payload = Record<string, unknown>;
 const str = (p: Payload, k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
 const num = (p: Payload, k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
 
-/** What an event tells and to whom; null: nothing (an event SPEC §9 does not tell, or no longer true). */
 /** The events that name an order in their payload (`orderId`): their plans read it. */
 const ORDER_EVENTS = new Set([
   'order.created',
@@ -186,6 +185,7 @@ async function ordersNamed(tx: Tx, events: EventRow[]): Promise<Map<string, Orde
   return new Map(rows.map((o) => [orderKey(o.org_id, o.id), o]));
 }
 
+/** What an event tells and to whom; null: nothing (an event SPEC §9 does not tell, or no longer true). */
 async function planFor(
   tx: Tx,
   e: EventRow,
