@@ -58,6 +58,13 @@ describe.each(SIZES)('every page at $name size', (size) => {
             return { headerBg: th.backgroundColor, padding: td.paddingLeft };
           });
           expect(look).toEqual({ headerBg: 'rgb(250, 250, 250)', padding: '8px' });
+          // nothing wider than its cell in either language (an ellipsis cell cuts its text on purpose)
+          const clipped = await page.evaluate(() =>
+            [...document.querySelectorAll('tr[data-row-key] td:not(.ant-table-cell-ellipsis)')]
+              .filter((td) => td.scrollWidth > td.clientWidth + 1)
+              .map((td) => td.getAttribute('data-label')),
+          );
+          expect(clipped, `${locale}: cells wider than their column`).toEqual([]);
         }
       }
       if (p.path === 'topup') {

@@ -129,7 +129,7 @@ function MoreMenu({ onCancel }: { onCancel(): void }) {
     <MenuButton
       label={t('orders.more')}
       testId="more"
-      buttonProps={{ type: 'link', size: 'small' }}
+      buttonProps={{ type: 'link', size: 'small', style: { paddingInline: 0 } }}
       items={[{ key: 'cancel', label: t('orders.cancel'), danger: true, testId: 'cancel-order' }]}
       onSelect={onCancel}
     />
@@ -351,10 +351,11 @@ export function OrdersPage() {
     ...(canPay
       ? [
           {
-            // A string, not the page's checkbox: the table copies its titles into a hidden row that measures them.
+            // Text, not the page's checkbox: on a phone it is also the label of the card's line.
             title: t('ordersList.select'),
             key: 'select',
-            width: 48,
+            // wide enough for its title in one line in English ("Select")
+            width: 72,
             render: (_: unknown, o: Order) => (
               <SelectCell order={o} checked={selected.has(o.id)} full={full} onToggle={toggle} />
             ),
@@ -364,7 +365,7 @@ export function OrdersPage() {
     {
       title: t('orders.col.id'),
       dataIndex: 'id',
-      width: 244,
+      width: 236,
       render: (id: string) => (
         <Link to={`/orgs/${org.id}/orders/${id}`} data-testid="order-link">
           <span style={{ fontFamily: 'monospace', fontSize: 12, whiteSpace: 'nowrap' }}>{id}</span>
