@@ -12,6 +12,14 @@ type UseTableStyle = (prefixCls: string, rootCls?: string) => readonly [hashId: 
 const useTableStyle: UseTableStyle =
   'default' in tableStyle ? (tableStyle.default as UseTableStyle) : (tableStyle as unknown as UseTableStyle);
 
+/** A header or body cell's class and alignment, as antd's Table gives them. */
+function cellLook<T>(c: LiteColumn<T>): { className: string; style?: CSSProperties } {
+  return {
+    className: c.ellipsis ? 'ant-table-cell ant-table-cell-ellipsis' : 'ant-table-cell',
+    ...(c.align ? { style: { textAlign: c.align } } : {}),
+  };
+}
+
 export interface LiteColumn<T> {
   /** The header's text, also the label before the value when the rows are cards (below 768 px). */
   title: string;
@@ -80,9 +88,8 @@ export function LiteTable<T extends object>({
                       <th
                         key={c.key ?? c.dataIndex ?? i}
                         scope="col"
-                        className={c.ellipsis ? 'ant-table-cell ant-table-cell-ellipsis' : 'ant-table-cell'}
+                        {...cellLook(c)}
                         title={c.ellipsis ? c.title : undefined}
-                        style={c.align ? { textAlign: c.align } : undefined}
                       >
                         {c.title}
                       </th>
@@ -97,37 +104,33 @@ export function LiteTable<T extends object>({
                       </td>
                     </tr>
                   ) : (
-                    dataSource.map((record, index) => (
-                      <tr
-                        key={keyOf(record)}
-                        className="ant-table-row ant-table-row-level-0"
-                        data-row-key={keyOf(record)}
-                      >
-                        {columns.map((c, i) => {
-                          const value = c.dataIndex === undefined ? undefined : record[c.dataIndex];
-                          const content = c.render
-                            ? c.render(value as never, record, index)
-                            : (value as ReactNode);
-                          return (
-                            <td
-                              key={c.key ?? c.dataIndex ?? i}
-                              data-label={c.title}
-                              className={
-                                c.ellipsis ? 'ant-table-cell ant-table-cell-ellipsis' : 'ant-table-cell'
-                              }
-                              title={
-                                c.ellipsis && (typeof content === 'string' || typeof content === 'number')
-                                  ? String(content)
-                                  : undefined
-                              }
-                              style={c.align ? { textAlign: c.align } : undefined}
-                            >
-                              {content}
-                            </td>
-                          );
-                        })}
-                      </tr>
-                    ))
+                    dataSource.map((record, index) => {
+                      const key = keyOf(record);
+                      return (
+                        <tr key={key} className="ant-table-row ant-table-row-level-0" data-row-key={key}>
+                          {columns.map((c, i) => {
+                            const value = c.dataIndex === undefined ? undefined : record[c.dataIndex];
+                            const content = c.render
+                              ? c.render(value as never, record, index)
+                              : (value as ReactNode);
+                            return (
+                              <td
+                                key={c.key ?? c.dataIndex ?? i}
+                                data-label={c.title}
+                                {...cellLook(c)}
+                                title={
+                                  c.ellipsis && (typeof content === 'string' || typeof content === 'number')
+                                    ? String(content)
+                                    : undefined
+                                }
+                              >
+                                {content}
+                              </td>
+                            );
+                          })}
+                        </tr>
+                      );
+                    })
                   )}
                 </tbody>
               </table>

@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db, Queryable } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
-import { inBackoff } from '../isolation/job-failures.repository.js';
+import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
 import { emitSql } from '../outbox/outbox.js';
 import { NOTIFICATIONS_JOB } from './deliver-events.js';
 
@@ -264,12 +264,7 @@ export async function takeAlerts(db: Db, scan: Scan, now: Date): Promise<{ taken
     const r = await isolateOrgs(db, { name: NOTIFICATIONS_JOB, key: scan.key, now }, orgs, async (ids) => [
       await db.transaction().execute(async (tx) => {
         const n = await scan.take(tx, { ...all, orgIds: ids });
-        await tx
-          .deleteFrom('job_failures')
-          .where('job', '=', NOTIFICATIONS_JOB)
-          .where('key', '=', scan.key)
-          .where('org_id', '=', sql<string>`any(${ids}::text[])`)
-          .execute();
+        await clearJobFailures(tx, NOTIFICATIONS_JOB, ids, scan.key);
         return n;
       }),
     ]);
