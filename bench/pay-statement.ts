@@ -1,8 +1,8 @@
 // Tally's pay statement under pgbench: the SQL that `payInOneStatement` (server/src/orders/pay.repository.ts)
 // sends, captured at run time through a Kysely that records instead of executing, its inputs turned into
-// pgbench variables, and written as a pgbench script (-f). It pays real orders of the pay bench's database:
-// copies of each org's payable order made for it, each paid at most once. A change to the statement is picked
-// up by the next run.
+// pgbench variables, and written as a pgbench script (-f), which pgbench runs prepared (-M prepared) as the
+// server prepares it. It pays real orders of the pay bench's database: copies of each org's payable order made
+// for it, each paid at most once. A change to the statement is picked up by the next run.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,6 +16,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { loadConfig } from '../server/src/config.js';
+import { PREPARED } from '../server/src/db/failover.js';
 import type { Database, Db } from '../server/src/db/schema.js';
 import { payInOneStatement } from '../server/src/orders/pay.repository.js';
 import { monthOf } from '../server/src/platform/time.js';
@@ -100,11 +101,13 @@ export async function writePayScript(
   const { db, queries } = recordingDb();
   // Sentinels: each input the script varies is recognized among the parameters by its value.
   const now = new Date(Date.UTC(2001, 1, 3, 4, 5, 6, 789));
+  // pgbench runs the script prepared (-M prepared), as the server runs the statement (PREPARED): each
+  // variable is a parameter, so the ids are built from them in SQL.
   const sentinels = new Map<unknown, string>([
-    ['\u0001org', `'${orgPrefix}:i'`],
-    ['\u0001order', `':pre:k-${orgPrefix}:i'`],
-    ['\u0001payer', `'${userPrefix}:i'`],
-    ['\u0001ltx', `'ltx_pgbench_:pre:g'`],
+    ['\u0001org', `('${orgPrefix}'::text || :i)`],
+    ['\u0001order', `(:pre::text || :k || '-${orgPrefix}' || :i)`],
+    ['\u0001payer', `('${userPrefix}'::text || :i)`],
+    ['\u0001ltx', `('ltx_pgbench_'::text || :pre || :g)`],
   ]);
   await payInOneStatement(db, {
     orgId: '\u0001org',
@@ -122,7 +125,8 @@ export async function writePayScript(
     throw new Error(`payInOneStatement sent ${queries.length} statements; the pgbench script expects one`);
   const q = queries[0]!;
   const parameters: string[] = [];
-  const text = q.sql.replace(/\$(\d+)\b/g, (_m, d: string) => {
+  // The server's marker (a comment) goes: pgbench would read its colon as a variable.
+  const text = q.sql.replace(PREPARED, '').replace(/\$(\d+)\b/g, (_m, d: string) => {
     const v = q.parameters[Number(d) - 1];
     const byValue = sentinels.get(v);
     if (byValue) {
@@ -131,15 +135,15 @@ export async function writePayScript(
     }
     if (v instanceof Date && v.getTime() === now.getTime()) {
       parameters.push(`$${d}: now`);
-      return `':now'`;
+      return ':now';
     }
     const lit = literal(v);
     parameters.push(`$${d}: constant ${lit}`);
     return lit;
   });
   if (
-    !parameters.some((p) => p.endsWith(`'${orgPrefix}:i'`)) ||
-    !parameters.some((p) => p.includes(':pre:k'))
+    !parameters.some((p) => p.includes(`'${orgPrefix}'::text || :i`)) ||
+    !parameters.some((p) => p.includes(':pre::text || :k'))
   )
     throw new Error(
       `the captured pay statement does not take the org and the order as parameters:\n${q.sql}`,
@@ -211,9 +215,11 @@ export interface StatementExplain {
 
 /**
  * One payment at a time by the captured statement under EXPLAIN ANALYZE, each rolled back: where one
- * payment's time in PostgreSQL goes, planning (every time: the statement is sent with its values, by pgbench as
- * by the server's driver) and execution. Pays (and rolls back) up to `count` orders still unpaid of the
- * statement's spread pool. (EXPLAIN's WAL counts leave out the data-modifying CTEs, so they are not used.)
+ * payment's time in PostgreSQL goes, planning and execution. The statement is prepared once and executed with
+ * each payment's values, as the server (PREPARED) and pgbench (-M prepared) run it: PostgreSQL plans the first
+ * few executions for their values, then keeps a generic plan whose planning is a lookup. Pays (and rolls back)
+ * up to `count` orders still unpaid of the statement's spread pool. (EXPLAIN's WAL counts leave out the
+ * data-modifying CTEs, so they are not used.)
  */
 export async function explainStatement(
   dbName: string,
@@ -228,22 +234,20 @@ export async function explainStatement(
       [count],
     );
     const plans: { planning: number; execution: number }[] = [];
-    const quote = (x: string) => x.replaceAll("'", "''");
+    const names = ['pre', 'k', 'i', 'g', 'now'];
+    const text = script.sql.replace(/:(pre|k|i|g|now)\b/g, (_x, v: string) => `$${names.indexOf(v) + 1}`);
+    await c.query(`prepare pay_statement as ${text}`);
+    const quote = (x: string) => `'${x.replaceAll("'", "''")}'`;
     for (const [n, o] of orders.rows.entries()) {
       const m = /^p(\d+)-/.exec(o.id);
       const i = o.org_id.slice(script.orgPrefix.length);
       if (!m) continue;
-      const vars: Record<string, string> = {
-        pre: 'p',
-        k: m[1] ?? '',
-        i,
-        g: `explain${n}`,
-        now: new Date().toISOString(),
-      };
-      const text = script.sql.replace(/:(pre|k|i|g|now)\b/g, (_x, v: string) => quote(vars[v] ?? ''));
+      const values = ['p', m[1] ?? '', i, `explain${n}`, new Date().toISOString()].map(quote).join(', ');
       await c.query('begin');
       try {
-        const r = await c.query<{ 'QUERY PLAN': unknown }>(`explain (analyze, summary, format json) ${text}`);
+        const r = await c.query<{ 'QUERY PLAN': unknown }>(
+          `explain (analyze, summary, format json) execute pay_statement(${values})`,
+        );
         // biome-ignore lint/suspicious/noExplicitAny: EXPLAIN's JSON, read by field
         const plan = (r.rows[0]?.['QUERY PLAN'] as any)?.[0];
         plans.push({

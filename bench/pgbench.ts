@@ -106,7 +106,8 @@ export async function pgbenchRun(
     '3',
     '--log',
     `--log-prefix=${join(logDir, 'tx')}`,
-    ...(o.script ? ['-n', '-f', o.script] : []),
+    // A script runs prepared: parsed and planned once per connection, as the server runs its hot statements.
+    ...(o.script ? ['-n', '-M', 'prepared', '-f', o.script] : []),
     ...Object.entries(o.variables ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]),
     ...connection(),
     db,

@@ -84,7 +84,7 @@ function httpWhy(run: HttpPayRun, r: PayRun): string {
 function explained(p: PayResult | undefined): string {
   const x = p?.statementExplain;
   return x
-    ? `; the statement alone (EXPLAIN ANALYZE, median of ${x.payments}): planning ${x.planningMsMedian} ms, execution ${x.executionMsMedian} ms (planned anew every time)`
+    ? `; the statement alone (EXPLAIN ANALYZE, median of ${x.payments}): planning ${x.planningMsMedian} ms, execution ${x.executionMsMedian} ms (prepared, as the server runs it)`
     : '';
 }
 

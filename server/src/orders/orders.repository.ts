@@ -7,6 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { ActorType, OrderEndReason, OrderStatus, OrderType } from '../../../contract/enums.js';
+import { PREPARED } from '../db/failover.js';
 import type { OrderHistoryTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
 
 export type OrderRow = Omit<Selectable<OrdersTable>, 'config' | 'config_before' | 'pricing'> & {
@@ -361,7 +362,7 @@ export async function timeOutDue(
     )
     select count(*)::int as n,
       coalesce(max(extract(epoch from (${t} - ended_at)) * 1000), 0)::float8 as worst_ms
-    from upd`.execute(db);
+    from upd ${sql.raw(PREPARED)}`.execute(db);
   const row = r.rows[0];
   return { count: row?.n ?? 0, worstLatenessMs: Number(row?.worst_ms ?? 0) };
 }

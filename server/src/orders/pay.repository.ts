@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { PREPARED } from '../db/failover.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { postTransactionSql } from '../ledger/ledger.repository.js';
 import { emitSql } from '../outbox/outbox.js';
@@ -171,7 +172,7 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
     select o.*, exists (select 1 from upd) as paid,
       (select cash from balances where org_id = ${p.orgId}) as cash_before,
       (select cash from b) as cash_after
-    from o`.execute(db);
+    from o ${sql.raw(PREPARED)}`.execute(db);
   const row = r.rows[0];
   if (!row) return { before: undefined, paid: false, cashBefore: 0, cashAfter: null };
   const { paid, cash_before, cash_after, ...before } = row;
@@ -208,14 +209,15 @@ export async function lockOrdersForBatch(
     join unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.orderId)}::text[]) as k(org_id, id)
       on o.org_id = k.org_id and o.id = k.id
     order by o.org_id, o.id
-    for update of o`.execute(tx);
+    for update of o ${sql.raw(PREPARED)}`.execute(tx);
   return r.rows;
 }
 
 /** Locks the orgs' balances in org order (after their orders, as everywhere) and answers each org's cash. */
 export async function lockBalances(tx: Tx, orgIds: string[]): Promise<Map<string, number>> {
   const r = await sql<{ org_id: string; cash: number }>`
-    select org_id, cash from balances where org_id = any(${orgIds}::text[]) order by org_id for update`.execute(
+    select org_id, cash from balances where org_id = any(${orgIds}::text[]) order by org_id for update
+    ${sql.raw(PREPARED)}`.execute(
     tx,
   );
   return new Map(r.rows.map((b) => [b.org_id, Number(b.cash)]));
@@ -267,7 +269,8 @@ export async function payBatchStatement(
         and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
       returning orders.*, pay.ledger_txn_id as pay_ledger_txn_id, pay.payer_id as pay_payer_id
     ), ${effects}
-    select (select count(*) from upd)::int as paid, (select count(*) from b)::int as debited`.execute(tx);
+    select (select count(*) from upd)::int as paid, (select count(*) from b)::int as debited
+    ${sql.raw(PREPARED)}`.execute(tx);
   const row = r.rows[0]!;
   return { paid: Number(row.paid), debited: Number(row.debited) };
 }
