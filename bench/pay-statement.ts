@@ -16,7 +16,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { loadConfig } from '../server/src/config.js';
-import { PREPARED } from '../server/src/db/failover.js';
+import { PREPARED } from '../server/src/db/prepared.js';
 import type { Database, Db } from '../server/src/db/schema.js';
 import { payInOneStatement } from '../server/src/orders/pay.repository.js';
 import { monthOf } from '../server/src/platform/time.js';

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { databaseEvents } from '../platform/metrics.js';
+import { preparedForm } from './prepared.js';
 
 /**
  * Following the PostgreSQL primary through a failover (SPEC §7.4). `DATABASE_URL` may list several hosts as
@@ -156,23 +156,6 @@ const INTERRUPTED = Symbol('tally.failover.interrupted');
  * its COMMIT is unknown (the Idempotency-Key claim, whose second run finds the first one's answer).
  */
 export const RETRY_SAFE = '/* tally:retry-safe */';
-
-/**
- * A statement that carries this marker is prepared once per connection (a named statement of the extended
- * protocol, named by its text's hash) and from then on only bound and executed: PostgreSQL plans it a few
- * times, then keeps a generic plan when that costs no more. For the hot statements whose text never changes
- * (their values are parameters, lists are arrays), whose planning otherwise costs as much as their execution.
- * A statement whose text varies must not carry it: each text would stay prepared on every connection.
- */
-export const PREPARED = '/* tally:prepared */';
-
-/** The named-statement form of a marked statement's arguments (text, values), or the arguments as they are. */
-function preparedForm(args: unknown[]): unknown[] {
-  const [text, values, ...rest] = args;
-  if (typeof text !== 'string' || !text.includes(PREPARED) || typeof values === 'function') return args;
-  const name = `tally_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-  return [{ name, text, values }, ...rest];
-}
 
 /** How a failover interrupted this error's work, or undefined when it was no failover. */
 export function interruptedBy(err: unknown): Interrupted | undefined {

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { PREPARED } from '../db/prepared.js';
 import type { Queryable } from '../db/schema.js';
 import type { OrgAccess } from '../http/principal.js';
 
@@ -8,6 +10,7 @@ export async function findSession(db: Queryable, tokenHash: string, now: Date) {
     .select(['users.id', 'users.email', 'sessions.csrf_token'])
     .where('sessions.token_hash', '=', tokenHash)
     .where('sessions.expires_at', '>', now)
+    .modifyEnd(sql.raw(PREPARED))
     .executeTakeFirst();
 }
 
@@ -20,6 +23,7 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
     )
     .select(['m.org_id', 'm.org_role', 'pr.project_id', 'pr.role'])
     .where('m.user_id', '=', userId)
+    .modifyEnd(sql.raw(PREPARED))
     .execute();
   const orgs = new Map<string, OrgAccess>();
   for (const r of rows) {
@@ -70,6 +74,7 @@ export async function findPrincipalByApiKeyHash(
       'pr.role',
     ])
     .where('k.key_hash', '=', keyHash)
+    .modifyEnd(sql.raw(PREPARED))
     .execute();
   const first = rows[0];
   if (!first) return undefined;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { PREPARED } from '../db/prepared.js';
 import type { Queryable } from '../db/schema.js';
 
 /** The first retry of a failing org waits this long; each further failure doubles it, up to BACKOFF_MAX_MS. */
@@ -45,7 +46,7 @@ export async function clearJobFailures(
     .where('job', '=', job)
     .where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
   if (key !== undefined) q = q.where('key', '=', key);
-  await q.execute();
+  await q.modifyEnd(sql.raw(PREPARED)).execute();
 }
 
 /** The orgs with a failure of this job and key on record (any backoff state). */

@@ -7,7 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { ActorType, OrderEndReason, OrderStatus, OrderType } from '../../../contract/enums.js';
-import { PREPARED } from '../db/failover.js';
+import { PREPARED } from '../db/prepared.js';
 import type { OrderHistoryTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
 
 export type OrderRow = Omit<Selectable<OrdersTable>, 'config' | 'config_before' | 'pricing'> & {
@@ -15,6 +15,44 @@ export type OrderRow = Omit<Selectable<OrdersTable>, 'config' | 'config_before' 
   config_before: unknown;
   pricing: unknown;
 };
+
+/** Every column of an order, by name: what a prepared statement answers instead of `*` (see PREPARED). */
+const ORDER_COLUMNS = [
+  'org_id',
+  'id',
+  'project_id',
+  'cluster_id',
+  'cluster_name',
+  'type',
+  'status',
+  'currency',
+  'amount',
+  'list_amount',
+  'discount_amount',
+  'config',
+  'config_before',
+  'pricing',
+  'created_at',
+  'expires_at',
+  'cancel_at',
+  'paid_at',
+  'cancelled_at',
+  'timed_out_at',
+  'created_by',
+  'paid_by',
+  'cancelled_by',
+  'bill_month',
+] as const satisfies readonly (keyof OrdersTable)[];
+// A column added to OrdersTable and not to the list above fails here.
+const everyOrderColumn: Exclude<keyof OrdersTable, (typeof ORDER_COLUMNS)[number]> extends never
+  ? true
+  : never = true;
+void everyOrderColumn;
+
+/** The order's columns of the row `alias` (an order row), named one by one. */
+export function orderColumnsSql(alias: string): RawBuilder<unknown> {
+  return sql.join(ORDER_COLUMNS.map((c) => sql.ref(`${alias}.${c}`)));
+}
 
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
   await tx.insertInto('orders').values(row).execute();

@@ -1,11 +1,11 @@
 import { type RawBuilder, sql } from 'kysely';
-import { PREPARED } from '../db/failover.js';
+import { PREPARED } from '../db/prepared.js';
 import type { Queryable, Tx } from '../db/schema.js';
 import { postTransactionSql } from '../ledger/ledger.repository.js';
 import { emitSql } from '../outbox/outbox.js';
 import type { Catalog } from '../pricing/catalog.js';
 import { termDaysSql } from '../pricing/price.js';
-import { historyRowSql, type OrderRow } from './orders.repository.js';
+import { historyRowSql, type OrderRow, orderColumnsSql } from './orders.repository.js';
 
 export interface PayStatementInput {
   orgId: string;
@@ -169,7 +169,7 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
         and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
       returning orders.*
     ), ${effects}
-    select o.*, exists (select 1 from upd) as paid,
+    select ${orderColumnsSql('o')}, exists (select 1 from upd) as paid,
       (select cash from balances where org_id = ${p.orgId}) as cash_before,
       (select cash from b) as cash_after
     from o ${sql.raw(PREPARED)}`.execute(db);
@@ -203,7 +203,7 @@ export async function lockOrdersForBatch(
   now: Date,
 ): Promise<(OrderRow & { payable: boolean })[]> {
   const r = await sql<OrderRow & { payable: boolean }>`
-    select o.*, (o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
+    select ${orderColumnsSql('o')}, (o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
         and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz)) as payable
     from orders o
     join unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.orderId)}::text[]) as k(org_id, id)
@@ -217,9 +217,7 @@ export async function lockOrdersForBatch(
 export async function lockBalances(tx: Tx, orgIds: string[]): Promise<Map<string, number>> {
   const r = await sql<{ org_id: string; cash: number }>`
     select org_id, cash from balances where org_id = any(${orgIds}::text[]) order by org_id for update
-    ${sql.raw(PREPARED)}`.execute(
-    tx,
-  );
+    ${sql.raw(PREPARED)}`.execute(tx);
   return new Map(r.rows.map((b) => [b.org_id, Number(b.cash)]));
 }
 
