@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Database$ } from '../../server/src/db/connect.js';
 import { PREPARED, preparedForm } from '../../server/src/db/prepared.js';
-import { freshDatabase, onPostgres } from '../harness.js';
+import { freshDatabase } from '../harness.js';
 
 describe('a statement marked PREPARED', () => {
   test('is sent as a named statement, named by its text, with its values; any other statement as it is', () => {
@@ -19,7 +19,7 @@ describe('a statement marked PREPARED', () => {
   });
 });
 
-describe.runIf(onPostgres)('on PostgreSQL', () => {
+describe('on the database', () => {
   let database: Database$;
   beforeAll(async () => {
     // One connection: every statement below runs on it, so its prepared statements are visible.

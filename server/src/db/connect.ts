@@ -5,6 +5,7 @@ import pg from 'pg';
 import { parseInt8 } from '../platform/money.js';
 import { TallyPostgresDialect } from './dialect.js';
 import { addressOf, FailoverPool, parseDatabaseUrl } from './failover.js';
+import { preparedForm } from './prepared.js';
 import type { Database, Db } from './schema.js';
 
 /** int8 (OID 20) to a checked safe integer; everything else as pg parses it. */
@@ -86,6 +87,11 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     });
     // PGlite serves one connection: a pool of exactly one (a larger pool corrupts the protocol stream).
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, types });
+    // The hot statements run prepared here too (db/prepared.ts): the WASM engine plans as slowly as it executes.
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => query(...preparedForm(args));
+    });
     const db = new Kysely<Database>({ dialect: new TallyPostgresDialect({ pool }) });
     return {
       db,

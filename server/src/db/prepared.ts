@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  * A statement whose text varies must not carry it: each text would stay prepared on every connection. Its
  * result names its columns, never `*`: PostgreSQL refuses to run a prepared statement whose result a migration
  * changed ("cached plan must not change result type"), as on an instance still running while another migrates.
- * PostgreSQL only: on the embedded database the marker is a comment.
+ * Both engines: the PostgreSQL pool (failover.ts) and the embedded database's (connect.ts) send it so.
  */
 export const PREPARED = '/* tally:prepared */';
 
