@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { OrgRole } from '../../../contract/enums.js';
 import { isCritical, type NotificationCategory } from '../../../contract/notifications.js';
 import { deleteAtOf, recycleAtOf } from '../clusters/term-timeline.js';
+import { PREPARED } from '../db/prepared.js';
 import type { MailsTable, NotificationsTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isolateOrgs } from '../isolation/isolate.js';
@@ -110,7 +111,13 @@ async function tellBatch(
     .where('notified_at', 'is', null)
     .where(sql<boolean>`not ${inBackoff(NOTIFICATIONS_JOB, 'outbox_events.org_id', now, TELL_KEY)}`);
   if (orgIds) q = q.where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
-  const events = await q.orderBy('id').limit(batch).forUpdate().skipLocked().execute();
+  const events = await q
+    .orderBy('id')
+    .limit(batch)
+    .forUpdate()
+    .skipLocked()
+    .modifyEnd(sql.raw(PREPARED))
+    .execute();
   if (events.length === 0) return { events: 0, messages: 0 };
   // What the batch's events read, read once: the orgs, the orders they name (one query), and each audience.
   const orgs = new Map<string, OrgFacts | null>();
@@ -131,11 +138,9 @@ async function tellBatch(
     addMessages(out, deps, e, plan, await users);
   }
   const messages = await writeMessages(tx, out);
-  await tx
-    .updateTable('outbox_events')
-    .set({ notified_at: now })
-    .where(sql`(org_id, id)`, 'in', sql`(${sql.join(events.map((e) => sql`(${e.org_id}, ${e.id})`))})`)
-    .execute();
+  await sql`update outbox_events e set notified_at = ${now}::timestamptz
+    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
+    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(tx);
   await clearJobFailures(tx, NOTIFICATIONS_JOB, [...new Set(events.map((e) => e.org_id))], TELL_KEY);
   return { events: events.length, messages };
 }
@@ -145,6 +150,7 @@ async function orgFacts(tx: Tx, orgId: string): Promise<OrgFacts | null> {
     .selectFrom('orgs')
     .select(['name', 'time_zone', 'currency'])
     .where('id', '=', orgId)
+    .modifyEnd(sql.raw(PREPARED))
     .executeTakeFirst();
   return o ? { orgName: o.name, timeZone: o.time_zone, currency: o.currency } : null;
 }
@@ -371,7 +377,7 @@ async function recipients(
         select pr.user_id from project_roles pr where pr.org_id = ${orgId}
           and pr.project_id = ${project}::text and pr.role = 'project_admin')
       and ${muteFilter}
-    order by u.id`.execute(tx);
+    order by u.id ${sql.raw(PREPARED)}`.execute(tx);
   return r.rows;
 }
 

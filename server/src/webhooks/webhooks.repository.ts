@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { PREPARED } from '../db/prepared.js';
 import type {
   Queryable,
   Tx,
@@ -108,7 +109,7 @@ export async function claimUnsentEvents(
     .where(sql<boolean>`e.webhooked_at is null`)
     .where(sql<boolean>`not ${inBackoff(WEBHOOKS_JOB, 'e.org_id', now)}`);
   if (orgIds) q = q.where('e.org_id', '=', sql<string>`any(${orgIds}::text[])`);
-  return q.orderBy('e.id').limit(limit).forUpdate(['e']).skipLocked().execute();
+  return q.orderBy('e.id').limit(limit).forUpdate(['e']).skipLocked().modifyEnd(sql.raw(PREPARED)).execute();
 }
 
 /** Orgs with events this consumer has not seen (for the per-org retry after a failed batch). */
@@ -130,7 +131,7 @@ export async function markEventsSent(tx: Tx, events: { org_id: string; id: numbe
   // Two arrays, not a list of row tuples (a long tuple IN-list brings PGlite down).
   await sql`update outbox_events e set webhooked_at = ${now}::timestamptz
     from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
-    where e.org_id = k.org_id and e.id = k.id`.execute(tx);
+    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(tx);
 }
 
 export async function endpointsOfOrgs(db: Queryable, orgIds: string[]): Promise<WebhookEndpointsTable[]> {
