@@ -11,8 +11,10 @@ import {
   pay,
   topUp,
 } from '../factories.js';
-import { startTestTally, type TestTally } from '../harness.js';
+import { onPostgres, startTestTally, type TestTally } from '../harness.js';
 import { checkInvariants } from '../invariants.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Payments without an Idempotency-Key are made in batches (orders/pay-batcher.ts; the server batches on
@@ -240,4 +242,53 @@ describe('batched payments', () => {
     }
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });
+
+  // PostgreSQL: a lock held by another connection (PGlite has one connection).
+  it.runIf(onPostgres)(
+    'batches running at once never share an org: a payment of another org is not held behind one waiting for this org',
+    async () => {
+      const a = await createOrg(t);
+      const b = await createOrg(t);
+      await topUp(t, a, 3 * 90_000);
+      await topUp(t, b, 3 * 90_000);
+      const [a1, a2, b1] = [await order(a), await order(a), await order(b)];
+      const batcher = new PayBatcher(t.deps, { waitMs: 1, maxWaitMs: 1, max: PAY_BATCH_MAX, concurrency: 2 });
+      const now = t.clock.now();
+      const payOf = (org: OrgFixture, orderId: string) =>
+        batcher.pay({ orgId: org.id, orderId, payerId: org.admin.id, projectIds: null, now });
+      // Another transaction holds org a's balance: a batch paying a waits for it.
+      let release!: () => void;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const holder = t.deps.db.transaction().execute(async (tx) => {
+        await sql`select 1 from balances where org_id = ${a.id} for update`.execute(tx);
+        locked();
+        await released;
+      });
+      await isLocked;
+      const first = payOf(a, a1.id);
+      await sleep(50); // a1's batch runs, and waits for the balance
+      const second = payOf(a, a2.id);
+      const other = payOf(b, b1.id);
+      let secondSettled = false;
+      void second.then(() => {
+        secondSettled = true;
+      });
+      // b's payment is made by the second batch at once; a's second payment waits for the first's batch.
+      expect(await Promise.race([other, sleep(5_000).then(() => 'held behind org a')])).toMatchObject({
+        paid: true,
+      });
+      expect(secondSettled).toBe(false);
+      release();
+      await holder;
+      expect(await first).toMatchObject({ paid: true });
+      expect(await second).toMatchObject({ paid: true, cashAfter: 90_000 });
+      expect(await checkInvariants(t.deps.db)).toEqual([]);
+    },
+  );
 });

@@ -57,11 +57,15 @@ const ATTEMPTS = 3;
  * A batch that fails as a whole for a reason of its own (a deadlock, a serialization failure) runs again; when
  * the database is lost every waiting payment gets the error (the request decides, as for one statement, whether
  * it may run again); any other failure runs each payment of the batch alone, so one bad row fails only its own.
+ * Batches running at once never share an org (take): an org's payments arriving while its batch runs join the
+ * next one.
  */
 export class PayBatcher {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
+  /** the orgs of the batches running now, with how many of them hold each */
+  private readonly busy = new Map<string, number>();
   /** the size of the last batch */
   private expected = 0;
 
@@ -104,14 +108,39 @@ export class PayBatcher {
       this.timer = undefined;
     }
     while (this.queue.length > 0 && this.running < this.o.concurrency) {
-      const batch = this.queue.splice(0, this.o.max);
+      const batch = this.take();
+      if (batch.length === 0) return;
       this.expected = batch.length;
       this.running++;
+      const orgs = [...new Set(batch.map((w) => w.pay.orgId))];
+      for (const org of orgs) this.busy.set(org, (this.busy.get(org) ?? 0) + 1);
       void this.settle(batch).finally(() => {
+        for (const org of orgs) {
+          const n = (this.busy.get(org) ?? 1) - 1;
+          if (n > 0) this.busy.set(org, n);
+          else this.busy.delete(org);
+        }
         this.running--;
         this.schedule();
       });
     }
+  }
+
+  /**
+   * The next batch: the first payments in arrival order, at most `max`, leaving out the orgs of the batches
+   * running now. Those would wait for the running batch's lock on their balance anyway; they stay queued and
+   * join the batch after it, so one org's many payers make a few large batches instead of many blocked ones.
+   */
+  private take(): Waiting[] {
+    if (this.busy.size === 0) return this.queue.splice(0, this.o.max);
+    const batch: Waiting[] = [];
+    const rest: Waiting[] = [];
+    for (const w of this.queue) {
+      if (batch.length < this.o.max && !this.busy.has(w.pay.orgId)) batch.push(w);
+      else rest.push(w);
+    }
+    this.queue = rest;
+    return batch;
   }
 
   private async settle(batch: Waiting[]): Promise<void> {
