@@ -659,6 +659,9 @@ export async function measureResources<T>(
         if (t !== null) v.last = t;
       }
   };
+  // What the previous run left behind (autovacuum of its rows, the server's jobs catching up) finishes first,
+  // up to half a minute, so that each run is measured on a machine as quiet as the others'.
+  await waitForQuiet({ maxBusy: 25, windows: 2, timeoutMs: 30_000 });
   const idle0 = await walCounters();
   const idleT0 = performance.now();
   await sleep(1000);
