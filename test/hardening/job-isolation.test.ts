@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, buyCluster, createOrg, type OrgFixture } from '../factories.js';
+import { api, buyCluster, createOrg, type OrgFixture, pay, topUp } from '../factories.js';
 import { startTestTally, type TestTally } from '../harness.js';
 
 /**
@@ -224,5 +224,54 @@ describe('alert scan isolation', () => {
     expect(await reminded(bad.id, badOrder)).toBe(1);
     expect(await reminded(good.id, goodOrder)).toBe(1);
     expect(await alertFailures()).toEqual([]);
+  });
+});
+
+describe('provisioning isolation', () => {
+  it('starts every other org’s paid cluster while one org’s cannot be; retries and clears it once fixed', async () => {
+    const good = await createOrg(t);
+    const bad = await createOrg(t);
+    // Bad data stood in for by a trigger: starting this org's cluster fails, as a constraint on its row would.
+    if (!/^[A-Za-z0-9_]+$/.test(bad.id)) throw new Error(`unexpected org id ${bad.id}`);
+    await sql
+      .raw(`create function fail_provisioning_of_one_org() returns trigger language plpgsql as $$
+        begin
+          if new.org_id = '${bad.id}' and new.state = 'creating' then raise exception 'bad data of org %', new.org_id; end if;
+          return new;
+        end $$`)
+      .execute(t.deps.db);
+    await sql`create trigger fail_provisioning before update on clusters
+      for each row execute function fail_provisioning_of_one_org()`.execute(t.deps.db);
+    const paidCluster = async (org: OrgFixture) => {
+      const { cluster, order } = await buyCluster(t, org);
+      await topUp(t, org, order.amount);
+      expect((await pay(t, org.id, order.id, org.admin)).status).toBe(200);
+      return cluster.id as string;
+    };
+    const goodCluster = await paidCluster(good);
+    const badCluster = await paidCluster(bad);
+    const state = async (orgId: string, id: string) =>
+      (
+        await sql<{
+          state: string;
+        }>`select state from clusters where org_id = ${orgId} and id = ${id}`.execute(t.deps.db)
+      ).rows[0]!.state;
+
+    await t.jobs.runAllOnce();
+    expect(await state(good.id, goodCluster)).toBe('creating');
+    expect(await state(bad.id, badCluster)).toBe('pending_payment');
+    expect((await jobs()).failingOrgs).toEqual([
+      expect.objectContaining({ job: 'outbox', orgId: bad.id, attempts: 1 }),
+    ]);
+
+    await sql`drop trigger fail_provisioning on clusters`.execute(t.deps.db);
+    t.clock.advance(61_000); // the first backoff (60 s) is over
+    await t.jobs.runAllOnce();
+    expect(await state(bad.id, badCluster)).toBe('creating');
+    expect((await jobs()).failingOrgs).toEqual([]);
+    t.clock.advance(t.config.provisionSeconds * 1000);
+    await t.jobs.runAllOnce();
+    expect(await state(good.id, goodCluster)).not.toBe('creating');
+    expect(await state(bad.id, badCluster)).not.toBe('creating');
   });
 });

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { PREPARED } from '../db/prepared.js';
-import type { Db, Tx } from '../db/schema.js';
+import type { Db, Queryable } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
-import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
+import { inBackoff } from '../isolation/job-failures.repository.js';
 import { emitSql } from '../outbox/outbox.js';
 
 export const OUTBOX_JOB = 'outbox';
@@ -27,7 +27,7 @@ export async function processOutbox(
   batch = 200,
 ): Promise<number> {
   try {
-    return await db.transaction().execute((tx) => processOutboxBatch(tx, now, provisionSeconds, batch));
+    return await processOutboxBatch(db, now, provisionSeconds, batch);
   } catch {
     const orgs = await db
       .selectFrom('outbox_events')
@@ -42,65 +42,57 @@ export async function processOutbox(
       db,
       { name: OUTBOX_JOB, now },
       orgs.map((o) => o.org_id),
-      async (ids) => [
-        await db.transaction().execute((tx) => processOutboxBatch(tx, now, provisionSeconds, batch, ids)),
-      ],
+      async (ids) => [await processOutboxBatch(db, now, provisionSeconds, batch, ids)],
     );
     return r.results.reduce((a, b) => a + b, 0);
   }
 }
 
+/**
+ * One batch of the outbox, in one statement (its own transaction): the events claimed with SKIP LOCKED, what
+ * their paid orders start, each event marked processed, and the batch's orgs' failures of this job cleared.
+ */
 async function processOutboxBatch(
-  tx: Tx,
+  db: Queryable,
   now: Date,
   provisionSeconds: number,
   batch: number,
   orgIds?: string[],
 ): Promise<number> {
-  let q = tx
-    .selectFrom('outbox_events')
-    .select(['org_id', 'id', 'type', 'payload'])
-    .where('processed_at', 'is', null)
-    .where(sql<boolean>`not ${inBackoff(OUTBOX_JOB, 'outbox_events.org_id', now)}`);
-  if (orgIds) q = q.where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
-  const events = await q
-    .orderBy('id')
-    .limit(batch)
-    .forUpdate()
-    .skipLocked()
-    .modifyEnd(sql.raw(PREPARED))
-    .execute();
-  if (events.length === 0) return 0;
-  const paid = events.flatMap((e) =>
-    e.type === 'order.paid' ? [{ orgId: e.org_id, ...(e.payload as PaidPayload) }] : [],
-  );
-  if (paid.length) await startProvisioning(tx, paid, now, provisionSeconds);
-  await sql`update outbox_events e set processed_at = ${now}::timestamptz
-    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
-    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(tx);
-  await clearJobFailures(tx, OUTBOX_JOB, [...new Set(events.map((e) => e.org_id))]);
-  return events.length;
+  const scope = orgIds ? sql`and org_id = any(${orgIds}::text[])` : sql``;
+  const r = await sql<{ n: number }>`
+    with claimed as (
+      select org_id, id, type, payload from outbox_events
+      where processed_at is null ${scope} and not ${inBackoff(OUTBOX_JOB, 'outbox_events.org_id', now)}
+      order by id limit ${batch}
+      for update skip locked
+    ), paid as (
+      select org_id, payload->>'clusterId' as cluster_id, payload->>'orderId' as order_id, payload->>'type' as type
+      from claimed where type = 'order.paid'
+    ), ${startProvisioningSql(now, provisionSeconds)}, marked as (
+      update outbox_events e set processed_at = ${now}::timestamptz
+      from claimed where e.org_id = claimed.org_id and e.id = claimed.id
+    ), cleared as (
+      ${clearFailuresSql(OUTBOX_JOB, 'claimed')}
+    )
+    select count(*)::int as n from claimed ${sql.raw(PREPARED)}`.execute(db);
+  return r.rows[0]?.n ?? 0;
 }
 
-interface PaidPayload {
-  orderId: string;
-  type: 'new_purchase' | 'upgrade' | 'renewal';
-  clusterId: string;
-  config: { cuSize: number; replicas: number };
+/** Deletes the job's failures of the orgs of CTE `source`: they just succeeded (clearJobFailures, in SQL). */
+function clearFailuresSql(job: string, source: string) {
+  return sql`delete from job_failures where job = ${job}
+        and org_id = any(array(select distinct org_id from ${sql.table(source)}))`;
 }
 
 /**
- * What the paid orders of a batch start, in one statement: a new purchase's cluster pending_payment → creating,
- * ready after the provisioning delay; an upgrade's cluster (the payment made it upgrading, to the size paid
- * for) gets its readiness now. Each a compare-and-set, each with its `cluster.state_changed` event. A renewal
- * changes only the term, in the payment's own statement (payInOneStatement).
+ * What the paid orders of CTE `paid` (org_id, cluster_id, order_id, type) start, as common table expressions:
+ * a new purchase's cluster pending_payment → creating, ready after the provisioning delay; an upgrade's cluster
+ * (the payment made it upgrading, to the size paid for) gets its readiness now. Each a compare-and-set, each
+ * with its `cluster.state_changed` event. A renewal changes only the term, in the payment's own statement
+ * (payInOneStatement).
  */
-async function startProvisioning(
-  tx: Tx,
-  paid: (PaidPayload & { orgId: string })[],
-  now: Date,
-  provisionSeconds: number,
-) {
+function startProvisioningSql(now: Date, provisionSeconds: number) {
   const readyAt = new Date(now.getTime() + provisionSeconds * 1000);
   const event = emitSql({
     source: 'changed',
@@ -111,11 +103,7 @@ async function startProvisioning(
       'orderId', changed.order_id)`,
     now,
   });
-  await sql`
-    with paid as (
-      select * from unnest(${paid.map((p) => p.orgId)}::text[], ${paid.map((p) => p.clusterId)}::text[],
-        ${paid.map((p) => p.orderId)}::text[], ${paid.map((p) => p.type)}::text[]) as paid(org_id, cluster_id, order_id, type)
-    ), created as (
+  return sql`created as (
       update clusters c set state = 'creating', ready_at = ${readyAt}::timestamptz, updated_at = ${now}::timestamptz
       from paid where paid.type = 'new_purchase' and c.org_id = paid.org_id and c.id = paid.cluster_id
         and c.state = 'pending_payment'
@@ -129,8 +117,9 @@ async function startProvisioning(
       select org_id, id, order_id, 'pending_payment' as from_state, 'creating' as to_state from created
       union all
       select org_id, id, order_id, 'running', 'upgrading' from upgrading
-    )
-    ${event} ${sql.raw(PREPARED)}`.execute(tx);
+    ), started as (
+      ${event}
+    )`;
 }
 
 /**
@@ -139,7 +128,7 @@ async function startProvisioning(
  */
 export async function completeProvisioning(db: Db, now: Date, batch = 500): Promise<number> {
   try {
-    return await db.transaction().execute((tx) => completeProvisioningBatch(tx, now, batch));
+    return await completeProvisioningBatch(db, now, batch);
   } catch {
     const orgs = await db
       .selectFrom('clusters')
@@ -155,14 +144,14 @@ export async function completeProvisioning(db: Db, now: Date, batch = 500): Prom
       db,
       { name: PROVISIONING_JOB, now },
       orgs.map((o) => o.org_id),
-      async (ids) => [await db.transaction().execute((tx) => completeProvisioningBatch(tx, now, batch, ids))],
+      async (ids) => [await completeProvisioningBatch(db, now, batch, ids)],
     );
     return r.results.reduce((a, b) => a + b, 0);
   }
 }
 
 async function completeProvisioningBatch(
-  tx: Tx,
+  db: Queryable,
   now: Date,
   batch: number,
   orgIds?: string[],
@@ -177,7 +166,7 @@ async function completeProvisioningBatch(
     now,
   });
   // Each due cluster, locked, → running (an upgrade's with the size it was upgrading to), with its event.
-  const r = await sql<{ due: number; org_ids: string[] | null }>`
+  const r = await sql<{ due: number }>`
     with due as (
       select org_id, id, state from clusters
       where state in ('creating', 'upgrading') and ready_at <= ${now}::timestamptz ${scope}
@@ -195,10 +184,9 @@ async function completeProvisioningBatch(
       returning c.org_id, c.id, due.state as from_state
     ), ev as (
       ${event}
+    ), cleared as (
+      ${clearFailuresSql(PROVISIONING_JOB, 'due')}
     )
-    select (select count(*) from due)::int as due, (select array_agg(distinct org_id) from due) as org_ids
-    ${sql.raw(PREPARED)}`.execute(tx);
-  const row = r.rows[0];
-  await clearJobFailures(tx, PROVISIONING_JOB, row?.org_ids ?? []);
-  return row?.due ?? 0;
+    select count(*)::int as due from due ${sql.raw(PREPARED)}`.execute(db);
+  return r.rows[0]?.due ?? 0;
 }
