@@ -24,7 +24,7 @@ export async function processOutbox(
   db: Db,
   now: Date,
   provisionSeconds: number,
-  batch = 200,
+  batch = 1_000,
 ): Promise<number> {
   try {
     return await processOutboxBatch(db, now, provisionSeconds, batch);
