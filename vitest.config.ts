@@ -71,6 +71,9 @@ export default defineConfig(async () => {
     sequence: { groupOrder: 1 },
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // A page waited on by expect.poll (a quote after a click, a row after a payment) is a request and a render
+    // away: under the suite's load that took over vitest's default second (the quote after choosing 1年).
+    expect: { poll: { timeout: 10_000 } },
     // The servers of the browser tests run on PostgreSQL when it is there (a database of their own each; the
     // seed's flows, console/e2e/orders.test.ts, on the embedded PGlite as `npm start` runs), else on PGlite.
     env: { TZ: 'UTC', ...(pgUp ? { TALLY_E2E_DATABASE_URL: PG_URL } : {}) },
