@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Queryable } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
+import { emitSql } from '../outbox/outbox.js';
 import {
   DELETE_AFTER_DAYS,
   EXPIRING_FROM_DAYS,
@@ -75,10 +76,15 @@ async function moveDue(tx: Queryable, now: Date, limit: number, orgIds?: string[
       from due where c.org_id = due.org_id and c.id = due.id and c.state = due.state
       returning c.org_id, c.id, due.state as from_state, c.state as to_state
     ), ev as (
-      insert into outbox_events (org_id, type, aggregate_id, payload, created_at)
-      select org_id, 'cluster.state_changed', id,
-        jsonb_build_object('clusterId', id, 'from', from_state, 'to', to_state), ${t}
-      from upd where from_state <> to_state
+      ${emitSql({
+        source: 'upd',
+        type: 'cluster.state_changed',
+        orgId: sql.ref('upd.org_id'),
+        aggregateId: sql.ref('upd.id'),
+        payload: sql`jsonb_build_object('clusterId', upd.id, 'from', upd.from_state, 'to', upd.to_state)`,
+        now,
+        where: sql`upd.from_state <> upd.to_state`,
+      })}
     )
     select count(*)::int as n from upd`.execute(tx);
   const n = r.rows[0]?.n ?? 0;

@@ -236,9 +236,11 @@ export interface OutboxEventsTable {
   aggregate_id: string;
   payload: Json;
   created_at: Date;
+  /** the consumers' progress (outbox/consumers.ts): provisioning's, the notification job's (migration 0009), the
+   * webhook job's (0010) */
   processed_at: Date | null;
-  /** the notification job's progress (migration 0009) */
-  notified_at: Generated<Date | null>;
+  notified_at: Date | null;
+  webhooked_at: Date | null;
 }
 export interface IdempotencyKeysTable {
   scope: string;

@@ -8,6 +8,7 @@ import type { MailsTable, NotificationsTable, OrdersTable, Queryable, Tx } from 
 import type { Deps } from '../deps.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
+import { actsOn } from '../outbox/consumers.js';
 import { newId } from '../platform/ids.js';
 import { type MailLocale, type MessageFacts, renderMessage } from './templates.js';
 
@@ -200,6 +201,8 @@ async function planFor(
   orders: Map<string, OrderRow>,
 ): Promise<Plan | null> {
   const p = (e.payload ?? {}) as Payload;
+  // What this job acts on is declared with the outbox's other consumers: the rest is born told.
+  if (!actsOn('notifications', e.type, p)) return null;
   const base = { ...org, path: `/orgs/${e.org_id}` };
   const orderPlan = async (category: NotificationCategory, orderId: string | undefined) => {
     if (!orderId) return null;

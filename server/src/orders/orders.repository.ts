@@ -9,6 +9,7 @@ import {
 import type { ActorType, OrderEndReason, OrderStatus, OrderType } from '../../../contract/enums.js';
 import { PREPARED } from '../db/prepared.js';
 import type { OrderHistoryTable, OrdersTable, Queryable, Tx } from '../db/schema.js';
+import { emitSql } from '../outbox/outbox.js';
 
 export type OrderRow = Omit<Selectable<OrdersTable>, 'config' | 'config_before' | 'pricing'> & {
   config: unknown;
@@ -386,17 +387,20 @@ export async function timeOutDue(
         and c.state = 'pending_payment'
       returning c.org_id, c.id
     ), ev as (
-      -- One event per order, for the consumers that tell people (notifications, webhooks). It is born
-      -- processed for the outbox job, which acts on order.paid alone: a large sweep then leaves no backlog
-      -- in front of the payments' provisioning. The cluster that never started (pending_payment →
-      -- cancelled) has no event: no consumer acts on that step (notifications and webhooks tell of
-      -- expired and recycled clusters only), and the order's event already says its cluster ended.
-      insert into outbox_events (org_id, type, aggregate_id, payload, created_at, processed_at)
-      select org_id, 'order.' || status, id,
-        jsonb_build_object('orderId', id, 'type', type, 'clusterId', cluster_id, 'projectId', project_id,
-          'by', 'system', 'reason', case when status = 'cancelled' then
-            case when type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end), ${t}, ${t}
-      from upd
+      -- One event per order, for the consumers that tell people (notifications, webhooks); born done for the
+      -- outbox job, which acts on order.paid alone, so a large sweep leaves no backlog in front of the
+      -- payments' provisioning. The cluster that never started (pending_payment → cancelled) has no event: no
+      -- consumer acts on that step, and the order's event already says its cluster ended.
+      ${emitSql({
+        source: 'upd',
+        type: sql`'order.' || upd.status`,
+        orgId: sql.ref('upd.org_id'),
+        aggregateId: sql.ref('upd.id'),
+        payload: sql`jsonb_build_object('orderId', upd.id, 'type', upd.type, 'clusterId', upd.cluster_id,
+          'projectId', upd.project_id, 'by', 'system', 'reason', case when upd.status = 'cancelled' then
+            case when upd.type = 'renewal' then 'cluster_recycled' else 'cluster_expired' end end)`,
+        now,
+      })}
     )
     select count(*)::int as n,
       coalesce(max(extract(epoch from (${t} - ended_at)) * 1000), 0)::float8 as worst_ms

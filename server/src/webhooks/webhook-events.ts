@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WebhookEventType } from '../../../contract/webhooks.js';
+import { actsOn } from '../outbox/consumers.js';
 
 /**
  * Which webhook events (SPEC §9's names) an outbox event is. Most keep their name and payload; some are told
@@ -30,6 +31,8 @@ export function webhookEventsOf(outboxType: string, payload: Payload, currency: 
   const withCurrency = (data: Payload): Payload =>
     MONEY_FIELDS.some((f) => f in data) && !('currency' in data) ? { ...data, currency } : data;
   const out: WebhookEvent[] = [];
+  // What this job acts on is declared with the outbox's other consumers: the rest is born delivered.
+  if (!actsOn('webhooks', outboxType, payload)) return out;
   if (SAME_NAME.has(outboxType))
     out.push({ type: outboxType as WebhookEventType, data: withCurrency(payload) });
   if (outboxType === 'order.paid' && payload.type === 'renewal') {
