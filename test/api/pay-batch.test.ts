@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PAY_BATCH_MAX, PayBatcher } from '../../server/src/orders/pay-batcher.js';
+import { PAY_BATCH_MAX, PayBatcher, payAlone } from '../../server/src/orders/pay-batcher.js';
 import {
   addRoleMembers,
   api,
@@ -174,6 +174,75 @@ describe('batched payments', () => {
     expect(expected['not found']).toMatchObject({ status: 404 });
     expect(expected['already paid']).toMatchObject({ status: 409, details: { status: 'paid' } });
     expect(expected['out of scope']).toMatchObject({ status: 404 });
+    expect(await checkInvariants(t.deps.db)).toEqual([]);
+  });
+
+  it('payments of different orgs (one statement for the batch): each answer is the one it gets alone', async () => {
+    /** Seven orgs, one payment each: two that pay and five refusals of different kinds. */
+    const orgWorld = async () => {
+      const orgs = [await createOrg(t, { projects: 2 })];
+      for (let i = 0; i < 6; i++) orgs.push(await createOrg(t));
+      type Seven = [OrgFixture, OrgFixture, OrgFixture, OrgFixture, OrgFixture, OrgFixture, OrgFixture];
+      const [a, b, c, d, e, f, g] = orgs as Seven;
+      const expired = await order(b);
+      t.clock.advance(7 * 24 * 3600_000 + 1_000);
+      const { p2Admin } = await addRoleMembers(t, a, ['p2Admin']);
+      const [a1, c1, d1, e1, g1] = [
+        await order(a),
+        await order(c),
+        await order(d),
+        await order(e),
+        await order(g),
+      ];
+      await topUp(t, a, 200_000);
+      await topUp(t, b, 200_000);
+      await topUp(t, c, 89_999);
+      await topUp(t, d, 200_000);
+      await topUp(t, f, 200_000);
+      await topUp(t, g, 200_000);
+      expect((await pay(t, d.id, d1.id, d.admin)).status).toBe(200);
+      const p = (org: OrgFixture, orderId: string, as: Member = org.admin) => ({
+        orgId: org.id,
+        orderId,
+        payerId: as.id,
+        projectIds: as === p2Admin ? [a.projects[1]!.id] : null,
+      });
+      return [
+        p(a, a1.id, p2Admin), // out of the payer's projects
+        p(b, expired.id), // timed out
+        p(c, c1.id), // short of cash by 1
+        p(d, d1.id), // already paid
+        p(e, e1.id), // no cash at all
+        p(f, g1.id), // another org's order: not found
+        p(g, g1.id), // pays
+      ];
+    };
+    const view = (r: Awaited<ReturnType<PayBatcher['pay']>>) => ({
+      found: r.before !== undefined,
+      status: r.before?.status,
+      paid: r.paid,
+      cashBefore: r.cashBefore,
+      cashAfter: r.cashAfter,
+    });
+    const alone = await orgWorld();
+    const aloneAnswers = [];
+    for (const x of alone)
+      aloneAnswers.push(view(await payAlone(t.deps, t.deps.db, { ...x, now: t.clock.now() })));
+    const together = await orgWorld();
+    const now = t.clock.now();
+    const batched = (await Promise.all(together.map((x) => batcherOf(t).pay({ ...x, now })))).map(view);
+    expect(batched).toEqual(aloneAnswers);
+    expect(aloneAnswers.map((r) => [r.found, r.paid])).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+      [true, false],
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
+    expect(aloneAnswers[2]).toMatchObject({ cashBefore: 89_999, cashAfter: null });
+    expect(aloneAnswers[6]).toMatchObject({ cashBefore: 200_000, cashAfter: 110_000 });
     expect(await checkInvariants(t.deps.db)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { completeProvisioning, processOutbox } from '../../server/src/clusters/provisioning.js';
 import { actsOn, bornColumns, bornColumnsSql } from '../../server/src/outbox/consumers.js';
 import { buyCluster, createOrg, type OrgFixture, pay, topUp } from '../factories.js';
@@ -13,7 +13,6 @@ beforeAll(async () => {
   org = await createOrg(t);
   await topUp(t, org, 10_000_000);
 });
-afterAll(() => t?.close());
 
 /** Events of every kind the outbox holds, with the consumers that act on each. */
 const EVENTS: [string, Record<string, unknown>, ('outbox' | 'notifications' | 'webhooks')[]][] = [

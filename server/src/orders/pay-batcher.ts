@@ -10,6 +10,7 @@ import {
   lockOrdersForBatch,
   type PayStatementResult,
   payBatchStatement,
+  payEachOrgOnceStatement,
   payInOneStatement,
 } from './pay.repository.js';
 
@@ -52,7 +53,9 @@ const ATTEMPTS = 3;
  * together in one transaction: the orders locked in one global order (org, then id), the balances after them,
  * each payment decided in arrival order with its own guard — the order found, the caller's projects, unpaid
  * and before its deadline and its system cancellation, and the org's cash as the earlier payments of the batch
- * left it — then every payment that fits written by one statement. Each payment gets its own answer, the one it
+ * left it — then every payment that fits written by one statement. A batch whose payments are all of different
+ * orgs is simpler still: one statement decides and writes them all, without a transaction around it
+ * (payEachOrgOnce). Each payment gets its own answer, the one it
  * would get alone at that point of the sequence, and only after the COMMIT; a refusal refuses nothing else.
  * A batch that fails as a whole for a reason of its own (a deadlock, a serialization failure) runs again; when
  * the database is lost every waiting payment gets the error (the request decides, as for one statement, whether
@@ -160,8 +163,11 @@ export class PayBatcher {
   private async runWithRetries(pays: BatchedPay[]): Promise<BatchedPayResult[]> {
     // A batch of one is the payment's one statement, on its own (no BEGIN/COMMIT): the same decision.
     if (pays.length === 1) return [await payAlone(this.deps, this.deps.db, pays[0]!)];
+    // Payments of different orgs decide nothing for each other: one statement, no transaction around it.
+    const eachOrgOnce = new Set(pays.map((p) => p.orgId)).size === pays.length;
     for (let attempt = 1; ; attempt++) {
       try {
+        if (eachOrgOnce) return await payEachOrgOnce(this.deps, this.deps.db, pays);
         return await this.deps.db.transaction().execute((tx) => runBatch(this.deps, tx, pays));
       } catch (err) {
         if (attempt < ATTEMPTS && TRANSIENT.has(codeOf(err))) continue;
@@ -259,6 +265,33 @@ async function runBatch(
     }
   }
   return results;
+}
+
+/**
+ * A batch whose payments are all of different orgs, in one statement (payEachOrgOnceStatement): each payment's
+ * decision is the one it would get alone, as no other payment of the batch touches its order, cash or cluster.
+ * The batch is paid at one instant, the latest of its payments' arrivals, as runBatch.
+ */
+async function payEachOrgOnce(deps: Deps, db: Queryable, pays: BatchedPay[]): Promise<BatchedPayResult[]> {
+  const now = new Date(Math.max(...pays.map((p) => p.now.getTime())));
+  const billMonth = monthOf(now, deps.config.billingTimeZone);
+  const done = await payEachOrgOnceStatement(db, {
+    now,
+    billMonth,
+    catalog: deps.catalog,
+    payments: pays.map((p) => ({
+      orgId: p.orgId,
+      orderId: p.orderId,
+      payerId: p.payerId,
+      ledgerTxnId: newId('ltx', now),
+      projectIds: p.projectIds,
+    })),
+  });
+  return pays.map((p) => ({
+    ...(done.get(p.orgId) ?? { before: undefined, paid: false, cashBefore: 0, cashAfter: null }),
+    at: now,
+    billMonth,
+  }));
 }
 
 /** One payment in its own statement (inside the caller's transaction when there is one). */

@@ -184,6 +184,85 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
   };
 }
 
+/** One payment of a batch whose orgs are all different (payEachOrgOnceStatement). */
+export interface OnePerOrgPayment {
+  orgId: string;
+  orderId: string;
+  payerId: string;
+  ledgerTxnId: string;
+  /** null: every project; otherwise the projects where the payer's role allows paying */
+  projectIds: string[] | null;
+}
+
+/**
+ * A batch of payments of different orgs, in one statement (autocommit): each is payInOneStatement's decision and
+ * writes for its own order and its own org's cash, independent of the others, as no two share a balance or a
+ * cluster. The orders are locked first in one global order (org, then id), then their balances in org order,
+ * as everywhere, so batches on any number of instances never wait for each other in a cycle. Answers, per
+ * payment found, the order as locked, whether it was paid, and its org's cash before and after.
+ */
+export async function payEachOrgOnceStatement(
+  db: Queryable,
+  p: { now: Date; billMonth: string; catalog: Catalog; payments: OnePerOrgPayment[] },
+): Promise<Map<string, PayStatementResult>> {
+  const now = p.now;
+  const effects = paymentEffectsSql({
+    now,
+    catalog: p.catalog,
+    ledgerTxnId: sql.ref('upd.pay_ledger_txn_id'),
+    actorType: 'user',
+    actorId: sql.ref('upd.pay_payer_id'),
+  });
+  const col = <K extends keyof OnePerOrgPayment>(k: K) => p.payments.map((x) => x[k]);
+  // The payer's projects as one text per payment (ids never hold a comma); null: every project.
+  const scopes = p.payments.map((x) => (x.projectIds === null ? null : x.projectIds.join(',')));
+  const r = await sql<OrderRow & { paid: boolean; cash_before: number | null; cash_after: number | null }>`
+    with pay as (
+      select * from unnest(${col('orgId')}::text[], ${col('orderId')}::text[], ${col('ledgerTxnId')}::text[],
+        ${col('payerId')}::text[], ${scopes}::text[]) as pay(org_id, id, ledger_txn_id, payer_id, scope)
+    ), o as (
+      select x.* from orders x join pay on x.org_id = pay.org_id and x.id = pay.id
+      order by x.org_id, x.id for update of x
+    ), ok as (
+      select o.org_id, o.id, o.amount, pay.ledger_txn_id, pay.payer_id
+      from o join pay on pay.org_id = o.org_id and pay.id = o.id
+      where o.status = 'unpaid' and o.expires_at > ${now}::timestamptz
+        and (o.cancel_at is null or o.cancel_at > ${now}::timestamptz)
+        and (pay.scope is null or o.project_id = any(string_to_array(pay.scope, ',')))
+    ), bl as (
+      select balances.org_id, balances.cash from balances join ok on ok.org_id = balances.org_id
+      order by balances.org_id for update of balances
+    ), b as (
+      update balances set cash = balances.cash - ok.amount, updated_at = ${now}::timestamptz
+      from bl join ok on ok.org_id = bl.org_id
+      where balances.org_id = bl.org_id and balances.cash >= ok.amount
+      returning balances.org_id, balances.cash
+    ), upd as (
+      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ok.payer_id,
+        bill_month = ${p.billMonth}
+      from ok join b on b.org_id = ok.org_id
+      where orders.org_id = ok.org_id and orders.id = ok.id and orders.status = 'unpaid'
+        and orders.expires_at > ${now}::timestamptz
+        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
+      returning orders.*, ok.ledger_txn_id as pay_ledger_txn_id, ok.payer_id as pay_payer_id
+    ), ${effects}
+    select ${orderColumnsSql('o')}, exists (select 1 from upd where upd.org_id = o.org_id) as paid,
+      coalesce((select cash from bl where bl.org_id = o.org_id),
+        (select cash from balances where balances.org_id = o.org_id)) as cash_before,
+      (select cash from b where b.org_id = o.org_id) as cash_after
+    from o ${sql.raw(PREPARED)}`.execute(db);
+  const out = new Map<string, PayStatementResult>();
+  for (const { paid, cash_before, cash_after, ...before } of r.rows) {
+    out.set(before.org_id, {
+      before,
+      paid,
+      cashBefore: Number(cash_before ?? 0),
+      cashAfter: cash_after === null ? null : Number(cash_after),
+    });
+  }
+  return out;
+}
+
 /** One payment of a batch that was decided to pay (payBatchStatement). */
 export interface BatchPayment {
   orgId: string;
