@@ -159,6 +159,15 @@ export async function cloneUnpaidOrders(
       );
       await query(
         tx,
+        `insert into order_search (org_id, order_id, text)
+         select o.org_id, s.id, s.id || ' ' || o.cluster_name
+         from orders o cross join generate_series(1, $4::int) k
+         cross join lateral (select $3 || k || ${tail('o.org_id', 'o.id')} as id) s
+         where o.org_id = any($1) and o.id = any($2)`,
+        params.slice(0, 4),
+      );
+      await query(
+        tx,
         `insert into order_history
          select r.*
          from order_history h cross join generate_series(1, $4::int) k

@@ -9,7 +9,8 @@ import type { Db } from '../server/src/db/schema.js';
  * - every paid order has exactly one debit of its amount, and every payment debit belongs to a paid order;
  * - no order was paid at or after its deadline; status and history agree (one creation row, one final row
  *   exactly when final, naming the status);
- * - every credited bank reference produced exactly one top-up and one ledger credit.
+ * - every credited bank reference produced exactly one top-up and one ledger credit;
+ * - every order has its search text (order_search).
  */
 export const INVARIANT_QUERIES: { label: string; sql: string }[] = [
   { label: 'negative balance', sql: 'select org_id, cash from balances where cash < 0' },
@@ -55,6 +56,13 @@ export const INVARIANT_QUERIES: { label: string; sql: string }[] = [
     label: 'history row without its order',
     sql: `select h.org_id, h.order_id, h.seq from order_history h
       where not exists (select 1 from orders o where o.org_id = h.org_id and o.id = h.order_id)`,
+  },
+  {
+    // Written with the order by every writer of orders (migration 0014): a search must find every order.
+    label: 'order without its search text',
+    sql: `select o.org_id, o.id from orders o
+      left join order_search s on s.org_id = o.org_id and s.order_id = o.id
+      where s.text is distinct from o.id || ' ' || o.cluster_name`,
   },
   {
     label: 'paid at or after its deadline',

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { PREPARED } from '../db/prepared.js';
 import type { Db, Queryable } from '../db/schema.js';
 import { isolateOrgs } from '../isolation/isolate.js';
-import { inBackoff } from '../isolation/job-failures.repository.js';
+import { clearJobFailuresSql, inBackoff } from '../isolation/job-failures.repository.js';
+import { markConsumedSql } from '../outbox/consumers.js';
 import { emitSql } from '../outbox/outbox.js';
 
 export const OUTBOX_JOB = 'outbox';
@@ -70,19 +71,12 @@ async function processOutboxBatch(
       select org_id, payload->>'clusterId' as cluster_id, payload->>'orderId' as order_id, payload->>'type' as type
       from claimed where type = 'order.paid'
     ), ${startProvisioningSql(now, provisionSeconds)}, marked as (
-      update outbox_events e set processed_at = ${now}::timestamptz
-      from claimed where e.org_id = claimed.org_id and e.id = claimed.id
+      ${markConsumedSql('outbox', 'claimed', now)}
     ), cleared as (
-      ${clearFailuresSql(OUTBOX_JOB, 'claimed')}
+      ${clearJobFailuresSql(OUTBOX_JOB, 'claimed')}
     )
     select count(*)::int as n from claimed ${sql.raw(PREPARED)}`.execute(db);
   return r.rows[0]?.n ?? 0;
-}
-
-/** Deletes the job's failures of the orgs of CTE `source`: they just succeeded (clearJobFailures, in SQL). */
-function clearFailuresSql(job: string, source: string) {
-  return sql`delete from job_failures where job = ${job}
-        and org_id = any(array(select distinct org_id from ${sql.table(source)}))`;
 }
 
 /**
@@ -185,7 +179,7 @@ async function completeProvisioningBatch(
     ), ev as (
       ${event}
     ), cleared as (
-      ${clearFailuresSql(PROVISIONING_JOB, 'due')}
+      ${clearJobFailuresSql(PROVISIONING_JOB, 'due')}
     )
     select count(*)::int as due from due ${sql.raw(PREPARED)}`.execute(db);
   return r.rows[0]?.due ?? 0;

@@ -12,6 +12,7 @@ import * as m0010 from './migrations/0010_webhooks.js';
 import * as m0011 from './migrations/0011_invoices.js';
 import * as m0012 from './migrations/0012_bill_lifecycle.js';
 import * as m0013 from './migrations/0013_sweep_writes.js';
+import * as m0014 from './migrations/0014_order_search.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_invoices': m0011,
   '0012_bill_lifecycle': m0012,
   '0013_sweep_writes': m0013,
+  '0014_order_search': m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

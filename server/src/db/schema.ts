@@ -242,6 +242,13 @@ export interface OutboxEventsTable {
   notified_at: Date | null;
   webhooked_at: Date | null;
 }
+/** What an order's search matches (migration 0014): written with the order, never updated. */
+export interface OrderSearchTable {
+  org_id: string;
+  order_id: string;
+  /** the order id and the cluster name */
+  text: string;
+}
 export interface IdempotencyKeysTable {
   scope: string;
   key: string;
@@ -508,6 +515,7 @@ export interface Database {
   topups: TopupsTable;
   coupons: CouponsTable;
   outbox_events: OutboxEventsTable;
+  order_search: OrderSearchTable;
   idempotency_keys: IdempotencyKeysTable;
   test_clock: TestClockTable;
   sign_in_throttle: SignInThrottleTable;

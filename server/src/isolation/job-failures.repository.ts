@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { PREPARED } from '../db/prepared.js';
 import type { Queryable } from '../db/schema.js';
 
@@ -47,6 +47,15 @@ export async function clearJobFailures(
     .where('org_id', '=', sql<string>`any(${orgIds}::text[])`);
   if (key !== undefined) q = q.where('key', '=', key);
   await q.modifyEnd(sql.raw(PREPARED)).execute();
+}
+
+/**
+ * clearJobFailures inside a larger statement (the body of a common table expression): the job's failures of
+ * the orgs of CTE `source` (its `org_id` column), which just succeeded in that statement.
+ */
+export function clearJobFailuresSql(job: string, source: string): RawBuilder<unknown> {
+  return sql`delete from job_failures where job = ${job}
+        and org_id = any(array(select distinct org_id from ${sql.table(source)}))`;
 }
 
 /** The orgs with a failure of this job and key on record (any backoff state). */

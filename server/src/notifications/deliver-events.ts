@@ -8,7 +8,7 @@ import type { MailsTable, NotificationsTable, OrdersTable, Queryable, Tx } from 
 import type { Deps } from '../deps.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures, inBackoff } from '../isolation/job-failures.repository.js';
-import { actsOn } from '../outbox/consumers.js';
+import { actsOn, markConsumed } from '../outbox/consumers.js';
 import { newId } from '../platform/ids.js';
 import { type MailLocale, type MessageFacts, renderMessage } from './templates.js';
 
@@ -139,9 +139,7 @@ async function tellBatch(
     addMessages(out, deps, e, plan, await users);
   }
   const messages = await writeMessages(tx, out);
-  await sql`update outbox_events e set notified_at = ${now}::timestamptz
-    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
-    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(tx);
+  await markConsumed(tx, 'notifications', events, now);
   await clearJobFailures(tx, NOTIFICATIONS_JOB, [...new Set(events.map((e) => e.org_id))], TELL_KEY);
   return { events: events.length, messages };
 }

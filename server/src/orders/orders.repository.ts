@@ -55,9 +55,17 @@ export function orderColumnsSql(alias: string): RawBuilder<unknown> {
   return sql.join(ORDER_COLUMNS.map((c) => sql.ref(`${alias}.${c}`)));
 }
 
+/** Inserts an order, and what its search matches (order_search: the id and the cluster name, never changed). */
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
   await tx.insertInto('orders').values(row).execute();
+  await tx
+    .insertInto('order_search')
+    .values({ org_id: row.org_id, order_id: row.id, text: orderSearchText(row.id, row.cluster_name) })
+    .execute();
 }
+
+/** What a search matches of an order, as one text (migration 0014's trigram index). */
+export const orderSearchText = (id: string, clusterName: string) => `${id} ${clusterName}`;
 
 /** The columns every writer of a history row sets, in this order: insertHistory and historyRowSql alike. */
 const HISTORY_COLUMNS = [
@@ -257,6 +265,9 @@ export interface OrderFilters {
   q?: string | undefined;
 }
 
+/** The shortest term looked up through the trigram index (a trigram is three characters). */
+const SEARCH_MIN_CHARS = 3;
+
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Effective status in SQL (effectiveStatus): an unpaid order past its system end reads as it ends. */
@@ -290,10 +301,21 @@ export function ordersQuery(db: Queryable, orgId: string, f: OrderFilters, now: 
   if (f.createdFrom) q = q.where('created_at', '>=', f.createdFrom);
   if (f.createdTo) q = q.where('created_at', '<', f.createdTo);
   if (f.q) {
-    const term = f.q;
-    q = q.where((eb) =>
-      eb.or([eb('id', 'like', `${likeEscape(term)}%`), eb('cluster_name', 'ilike', `%${likeEscape(term)}%`)]),
-    );
+    const term = likeEscape(f.q);
+    q = q.where((eb) => eb.or([eb('id', 'like', `${term}%`), eb('cluster_name', 'ilike', `%${term}%`)]));
+    // The candidates first, from the trigram index of order_search (migration 0014), whose text holds both the
+    // id and the cluster name: a superset of the matches, which the condition above then decides. A term of
+    // fewer than three characters has no trigram to look up; those match so many orders that the newest
+    // ones are found at once without it.
+    if ([...f.q].length >= SEARCH_MIN_CHARS) {
+      q = q.where('id', 'in', (eb) =>
+        eb
+          .selectFrom('order_search')
+          .select('order_id')
+          .where('order_search.org_id', '=', orgId)
+          .where('text', 'ilike', `%${term}%`),
+      );
+    }
   }
   return q;
 }

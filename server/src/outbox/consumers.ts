@@ -1,4 +1,6 @@
 import { type Expression, type RawBuilder, sql } from 'kysely';
+import { PREPARED } from '../db/prepared.js';
+import type { Queryable } from '../db/schema.js';
 
 /**
  * The outbox's consumers, each with its own progress column: an event whose column is set is done for that
@@ -106,4 +108,25 @@ export function bornColumnsSql(
     notified_at: born('notifications'),
     webhooked_at: born('webhooks'),
   };
+}
+
+/** Marks events done for one consumer (its progress column), by their keys. */
+export async function markConsumed(
+  db: Queryable,
+  consumer: Consumer,
+  events: { org_id: string; id: number }[],
+  now: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  // Two arrays, not a list of row tuples (a long tuple IN-list brings PGlite down).
+  await sql`update outbox_events e set ${sql.ref(CONSUMERS[consumer])} = ${now}::timestamptz
+    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
+    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(db);
+}
+
+/** markConsumed inside a larger statement (the body of a common table expression): the events of CTE `source`. */
+export function markConsumedSql(consumer: Consumer, source: string, now: Date): RawBuilder<unknown> {
+  const s = sql.table(source);
+  return sql`update outbox_events e set ${sql.ref(CONSUMERS[consumer])} = ${now}::timestamptz
+      from ${s} where e.org_id = ${s}.org_id and e.id = ${s}.id`;
 }

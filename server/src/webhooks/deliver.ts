@@ -2,6 +2,7 @@ import type { WebhookDeliveryStatus } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isolateOrgs } from '../isolation/isolate.js';
 import { clearJobFailures } from '../isolation/job-failures.repository.js';
+import { markConsumed } from '../outbox/consumers.js';
 import { newId } from '../platform/ids.js';
 import { sendWebhook, WEBHOOK_TIMEOUT_MS } from './send-webhook.js';
 import { webhookBody, webhookEventId, webhookEventsOf } from './webhook-events.js';
@@ -11,7 +12,6 @@ import {
   endpointsOfOrgs,
   insertDeliveries,
   lockDueDeliveries,
-  markEventsSent,
   orgsWithUnsentEvents,
   recordAttempt,
   takeDeliveries,
@@ -139,7 +139,7 @@ async function fanOutBatch(tx: Parameters<typeof claimUnsentEvents>[0], now: Dat
     }
   }
   await insertDeliveries(tx, rows);
-  await markEventsSent(tx, events, now);
+  await markConsumed(tx, 'webhooks', events, now);
   await clearJobFailures(tx, WEBHOOKS_JOB, orgs);
   return events.length;
 }

@@ -126,14 +126,6 @@ export async function orgsWithUnsentEvents(db: Queryable, now: Date, limit: numb
   return r.map((x) => x.org_id);
 }
 
-export async function markEventsSent(tx: Tx, events: { org_id: string; id: number }[], now: Date) {
-  if (events.length === 0) return;
-  // Two arrays, not a list of row tuples (a long tuple IN-list brings PGlite down).
-  await sql`update outbox_events e set webhooked_at = ${now}::timestamptz
-    from unnest(${events.map((e) => e.org_id)}::text[], ${events.map((e) => String(e.id))}::bigint[]) as k(org_id, id)
-    where e.org_id = k.org_id and e.id = k.id ${sql.raw(PREPARED)}`.execute(tx);
-}
-
 export async function endpointsOfOrgs(db: Queryable, orgIds: string[]): Promise<WebhookEndpointsTable[]> {
   if (orgIds.length === 0) return [];
   return db
