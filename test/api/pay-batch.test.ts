@@ -17,11 +17,10 @@ import { checkInvariants } from '../invariants.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Payments without an Idempotency-Key are made in batches (orders/pay-batcher.ts; the server batches on
- * PostgreSQL, and these tests gather batches on both databases). A batch decides each payment as it would be
+ * Payments without an Idempotency-Key are made in batches (orders/pay-batcher.ts), on both databases. A batch decides each payment as it would be
  * decided alone at its place in the sequence: the tests compare answers with those of payments made alone.
  */
-/** A batcher that gathers on either database (the server's own makes PGlite's payments alone). */
+/** A batcher that gathers on either database, one batch at a time. */
 const batcherOf = (t: TestTally) =>
   new PayBatcher(t.deps, { waitMs: 1, maxWaitMs: 1, max: PAY_BATCH_MAX, concurrency: 1 });
 
