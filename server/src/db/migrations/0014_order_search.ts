@@ -13,17 +13,23 @@ import { type Kysely, sql } from 'kysely';
  * pg_trgm is a trusted extension (a database owner may create it). It is created in a schema of its own,
  * `extensions`, shared by every schema of the database (tests migrate one schema per file and drop it after):
  * dropping a schema must never drop the extension under another schema's index. If the extension already exists
- * elsewhere, that schema is used.
+ * (in any schema), it is used as it is and nothing is created.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // "if not exists" is not safe against a concurrent creation: schemas migrating at once take turns here.
   await sql`select pg_advisory_xact_lock(hashtext('tally:extensions'))`.execute(db);
-  await sql`create schema if not exists extensions`.execute(db);
-  await sql`create extension if not exists pg_trgm with schema extensions`.execute(db);
-  const ext = await sql<{ schema: string }>`
-    select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace
-    where e.extname = 'pg_trgm'`.execute(db);
-  const schema = ext.rows[0]?.schema;
+  const schemaOfTrgm = async () =>
+    (
+      await sql<{ schema: string }>`
+        select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+        where e.extname = 'pg_trgm'`.execute(db)
+    ).rows[0]?.schema;
+  // Created only when missing: a role that may not create schemas works on a database prepared for it.
+  if (!(await schemaOfTrgm())) {
+    await sql`create schema if not exists extensions`.execute(db);
+    await sql`create extension pg_trgm with schema extensions`.execute(db);
+  }
+  const schema = await schemaOfTrgm();
   if (!schema) throw new Error('pg_trgm was created but is not found');
   await sql`
     create table order_search (
