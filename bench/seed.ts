@@ -159,8 +159,8 @@ export async function cloneUnpaidOrders(
       );
       await query(
         tx,
-        `insert into order_search (org_id, order_id, text)
-         select o.org_id, s.id, s.id || ' ' || o.cluster_name
+        `insert into order_search (org_id, order_id, grams)
+         select o.org_id, s.id, order_search_grams(o.org_id, o.cluster_name)
          from orders o cross join generate_series(1, $4::int) k
          cross join lateral (select $3 || k || ${tail('o.org_id', 'o.id')} as id) s
          where o.org_id = any($1) and o.id = any($2)`,

@@ -10,7 +10,7 @@ import type { Db } from '../server/src/db/schema.js';
  * - no order was paid at or after its deadline; status and history agree (one creation row, one final row
  *   exactly when final, naming the status);
  * - every credited bank reference produced exactly one top-up and one ledger credit;
- * - every order has its search text (order_search).
+ * - every order has its search row (order_search).
  */
 export const INVARIANT_QUERIES: { label: string; sql: string }[] = [
   { label: 'negative balance', sql: 'select org_id, cash from balances where cash < 0' },
@@ -59,10 +59,10 @@ export const INVARIANT_QUERIES: { label: string; sql: string }[] = [
   },
   {
     // Written with the order by every writer of orders (migration 0014): a search must find every order.
-    label: 'order without its search text',
+    label: 'order without its search row',
     sql: `select o.org_id, o.id from orders o
-      left join order_search s on s.org_id = o.org_id and s.order_id = o.id
-      where s.text is distinct from o.id || ' ' || o.cluster_name`,
+      left join order_search s on s.org_id = o.org_id and s.order_id = o.id collate "C"
+      where s.grams is distinct from order_search_grams(o.org_id, o.cluster_name)`,
   },
   {
     label: 'paid at or after its deadline',

@@ -296,11 +296,25 @@ export async function signOut(page: Page): Promise<void> {
 
 /** Picks an option of an antd Select by its visible label. */
 export async function pickOption(page: Page, selectTestId: string, label: string): Promise<void> {
-  await page.getByTestId(selectTestId).click();
-  await page
-    .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label })
-    .first()
-    .click();
+  const select = page.getByTestId(selectTestId);
+  // The select shows the option chosen as its text.
+  const chosen = select.filter({ hasText: label });
+  // A click on an option while its list is still opening can be lost on a loaded machine: the select then keeps
+  // its value. Pick again until the select shows the option (at most three times).
+  for (let attempt = 1; ; attempt++) {
+    await select.click();
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label })
+      .first()
+      .click();
+    try {
+      await chosen.first().waitFor({ timeout: 3_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** A link of the side menu. */

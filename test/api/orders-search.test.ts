@@ -5,8 +5,9 @@ import { checkInvariants } from '../invariants.js';
 
 /**
  * The orders list's `q`: an order id's beginning, or any part of the cluster name, case-insensitive for the name.
- * Terms of three characters or more are looked up through the trigram index (order_search, migration 0014);
- * shorter ones are not: both must find exactly the same orders.
+ * Terms of three characters or more take their candidates from order_search's indexes (migration 0014: the id's
+ * range, the name's hashed three-character pieces); shorter ones do not: both must find exactly the orders that
+ * match.
  */
 let t: TestTally;
 let org: OrgFixture;

@@ -135,10 +135,10 @@ export async function seed(ctx: CliContext, o: SeedOptions, progress: Progress):
           case when status = 'cancelled' then user_id end,
           case when status = 'paid' then to_char(settled_at at time zone ${tz}, 'YYYY-MM') end
         from seed_orders`.execute(tx);
-      // What each order's search matches, as insertOrder writes it (orderSearchText).
+      // What each order's search matches, as insertOrder writes it.
       await sql`
-        insert into order_search (org_id, order_id, text)
-        select org_id, id, id || ' ' || cluster_name from seed_orders`.execute(tx);
+        insert into order_search (org_id, order_id, grams)
+        select org_id, id, order_search_grams(org_id, cluster_name) from seed_orders`.execute(tx);
       await sql`
         insert into order_history (org_id, order_id, seq, from_status, to_status, actor_type, actor_id, at, recorded_at)
         select org_id, id, 1, null, 'unpaid', 'user', user_id, created_at, created_at from seed_orders

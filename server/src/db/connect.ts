@@ -82,11 +82,8 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    // pg_trgm: the orders search's index (migration 0014).
-    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
     const pglite = await PGlite.create(inMemory ? undefined : resolve(dataDir, 'pg'), {
       loadDataDir: opts.loadDataDir,
-      extensions: { pg_trgm },
     });
     // PGlite serves one connection: a pool of exactly one (a larger pool corrupts the protocol stream).
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, types });

@@ -246,8 +246,8 @@ export interface OutboxEventsTable {
 export interface OrderSearchTable {
   org_id: string;
   order_id: string;
-  /** the order id and the cluster name */
-  text: string;
+  /** the org's three-character pieces of the lowercased cluster name, hashed (order_search_grams) */
+  grams: number[];
 }
 export interface IdempotencyKeysTable {
   scope: string;

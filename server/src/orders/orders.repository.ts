@@ -55,17 +55,18 @@ export function orderColumnsSql(alias: string): RawBuilder<unknown> {
   return sql.join(ORDER_COLUMNS.map((c) => sql.ref(`${alias}.${c}`)));
 }
 
-/** Inserts an order, and what its search matches (order_search: the id and the cluster name, never changed). */
+/** Inserts an order, and what its search matches (order_search, migration 0014: its id and cluster name). */
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
   await tx.insertInto('orders').values(row).execute();
   await tx
     .insertInto('order_search')
-    .values({ org_id: row.org_id, order_id: row.id, text: orderSearchText(row.id, row.cluster_name) })
+    .values({
+      org_id: row.org_id,
+      order_id: row.id,
+      grams: sql<number[]>`order_search_grams(${row.org_id}, ${row.cluster_name})`,
+    })
     .execute();
 }
-
-/** What a search matches of an order, as one text (migration 0014's trigram index). */
-export const orderSearchText = (id: string, clusterName: string) => `${id} ${clusterName}`;
 
 /** The columns every writer of a history row sets, in this order: insertHistory and historyRowSql alike. */
 const HISTORY_COLUMNS = [
@@ -265,7 +266,7 @@ export interface OrderFilters {
   q?: string | undefined;
 }
 
-/** The shortest term looked up through the trigram index (a trigram is three characters). */
+/** The shortest term looked up through order_search's pieces of three characters. */
 const SEARCH_MIN_CHARS = 3;
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -303,17 +304,18 @@ export function ordersQuery(db: Queryable, orgId: string, f: OrderFilters, now: 
   if (f.q) {
     const term = likeEscape(f.q);
     q = q.where((eb) => eb.or([eb('id', 'like', `${term}%`), eb('cluster_name', 'ilike', `%${term}%`)]));
-    // The candidates first, from the trigram index of order_search (migration 0014), whose text holds both the
-    // id and the cluster name: a superset of the matches, which the condition above then decides. A term of
-    // fewer than three characters has no trigram to look up; those match so many orders that the newest
-    // ones are found at once without it.
+    // The candidates first, from order_search's indexes (migration 0014): ids beginning with the term (a range
+    // of its primary key), and names holding every three-character piece of the term (its GIN index) — a
+    // superset of the matches, which the condition above then decides. A term of fewer than three characters
+    // has no piece to look up; it matches so many orders that the newest ones are found at once without it.
     if ([...f.q].length >= SEARCH_MIN_CHARS) {
+      const pieces = sql`order_search_grams(${orgId}, ${f.q})`;
       q = q.where('id', 'in', (eb) =>
         eb
           .selectFrom('order_search')
-          .select('order_id')
+          .select(sql<string>`order_id collate "default"`.as('order_id'))
           .where('order_search.org_id', '=', orgId)
-          .where('text', 'ilike', `%${term}%`),
+          .where(sql<SqlBool>`(order_id like ${`${term}%`} or grams @> ${pieces})`),
       );
     }
   }
