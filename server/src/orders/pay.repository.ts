@@ -184,6 +184,39 @@ export async function payInOneStatement(db: Queryable, p: PayStatementInput): Pr
   };
 }
 
+/**
+ * The compare-and-set of a batch's orders to paid, as the body of the CTE `upd` that paymentEffectsSql reads: each
+ * order of CTE `source` (org_id, id, ledger_txn_id, payer_id) whose org's cash CTE `debited` (org_id) took, if it
+ * is still unpaid before its deadline and its system cancellation. Each row returned carries its ledger
+ * transaction's id and its payer.
+ */
+function markPaidSql(p: {
+  source: string;
+  debited: string;
+  now: Date;
+  billMonth: string;
+}): RawBuilder<unknown> {
+  const col = (c: string) => sql.ref(`${p.source}.${c}`);
+  return sql`update orders set status = 'paid', paid_at = ${p.now}::timestamptz, paid_by = ${col('payer_id')},
+        bill_month = ${p.billMonth}
+      from ${sql.table(p.source)} join ${sql.table(p.debited)} on ${sql.ref(`${p.debited}.org_id`)} = ${col('org_id')}
+      where orders.org_id = ${col('org_id')} and orders.id = ${col('id')} and orders.status = 'unpaid'
+        and orders.expires_at > ${p.now}::timestamptz
+        and (orders.cancel_at is null or orders.cancel_at > ${p.now}::timestamptz)
+      returning orders.*, ${col('ledger_txn_id')} as pay_ledger_txn_id, ${col('payer_id')} as pay_payer_id`;
+}
+
+/** paymentEffectsSql for the orders markPaidSql paid: each with its own ledger transaction and payer. */
+function batchPaymentEffectsSql(now: Date, catalog: Catalog): RawBuilder<unknown> {
+  return paymentEffectsSql({
+    now,
+    catalog,
+    ledgerTxnId: sql.ref('upd.pay_ledger_txn_id'),
+    actorType: 'user',
+    actorId: sql.ref('upd.pay_payer_id'),
+  });
+}
+
 /** One payment of a batch whose orgs are all different (payEachOrgOnceStatement). */
 export interface OnePerOrgPayment {
   orgId: string;
@@ -206,13 +239,7 @@ export async function payEachOrgOnceStatement(
   p: { now: Date; billMonth: string; catalog: Catalog; payments: OnePerOrgPayment[] },
 ): Promise<Map<string, PayStatementResult>> {
   const now = p.now;
-  const effects = paymentEffectsSql({
-    now,
-    catalog: p.catalog,
-    ledgerTxnId: sql.ref('upd.pay_ledger_txn_id'),
-    actorType: 'user',
-    actorId: sql.ref('upd.pay_payer_id'),
-  });
+  const effects = batchPaymentEffectsSql(now, p.catalog);
   const col = <K extends keyof OnePerOrgPayment>(k: K) => p.payments.map((x) => x[k]);
   // The payer's projects as one text per payment (ids never hold a comma); null: every project.
   const scopes = p.payments.map((x) => (x.projectIds === null ? null : x.projectIds.join(',')));
@@ -238,13 +265,7 @@ export async function payEachOrgOnceStatement(
       where balances.org_id = bl.org_id and balances.cash >= ok.amount
       returning balances.org_id, balances.cash
     ), upd as (
-      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = ok.payer_id,
-        bill_month = ${p.billMonth}
-      from ok join b on b.org_id = ok.org_id
-      where orders.org_id = ok.org_id and orders.id = ok.id and orders.status = 'unpaid'
-        and orders.expires_at > ${now}::timestamptz
-        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
-      returning orders.*, ok.ledger_txn_id as pay_ledger_txn_id, ok.payer_id as pay_payer_id
+      ${markPaidSql({ source: 'ok', debited: 'b', now, billMonth: p.billMonth })}
     ), ${effects}
     select ${orderColumnsSql('o')}, exists (select 1 from upd where upd.org_id = o.org_id) as paid,
       coalesce((select cash from bl where bl.org_id = o.org_id),
@@ -318,13 +339,7 @@ export async function payBatchStatement(
   },
 ): Promise<{ paid: number; debited: number }> {
   const now = p.now;
-  const effects = paymentEffectsSql({
-    now,
-    catalog: p.catalog,
-    ledgerTxnId: sql.ref('upd.pay_ledger_txn_id'),
-    actorType: 'user',
-    actorId: sql.ref('upd.pay_payer_id'),
-  });
+  const effects = batchPaymentEffectsSql(now, p.catalog);
   const col = <K extends keyof BatchPayment>(k: K) => p.payments.map((x) => x[k]);
   const r = await sql<{ paid: number; debited: number }>`
     with pay as (
@@ -338,13 +353,7 @@ export async function payBatchStatement(
       from debit where balances.org_id = debit.org_id and balances.cash >= debit.amount
       returning balances.org_id
     ), upd as (
-      update orders set status = 'paid', paid_at = ${now}::timestamptz, paid_by = pay.payer_id,
-        bill_month = ${p.billMonth}
-      from pay join b on b.org_id = pay.org_id
-      where orders.org_id = pay.org_id and orders.id = pay.id and orders.status = 'unpaid'
-        and orders.expires_at > ${now}::timestamptz
-        and (orders.cancel_at is null or orders.cancel_at > ${now}::timestamptz)
-      returning orders.*, pay.ledger_txn_id as pay_ledger_txn_id, pay.payer_id as pay_payer_id
+      ${markPaidSql({ source: 'pay', debited: 'b', now, billMonth: p.billMonth })}
     ), ${effects}
     select (select count(*) from upd)::int as paid, (select count(*) from b)::int as debited
     ${sql.raw(PREPARED)}`.execute(tx);
