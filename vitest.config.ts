@@ -41,6 +41,8 @@ export default defineConfig(async () => {
     // for each file (the imports took more CPU than the tests). A file shares no state with the next: each
     // builds its own app on its own database (test/harness.ts), and no test mocks a module.
     isolate: false,
+    // Closes what each file's startTestTally opened (test/after-file.ts).
+    setupFiles: ['test/after-file.ts'],
   };
   // Browser tests (console/e2e) run on Debian's Chromium only. `npm test` (scripts/test.mjs) installs it with
   // fonts-noto-cjk when missing, or sets TALLY_TEST_SKIP_BROWSER=1 after saying why it could not; with CI=true

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import { type Config, testConfig } from '../server/src/config.js';
 import { connect, type Database$ } from '../server/src/db/connect.js';
 import { ManualClock } from '../server/src/platform/clock.js';
@@ -51,6 +50,18 @@ export interface TestTally extends Tally {
   op: { authorization: string };
 }
 
+/**
+ * What startTestTally opened for the file running now, closed after it by closeTestTallies (test/after-file.ts, a
+ * setup file, registers that for every file). Not an afterAll inside startTestTally: most files call it from a
+ * beforeAll, and vitest never runs a hook registered while tests run — each such file kept its pool's connections
+ * open and, on PostgreSQL, left its schema behind.
+ */
+const toClose: (() => Promise<void>)[] = [];
+
+export async function closeTestTallies(): Promise<void> {
+  for (const close of toClose.splice(0).reverse()) await close();
+}
+
 /** The whole app in-process on a fresh database, with a hand-moved clock; closed after the file. */
 export async function startTestTally(
   opts: { config?: Partial<Config>; poolSize?: number; catalog?: Catalog } = {},
@@ -59,9 +70,12 @@ export async function startTestTally(
   const config = testConfig({ provisionSeconds: 10, ...opts.config });
   const database = await freshDatabase(opts.poolSize);
   const tally = await createTally({ config, database, clock, catalog: opts.catalog });
-  afterAll(async () => {
-    await tally.close();
-    await database.close();
+  toClose.push(async () => {
+    try {
+      await tally.close();
+    } finally {
+      await database.close();
+    }
   });
   return { ...tally, clock, config, op: { authorization: `Bearer ${config.operatorToken}` } };
 }
