@@ -183,18 +183,25 @@ function codeOf(err: unknown): string {
 }
 
 /**
+ * The instant a batch is paid at, and its bill month: the latest of its payments' arrivals (never later than the
+ * deadline any of them was checked against).
+ */
+function batchInstant(deps: Deps, pays: BatchedPay[]): { now: Date; billMonth: string } {
+  const now = new Date(Math.max(...pays.map((p) => p.now.getTime())));
+  return { now, billMonth: monthOf(now, deps.config.billingTimeZone) };
+}
+
+/**
  * One batch in the caller's transaction. Every payment is decided in arrival order over the locked rows, as
  * if it ran alone at that point: an order already paid by an earlier payment of the batch is seen paid, and
- * each org's cash is what the earlier ones left. The batch is paid at one instant, the latest of its
- * payments' arrivals (never later than the deadline any of them was checked against).
+ * each org's cash is what the earlier ones left. The batch is paid at one instant (batchInstant).
  */
 async function runBatch(
   deps: Deps,
   tx: Parameters<typeof lockOrdersForBatch>[0],
   pays: BatchedPay[],
 ): Promise<BatchedPayResult[]> {
-  const now = new Date(Math.max(...pays.map((p) => p.now.getTime())));
-  const billMonth = monthOf(now, deps.config.billingTimeZone);
+  const { now, billMonth } = batchInstant(deps, pays);
   const keyOf = (orgId: string, orderId: string) => `${orgId}\u0000${orderId}`;
   const keys = new Map<string, { orgId: string; orderId: string }>();
   for (const p of pays) keys.set(keyOf(p.orgId, p.orderId), { orgId: p.orgId, orderId: p.orderId });
@@ -270,11 +277,10 @@ async function runBatch(
 /**
  * A batch whose payments are all of different orgs, in one statement (payEachOrgOnceStatement): each payment's
  * decision is the one it would get alone, as no other payment of the batch touches its order, cash or cluster.
- * The batch is paid at one instant, the latest of its payments' arrivals, as runBatch.
+ * The batch is paid at one instant (batchInstant), as runBatch.
  */
 async function payEachOrgOnce(deps: Deps, db: Queryable, pays: BatchedPay[]): Promise<BatchedPayResult[]> {
-  const now = new Date(Math.max(...pays.map((p) => p.now.getTime())));
-  const billMonth = monthOf(now, deps.config.billingTimeZone);
+  const { now, billMonth } = batchInstant(deps, pays);
   const done = await payEachOrgOnceStatement(db, {
     now,
     billMonth,

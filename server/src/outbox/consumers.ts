@@ -69,17 +69,21 @@ export function actsOn(consumer: Consumer, type: string, payload: Record<string,
   return typeof v === 'string' && i.values.includes(v);
 }
 
+type ProgressColumn = (typeof CONSUMERS)[Consumer];
+const CONSUMER_NAMES = Object.keys(CONSUMERS) as Consumer[];
+
+/** A value per consumer's progress column. */
+function perColumn<T>(value: (consumer: Consumer) => T): Record<ProgressColumn, T> {
+  return Object.fromEntries(CONSUMER_NAMES.map((c) => [CONSUMERS[c], value(c)])) as Record<ProgressColumn, T>;
+}
+
 /** The event's progress column of each consumer at birth: null to be consumed, or `now` (born done). */
 export function bornColumns(
   type: string,
   payload: Record<string, unknown>,
   now: Date,
-): Record<(typeof CONSUMERS)[Consumer], Date | null> {
-  return {
-    processed_at: actsOn('outbox', type, payload) ? null : now,
-    notified_at: actsOn('notifications', type, payload) ? null : now,
-    webhooked_at: actsOn('webhooks', type, payload) ? null : now,
-  };
+): Record<ProgressColumn, Date | null> {
+  return perColumn((c) => (actsOn(c, type, payload) ? null : now));
 }
 
 type SqlValue = Expression<unknown> | RawBuilder<unknown>;
@@ -92,8 +96,8 @@ export function bornColumnsSql(
   type: SqlValue,
   payload: SqlValue,
   now: Date,
-): Record<(typeof CONSUMERS)[Consumer], RawBuilder<unknown>> {
-  const born = (consumer: Consumer) => {
+): Record<ProgressColumn, RawBuilder<unknown>> {
+  return perColumn((consumer) => {
     const acts = Object.entries(INTERESTS[consumer]).map(([t, i]) =>
       i === true
         ? sql`${type} = ${sql.lit(t)}`
@@ -102,12 +106,7 @@ export function bornColumnsSql(
           )}))`,
     );
     return sql`case when ${sql.join(acts, sql` or `)} then null else ${now}::timestamptz end`;
-  };
-  return {
-    processed_at: born('outbox'),
-    notified_at: born('notifications'),
-    webhooked_at: born('webhooks'),
-  };
+  });
 }
 
 /** Marks events done for one consumer (its progress column), by their keys. */

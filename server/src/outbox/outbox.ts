@@ -23,7 +23,7 @@ export async function emit(tx: Tx, e: OutboxEvent): Promise<void> {
  * The columns every writer of an event sets, in this order: emitMany and emitSql alike. The last three are the
  * consumers' progress (consumers.ts), born set for a consumer that never acts on the event.
  */
-export const EVENT_COLUMNS = [
+const EVENT_COLUMNS = [
   'org_id',
   'type',
   'aggregate_id',
