@@ -317,6 +317,11 @@ export async function pickOption(page: Page, selectTestId: string, label: string
   }
 }
 
+/** The data-testid of the element that has the focus (null when none has one). */
+export function focusedTestId(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+}
+
 /** A link of the side menu. */
 export function nav(page: Page, label: string) {
   return page.locator('.tally-nav').getByRole('link', { name: label, exact: true });

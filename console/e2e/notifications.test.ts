@@ -8,6 +8,7 @@ import {
   createOrg,
   e2eFile,
   type Fixture,
+  focusedTestId,
   type Member,
   nav,
   screenshot,
@@ -177,10 +178,8 @@ describe('notifications at 1440×900 in zh-CN', () => {
     await screenshot(page(), 'webhook-secret');
     await page().getByTestId('webhook-secret-done').click();
     await page().locator('.ant-modal').waitFor({ state: 'detached' });
-    // focus is back on the button that opened the dialog
-    expect(await page().evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
-      'webhook-add',
-    );
+    // focus is back on the button that opened the dialog (moved there after the dialog's close)
+    await expect.poll(() => focusedTestId(page())).toBe('webhook-add');
 
     const hooks = await apiAs(f.admin, 'GET', `/v1/orgs/${f.org.id}/webhooks`);
     expect(hooks.items).toHaveLength(1);
@@ -268,9 +267,7 @@ describe('notifications at 1440×900 in zh-CN', () => {
     expect(await delivery.getByTestId('delivery-status').textContent()).toBe('成功');
     await page().keyboard.press('Escape');
     await page().locator('.ant-drawer-content-wrapper').waitFor({ state: 'hidden' });
-    expect(await page().evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(
-      'webhook-deliveries',
-    );
+    await expect.poll(() => focusedTestId(page())).toBe('webhook-deliveries');
 
     await row.getByTestId('webhook-rotate').click();
     expect(await page().locator('.ant-modal').textContent()).toContain('旧密钥立即失效');
