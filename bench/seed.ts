@@ -145,26 +145,22 @@ export async function cloneUnpaidOrders(
          where o.org_id = any($1) and o.id = any($2)`,
         params,
       );
+      // the copies and their search rows in one statement (the ids as the insert made them)
       await query(
         tx,
-        `insert into orders
-         select r.*
-         from orders o cross join generate_series(1, $4::int) k
-         cross join lateral jsonb_populate_record(null::orders, to_jsonb(o) || jsonb_build_object(
-           'id', $3 || k || ${tail('o.org_id', 'o.id')}, 'cluster_id', 'cl' || $3 || k || ${tail('o.org_id', 'o.cluster_id')})
-           || case when $5::timestamptz is null then '{}'::jsonb else jsonb_build_object(
-             'created_at', $5::timestamptz - interval '7 days', 'expires_at', ${due}) end) r
-         where o.org_id = any($1) and o.id = any($2)`,
+        `with o as (
+           insert into orders
+           select r.*
+           from orders o cross join generate_series(1, $4::int) k
+           cross join lateral jsonb_populate_record(null::orders, to_jsonb(o) || jsonb_build_object(
+             'id', $3 || k || ${tail('o.org_id', 'o.id')}, 'cluster_id', 'cl' || $3 || k || ${tail('o.org_id', 'o.cluster_id')})
+             || case when $5::timestamptz is null then '{}'::jsonb else jsonb_build_object(
+               'created_at', $5::timestamptz - interval '7 days', 'expires_at', ${due}) end) r
+           where o.org_id = any($1) and o.id = any($2)
+           returning org_id, id, cluster_name)
+         insert into order_search (org_id, order_id, grams)
+         select org_id, id, order_search_grams(org_id, cluster_name) from o`,
         params,
-      );
-      await query(
-        tx,
-        `insert into order_search (org_id, order_id, grams)
-         select o.org_id, s.id, order_search_grams(o.org_id, o.cluster_name)
-         from orders o cross join generate_series(1, $4::int) k
-         cross join lateral (select $3 || k || ${tail('o.org_id', 'o.id')} as id) s
-         where o.org_id = any($1) and o.id = any($2)`,
-        params.slice(0, 4),
       );
       await query(
         tx,

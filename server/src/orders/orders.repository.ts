@@ -56,15 +56,21 @@ export function orderColumnsSql(alias: string): RawBuilder<unknown> {
 }
 
 /** Inserts an order, and what its search matches (order_search, migration 0014: its id and cluster name). */
+/** The order and its search row (the org's pieces of the cluster name), in one statement. */
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
-  await tx.insertInto('orders').values(row).execute();
   await tx
+    .with('o', (db) => db.insertInto('orders').values(row).returning(['org_id', 'id', 'cluster_name']))
     .insertInto('order_search')
-    .values({
-      org_id: row.org_id,
-      order_id: row.id,
-      grams: sql<number[]>`order_search_grams(${row.org_id}, ${row.cluster_name})`,
-    })
+    .columns(['org_id', 'order_id', 'grams'])
+    .expression((eb) =>
+      eb
+        .selectFrom('o')
+        .select([
+          'o.org_id',
+          'o.id',
+          sql<number[]>`order_search_grams(o.org_id, o.cluster_name)`.as('grams'),
+        ]),
+    )
     .execute();
 }
 
