@@ -246,6 +246,24 @@ test.skipIf(unavailable !== undefined)(
     expect(payments.filter((p) => !paid.has(p.orderId)).map((p) => p.orderId)).toEqual([]);
     expect(await checkInvariants(check)).toEqual([]);
 
+    // The server hears the new primary's announcements too: a key revoked there (by SQL, as an operator would)
+    // is refused within seconds, though the server had kept its principal from the storm.
+    const revokedOrg = orgs[0]!;
+    expect(
+      (await call(base, 'GET', `/v1/orgs/${revokedOrg.id}/balance`, { auth: revokedOrg.admin.auth })).status,
+    ).toBe(200);
+    await check.query(`update api_keys set revoked_at = now() where user_id = $1`, [revokedOrg.admin.id]);
+    const revokedBy = Date.now() + 10_000;
+    let afterRevoke = 0;
+    while (Date.now() < revokedBy) {
+      afterRevoke = (
+        await call(base, 'GET', `/v1/orgs/${revokedOrg.id}/balance`, { auth: revokedOrg.admin.auth })
+      ).status;
+      if (afterRevoke === 401) break;
+      await sleep(50);
+    }
+    expect(afterRevoke, 'a key revoked on the new primary').toBe(401);
+
     const metrics = (await call(base, 'GET', '/metrics', { auth: OP })).text;
     const failovers = Number(/^tally_db_failovers_total (\d+)/m.exec(metrics)?.[1] ?? 0);
     const commandRetries = Number(

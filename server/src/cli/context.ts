@@ -6,7 +6,8 @@ import { type Catalog, defaultCatalog } from '../pricing/catalog.js';
 
 export interface CliContext {
   config: Config;
-  database: Database$;
+  /** the database and how to close it (the CLI listens on no channel) */
+  database: Pick<Database$, 'db' | 'engine' | 'close'>;
   catalog: Catalog;
   now: () => Date;
 }

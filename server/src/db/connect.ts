@@ -4,7 +4,13 @@ import { Kysely } from 'kysely';
 import pg from 'pg';
 import { parseInt8 } from '../platform/money.js';
 import { TallyPostgresDialect } from './dialect.js';
-import { addressOf, FailoverPool, parseDatabaseUrl } from './failover.js';
+import {
+  addressOf,
+  type ChannelListener,
+  FailoverPool,
+  parseDatabaseUrl,
+  type Subscription,
+} from './failover.js';
 import { preparedForm } from './prepared.js';
 import type { Database, Db } from './schema.js';
 
@@ -21,6 +27,8 @@ export interface Database$ {
   db: Db;
   engine: 'postgres' | 'pglite';
   close(): Promise<void>;
+  /** Listens on a channel for NOTIFY (PostgreSQL: over a connection of its own to the primary). */
+  listen(channel: string, listener: ChannelListener): Subscription;
   /** PGlite only: the data directory as a tarball, which `loadDataDir` restores (tests' migrated template). */
   dumpDataDir?: () => Promise<Blob>;
 }
@@ -74,7 +82,12 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     // biome-ignore lint/suspicious/noExplicitAny: a pg.Pool look-alike (connect, end) is what the dialect calls
     const db = new Kysely<Database>({ dialect: new TallyPostgresDialect({ pool: pool as any }) });
     failoverPools.set(db, pool);
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      engine: 'postgres',
+      listen: (channel, listener) => pool.listen(channel, listener),
+      close: () => db.destroy(),
+    };
   }
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir.startsWith('memory://');
@@ -96,6 +109,7 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     return {
       db,
       engine: 'pglite',
+      listen: (channel, listener) => listenOnPglite(pglite, channel, listener),
       dumpDataDir: () => pglite.dumpDataDir('none'),
       close: async () => {
         await db.destroy();
@@ -107,6 +121,35 @@ export async function connect(opts: ConnectOptions): Promise<Database$> {
     release();
     throw err;
   }
+}
+
+/**
+ * PGlite's own LISTEN (its one connection hears every NOTIFY committed in the process). Called when nothing
+ * else is running on the connection (at start): a LISTEN inside another caller's transaction would end with it.
+ */
+function listenOnPglite(
+  pglite: import('@electric-sql/pglite').PGlite,
+  channel: string,
+  listener: ChannelListener,
+): Subscription {
+  let closed = false;
+  const started = pglite
+    .listen(channel, (payload) => listener.message(payload))
+    .then(
+      (unlisten) => {
+        if (!closed) listener.listening();
+        return unlisten;
+      },
+      () => undefined,
+    );
+  return {
+    started: started.then(() => {}),
+    close: async () => {
+      closed = true;
+      const unlisten = await started;
+      if (!pglite.closed) await unlisten?.().catch(() => {});
+    },
+  };
 }
 
 /**

@@ -197,6 +197,21 @@ interface Primary {
 
 type QueryFn = (...args: unknown[]) => unknown;
 
+/** What a listener on a channel hears (FailoverPool.listen, and PGlite's own in db/connect.ts). */
+export interface ChannelListener {
+  /** listening, from now on (after `lost`: announcements in between were missed) */
+  listening(): void;
+  message(payload: string): void;
+  /** not listening until the next `listening` */
+  lost(): void;
+}
+
+export interface Subscription {
+  /** settled once the first attempt to listen is over (listening, or trying again later) */
+  started: Promise<void>;
+  close(): Promise<void>;
+}
+
 /** The arguments of a read already repeated once after a failover (it is not repeated again). */
 const REPEATED = new WeakSet<unknown[]>();
 
@@ -429,6 +444,82 @@ export class FailoverPool {
     };
     this.tracked.set(client, wrapped);
     return wrapped;
+  }
+
+  /**
+   * Listens on a channel over a connection of its own to the primary (NOTIFY is heard only on the node where
+   * it was committed). When that connection is lost, or the pool has moved to another node, the listener hears
+   * `lost`, and `listening` again once a new connection listens (announcements in between are missed: the
+   * caller starts over). Connecting again waits 250 ms, doubling up to 5 s.
+   */
+  listen(channel: string, listener: ChannelListener): Subscription {
+    let closed = false;
+    let client: pg.Client | undefined;
+    let on: HostPort | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let delay = 250;
+    const { max: _max, ...config } = this.o.poolConfig;
+    const lose = (c: pg.Client) => {
+      if (client !== c) return;
+      client = undefined;
+      listener.lost();
+      c.end().catch(() => {});
+      retry();
+    };
+    const retry = () => {
+      if (closed || this.ended) return;
+      clearTimeout(timer);
+      timer = setTimeout(start, delay);
+      delay = Math.min(delay * 2, 5_000);
+    };
+    const start = async () => {
+      if (closed || this.ended) return;
+      let c: pg.Client | undefined;
+      try {
+        const primary = this.primary ?? (await this.findPrimary(Date.now()));
+        c = new pg.Client({
+          ...config,
+          connectionString: this.o.url.urlFor(primary.host),
+          application_name: 'tally-listen',
+        });
+        const mine = c;
+        mine.on('error', () => lose(mine));
+        mine.on('end', () => lose(mine));
+        mine.on('notification', (m) => {
+          if (m.channel === channel) listener.message(m.payload ?? '');
+        });
+        await mine.connect();
+        await mine.query(`listen ${pg.escapeIdentifier(channel)}`);
+        if (closed) {
+          await mine.end();
+          return;
+        }
+        client = mine;
+        on = primary.host;
+        delay = 250;
+        listener.listening();
+      } catch {
+        c?.end().catch(() => {});
+        retry();
+      }
+    };
+    // The pool may find a new primary while this connection stays up on the old node: follow it.
+    const follow = setInterval(() => {
+      const now = this.primary?.host;
+      if (client && on && now && addressOf(now) !== addressOf(on)) lose(client);
+    }, 2_000);
+    follow.unref();
+    return {
+      started: start(),
+      close: async () => {
+        closed = true;
+        clearTimeout(timer);
+        clearInterval(follow);
+        const c = client;
+        client = undefined;
+        await c?.end().catch(() => {});
+      },
+    };
   }
 
   private async queryOnce(args: unknown[]): Promise<unknown> {

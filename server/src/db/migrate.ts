@@ -13,6 +13,7 @@ import * as m0011 from './migrations/0011_invoices.js';
 import * as m0012 from './migrations/0012_bill_lifecycle.js';
 import * as m0013 from './migrations/0013_sweep_writes.js';
 import * as m0014 from './migrations/0014_order_search.js';
+import * as m0015 from './migrations/0015_principal_changes.js';
 import type { Db } from './schema.js';
 
 /** Migrations are listed here, in order; one set for PGlite and PostgreSQL alike. */
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0012_bill_lifecycle': m0012,
   '0013_sweep_writes': m0013,
   '0014_order_search': m0014,
+  '0015_principal_changes': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

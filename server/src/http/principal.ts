@@ -2,8 +2,8 @@ import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 
 /** The caller's roles in one org: what authorization (access/policy.ts) decides from. */
 export interface OrgAccess {
-  orgRole: OrgRole;
-  projects: Map<string, ProjectRole>;
+  readonly orgRole: OrgRole;
+  readonly projects: ReadonlyMap<string, ProjectRole>;
 }
 
 /**
@@ -19,7 +19,7 @@ export type Principal =
       via: 'api_key' | 'session';
       /** A key acts in one org: `orgs` then holds that org alone. */
       apiKeyId?: string;
-      orgs: Map<string, OrgAccess>;
+      orgs: ReadonlyMap<string, OrgAccess>;
       csrfToken?: string;
     };
 

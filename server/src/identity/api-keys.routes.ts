@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CreateApiKeyBody, EmptyBody, ListQuery } from '../../../contract/api.js';
 import { defineRoute, Id } from '../http/route.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.service.js';
+import { principalCache } from './principal-cache.js';
 
 const OrgParams = z.object({ orgId: Id });
 const KeyParams = z.object({ orgId: Id, keyId: Id });
@@ -45,8 +46,10 @@ export const apiKeyRoutes = [
     auth: 'user',
     params: KeyParams,
     body: EmptyBody,
-    handler: async ({ principal, params, now }, tx) => ({
-      body: await revokeApiKey(tx, principal, params.orgId, params.keyId, now),
-    }),
+    handler: async ({ deps, principal, params, now }, tx) => {
+      // refused by this process from the next request on, before the database's announcement arrives
+      principalCache(deps).willChange(principal.id);
+      return { body: await revokeApiKey(tx, principal, params.orgId, params.keyId, now) };
+    },
   }),
 ];

@@ -9,6 +9,7 @@ import {
   loadOrgAccess,
   touchApiKey,
 } from './authentication.repository.js';
+import { principalCache } from './principal-cache.js';
 import { hashToken, safeEqual } from './secrets.js';
 
 export const SESSION_COOKIE = 'tally_session';
@@ -59,7 +60,8 @@ export async function authenticate(
   }
   if (token !== undefined) {
     const keyHash = hashToken(token);
-    const user = await findPrincipalByApiKeyHash(deps.db, keyHash);
+    // Kept by the process while nothing about the key, its user or their roles changes (principal-cache.ts).
+    const user = await principalCache(deps).get(keyHash, () => findPrincipalByApiKeyHash(deps.db, keyHash));
     if (!user) throw new AppError('UNAUTHENTICATED', 'unknown API key');
     if (user.key.revokedAt) throw new AppError('UNAUTHENTICATED', 'this API key was revoked');
     if (mode === 'operator') throw new AppError('FORBIDDEN', 'the internal API needs the operator token');
@@ -68,6 +70,8 @@ export async function authenticate(
     const last = user.key.lastUsedAt;
     if (!last || now.getTime() - last.getTime() >= KEY_USE_RECORD_INTERVAL_MS) {
       await touchApiKey(deps.db, keyHash, now, KEY_USE_RECORD_INTERVAL_MS);
+      // the kept principal says so too, or every request would write again until it is forgotten
+      user.key.lastUsedAt = now;
     }
     return {
       kind: 'user',

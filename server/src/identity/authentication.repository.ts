@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { OrgRole, ProjectRole } from '../../../contract/enums.js';
 import { PREPARED } from '../db/prepared.js';
 import type { Queryable } from '../db/schema.js';
 import type { OrgAccess } from '../http/principal.js';
@@ -25,7 +26,7 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
     .where('m.user_id', '=', userId)
     .modifyEnd(sql.raw(PREPARED))
     .execute();
-  const orgs = new Map<string, OrgAccess>();
+  const orgs = new Map<string, { orgRole: OrgRole; projects: Map<string, ProjectRole> }>();
   for (const r of rows) {
     let access = orgs.get(r.org_id);
     if (!access) {
@@ -37,6 +38,14 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
   return orgs;
 }
 
+/** The caller behind an API key (kept by identity/principal-cache.ts; only `key.lastUsedAt` moves once read). */
+export interface ApiKeyPrincipal {
+  id: string;
+  email: string;
+  key: { id: string; orgId: string; lastUsedAt: Date | null; revokedAt: Date | null };
+  orgs: ReadonlyMap<string, OrgAccess>;
+}
+
 /**
  * The caller behind an API key, with their role in the key's one org and their project roles there, in one
  * round trip (the hot path of every request). Undefined when no key has this hash.
@@ -44,15 +53,7 @@ export async function loadOrgAccess(db: Queryable, userId: string): Promise<Map<
 export async function findPrincipalByApiKeyHash(
   db: Queryable,
   keyHash: string,
-): Promise<
-  | {
-      id: string;
-      email: string;
-      key: { id: string; orgId: string; lastUsedAt: Date | null; revokedAt: Date | null };
-      orgs: Map<string, OrgAccess>;
-    }
-  | undefined
-> {
+): Promise<ApiKeyPrincipal | undefined> {
   const rows = await db
     .selectFrom('api_keys as k')
     .innerJoin('users as u', 'u.id', 'k.user_id')
@@ -78,8 +79,9 @@ export async function findPrincipalByApiKeyHash(
     .execute();
   const first = rows[0];
   if (!first) return undefined;
-  const access: OrgAccess = { orgRole: first.org_role, projects: new Map() };
-  for (const r of rows) if (r.project_id && r.role) access.projects.set(r.project_id, r.role);
+  const projects = new Map<string, ProjectRole>();
+  for (const r of rows) if (r.project_id && r.role) projects.set(r.project_id, r.role);
+  const access: OrgAccess = { orgRole: first.org_role, projects };
   return {
     id: first.id,
     email: first.email,
