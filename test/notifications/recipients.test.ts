@@ -146,4 +146,41 @@ describe('each event reaches exactly its recipients, once', () => {
       admin2: 1,
     });
   });
+
+  it('one run tells the events of several orgs at once: each reaches its own org’s people, mutes included', async () => {
+    // Three orgs, each with an order created by its project admin and a top-up, told by one batch of the job
+    // (whose audiences are read in one query for the whole batch).
+    const orgs = await Promise.all([createOrg(t), createOrg(t), createOrg(t)]);
+    const teams = await Promise.all(
+      orgs.map(async (o) => {
+        const r = await addRoleMembers(t, o, ['billingAdmin', 'orgMember', 'p1Admin']);
+        return { admin: o.admin, ...r };
+      }),
+    );
+    // the second org's admin mutes 订单创建 (not critical)
+    const muted = await api(t, 'PUT', '/v1/me/notification-settings', {
+      auth: teams[1]!.admin.auth,
+      body: { muted: ['order_created'] },
+    });
+    expect(muted.status).toBe(200);
+    const orders = [];
+    for (const [i, o] of orgs.entries()) {
+      orders.push((await buyCluster(t, o, teams[i]!.p1Admin)).order);
+      await topUp(t, o, 1_000 * (i + 1));
+    }
+    await runJobs(t, 1);
+    const nobody = { admin: 0, billingAdmin: 0, orgMember: 0, p1Admin: 0 };
+    for (const [i, team] of teams.entries()) {
+      expect(await countTold(t, team, about('order_created', orders[i]!.id)), `org ${i}`).toEqual({
+        ...nobody,
+        admin: i === 1 ? 0 : 1,
+        p1Admin: 1,
+      });
+      const topups = await countTold(t, team, (n) => n.category === 'topup_credited');
+      expect(topups, `org ${i}`).toEqual({ ...nobody, admin: 1, billingAdmin: 1 });
+      // and nothing of the other orgs' orders
+      for (const [j, other] of orders.entries())
+        if (j !== i) expect(await countTold(t, team, about('order_created', other.id))).toEqual(nobody);
+    }
+  });
 });

@@ -120,38 +120,43 @@ async function tellBatch(
     .modifyEnd(sql.raw(PREPARED))
     .execute();
   if (events.length === 0) return { events: 0, messages: 0 };
-  // What the batch's events read, read once: the orgs, the orders they name (one query), and each audience.
-  const orgs = new Map<string, OrgFacts | null>();
+  // What the batch's events read, read once: the orgs and the orders they name, then every audience of the
+  // batch's plans (one query each, however many orgs the batch spans).
+  const orgs = await orgFactsOf(tx, [...new Set(events.map((e) => e.org_id))]);
   const orders = await ordersNamed(tx, events);
-  const audiences = new Map<string, Promise<Recipient[]>>();
-  const out: Outgoing = { notifications: [], mails: [] };
+  const planned: { e: EventRow; plan: Plan; audience: number }[] = [];
+  const audiences = new Map<string, number>();
+  const asked: AudienceOf[] = [];
   for (const e of events) {
-    if (!orgs.has(e.org_id)) orgs.set(e.org_id, await orgFacts(tx, e.org_id));
     const org = orgs.get(e.org_id);
     const plan = org ? await planFor(tx, e, org, now, orders) : null;
     if (!plan) continue;
     const key = JSON.stringify([e.org_id, plan.audience, plan.facts.category]);
-    let users = audiences.get(key);
-    if (!users) {
-      users = recipients(tx, e.org_id, plan.audience, plan.facts.category);
-      audiences.set(key, users);
+    let audience = audiences.get(key);
+    if (audience === undefined) {
+      audience = asked.push({ orgId: e.org_id, audience: plan.audience, category: plan.facts.category }) - 1;
+      audiences.set(key, audience);
     }
-    addMessages(out, deps, e, plan, await users);
+    planned.push({ e, plan, audience });
   }
+  const users = await recipientsOf(tx, asked);
+  const out: Outgoing = { notifications: [], mails: [] };
+  for (const x of planned) addMessages(out, deps, x.e, x.plan, users[x.audience] ?? []);
   const messages = await writeMessages(tx, out);
   await markConsumed(tx, 'notifications', events, now);
   await clearJobFailures(tx, NOTIFICATIONS_JOB, [...new Set(events.map((e) => e.org_id))], TELL_KEY);
   return { events: events.length, messages };
 }
 
-async function orgFacts(tx: Tx, orgId: string): Promise<OrgFacts | null> {
-  const o = await tx
+/** The facts of the orgs a batch's events belong to, in one query. */
+async function orgFactsOf(tx: Tx, orgIds: string[]): Promise<Map<string, OrgFacts>> {
+  const rows = await tx
     .selectFrom('orgs')
-    .select(['name', 'time_zone', 'currency'])
-    .where('id', '=', orgId)
+    .select(['id', 'name', 'time_zone', 'currency'])
+    .where('id', '=', sql<string>`any(${orgIds}::text[])`)
     .modifyEnd(sql.raw(PREPARED))
-    .executeTakeFirst();
-  return o ? { orgName: o.name, timeZone: o.time_zone, currency: o.currency } : null;
+    .execute();
+  return new Map(rows.map((o) => [o.id, { orgName: o.name, timeZone: o.time_zone, currency: o.currency }]));
 }
 
 type Payload = Record<string, unknown>;
@@ -355,31 +360,41 @@ async function planFor(
   }
 }
 
-/** The recipients now, less those who muted the category (critical ones cannot be muted). */
-async function recipients(
-  tx: Tx,
-  orgId: string,
-  a: Audience,
-  category: NotificationCategory,
-): Promise<Recipient[]> {
-  const muteFilter = isCritical(category)
-    ? sql<boolean>`true`
-    : sql<boolean>`not exists (select 1 from notification_settings s
-        where s.user_id = u.id and s.muted @> jsonb_build_array(${category}::text))`;
-  const creator = a.creator ?? null;
-  const project = a.projectAdminsOf ?? null;
-  // From the org's memberships and project roles (their keys start with the org), not from every user.
-  const r = await sql<{ id: string; email: string; locale: MailLocale }>`
-    select u.id, u.email, u.locale from users u
-    where u.id in (
-        select m.user_id from memberships m where m.org_id = ${orgId}
-          and (m.org_role = any(${a.orgRoles}::text[]) or m.user_id = ${creator}::text)
+/** An audience of one org, for one category. */
+interface AudienceOf {
+  orgId: string;
+  audience: Audience;
+  category: NotificationCategory;
+}
+
+/**
+ * The recipients of each audience now, less those who muted its category (critical ones cannot be muted), in
+ * one query for the whole batch: from each org's memberships and project roles (their keys start with the
+ * org), not from every user. Answered in the order asked, each audience's users by id.
+ */
+async function recipientsOf(tx: Tx, asked: AudienceOf[]): Promise<Recipient[][]> {
+  if (asked.length === 0) return [];
+  const r = await sql<{ i: number; id: string; email: string; locale: MailLocale }>`
+    select a.i, u.id, u.email, u.locale
+    from unnest(${asked.map((_, i) => i)}::int[], ${asked.map((a) => a.orgId)}::text[],
+                ${asked.map((a) => a.audience.orgRoles.join(','))}::text[],
+                ${asked.map((a) => a.audience.creator ?? null)}::text[],
+                ${asked.map((a) => a.audience.projectAdminsOf ?? null)}::text[],
+                ${asked.map((a) => a.category)}::text[], ${asked.map((a) => isCritical(a.category))}::bool[])
+      as a(i, org_id, org_roles, creator, project, category, critical)
+    cross join lateral (
+        select m.user_id from memberships m where m.org_id = a.org_id
+          and (m.org_role = any(string_to_array(a.org_roles, ',')) or m.user_id = a.creator)
         union
-        select pr.user_id from project_roles pr where pr.org_id = ${orgId}
-          and pr.project_id = ${project}::text and pr.role = 'project_admin')
-      and ${muteFilter}
-    order by u.id ${sql.raw(PREPARED)}`.execute(tx);
-  return r.rows;
+        select pr.user_id from project_roles pr where pr.org_id = a.org_id
+          and pr.project_id = a.project and pr.role = 'project_admin') w
+    join users u on u.id = w.user_id
+    where a.critical or not exists (select 1 from notification_settings s
+        where s.user_id = u.id and s.muted @> jsonb_build_array(a.category))
+    order by a.i, u.id ${sql.raw(PREPARED)}`.execute(tx);
+  const out: Recipient[][] = asked.map(() => []);
+  for (const { i, ...u } of r.rows) out[i]!.push(u);
+  return out;
 }
 
 type Recipient = { id: string; email: string; locale: MailLocale };
