@@ -8,7 +8,7 @@ import { testConfig } from '../server/src/config.js';
 import { acceptedEncodings, serveConsoleFrom } from '../server/src/http/console.js';
 import { ManualClock } from '../server/src/platform/clock.js';
 import { createTally, type Tally } from '../server/src/server.js';
-import { ENGINE, freshDatabase } from './harness.js';
+import { closeAfterFile, ENGINE, freshDatabase } from './harness.js';
 
 /**
  * The console's static files: the pre-compressed copy the client accepts (br > gzip > identity) with its
@@ -34,7 +34,7 @@ async function serve(dir: string): Promise<Tally> {
     clock: new ManualClock('2026-11-02T08:00:00Z'),
     extend: serveConsoleFrom(dir),
   });
-  afterAll(async () => {
+  closeAfterFile(async () => {
     await tally.close();
     await database.close();
   });

@@ -58,6 +58,11 @@ export interface TestTally extends Tally {
  */
 const toClose: (() => Promise<void>)[] = [];
 
+/** Closes what a file opened itself (a database, a Tally) after the file, wherever it was opened from. */
+export function closeAfterFile(close: () => Promise<void>): void {
+  toClose.push(close);
+}
+
 export async function closeTestTallies(): Promise<void> {
   for (const close of toClose.splice(0).reverse()) await close();
 }
@@ -70,7 +75,7 @@ export async function startTestTally(
   const config = testConfig({ provisionSeconds: 10, ...opts.config });
   const database = await freshDatabase(opts.poolSize);
   const tally = await createTally({ config, database, clock, catalog: opts.catalog });
-  toClose.push(async () => {
+  closeAfterFile(async () => {
     try {
       await tally.close();
     } finally {

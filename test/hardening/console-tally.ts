@@ -1,9 +1,8 @@
-import { afterAll } from 'vitest';
 import { type Config, testConfig } from '../../server/src/config.js';
 import { serveConsole } from '../../server/src/http/console.js';
 import { ManualClock } from '../../server/src/platform/clock.js';
 import { createTally, type Tally } from '../../server/src/server.js';
-import { freshDatabase } from '../harness.js';
+import { closeAfterFile, freshDatabase } from '../harness.js';
 
 /**
  * A Tally with the console on a fresh database, built as the server builds it (not via startTestTally),
@@ -17,7 +16,7 @@ export async function startConsoleTally(overrides: Partial<Config>): Promise<Tal
     clock: new ManualClock('2026-11-02T08:00:00Z'),
     extend: serveConsole,
   });
-  afterAll(async () => {
+  closeAfterFile(async () => {
     await tally.close();
     await database.close();
   });

@@ -6,7 +6,7 @@ import { testConfig } from '../../server/src/config.js';
 import { ManualClock } from '../../server/src/platform/clock.js';
 import { createTally, type Tally } from '../../server/src/server.js';
 import { api, createOrg, type OrgFixture } from '../factories.js';
-import { freshDatabase, type TestTally } from '../harness.js';
+import { closeAfterFile, freshDatabase, type TestTally } from '../harness.js';
 
 /**
  * Malformed input is a 4xx in the error format of SPEC §7.1, never Fastify's own body nor a 5xx, and never an
@@ -35,7 +35,7 @@ beforeAll(async () => {
     clock: new ManualClock('2026-11-02T08:00:00Z'),
     log,
   });
-  afterAll(async () => {
+  closeAfterFile(async () => {
     await tally.close();
     await database.close();
   });

@@ -8,7 +8,7 @@ import { timeOutDue } from '../../server/src/orders/orders.repository.js';
 import { ManualClock } from '../../server/src/platform/clock.js';
 import { createTally, type Tally } from '../../server/src/server.js';
 import { api, buyCluster, createOrg, type OrgFixture, pay, topUp } from '../factories.js';
-import { freshDatabase, onPostgres, PG_URL, type TestTally } from '../harness.js';
+import { closeAfterFile, freshDatabase, onPostgres, PG_URL, type TestTally } from '../harness.js';
 import {
   attempts,
   cash,
@@ -52,7 +52,7 @@ beforeAll(async () => {
   }
   instances = [first, ...others];
   t = { ...first, clock, config, op: { authorization: `Bearer ${config.operatorToken}` } };
-  afterAll(async () => {
+  closeAfterFile(async () => {
     for (const i of instances) await i.close();
     for (const p of pools) await p.close();
     await database.close();
