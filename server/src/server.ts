@@ -7,7 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Deps } from './deps.js';
 import { buildApp, buildMetricsApp } from './http/app.js';
 import { authenticate } from './identity/authenticate.js';
-import { PRINCIPALS_CHANNEL, principalCache } from './identity/principal-cache.js';
+import { listenForPrincipalChanges } from './identity/principal-cache.js';
 import { JobRunner } from './jobs/runner.js';
 import { untoldLagSeconds } from './notifications/deliver-events.js';
 import { mailQueueCounts } from './notifications/send-mail.js';
@@ -124,12 +124,7 @@ export async function createTally(opts: StartOptions): Promise<Tally> {
   };
   // The principals behind API keys are kept while the database's announcements of their changes are heard.
   // At start, before anything else uses the connection (on PGlite the LISTEN runs on the one connection).
-  const principals = principalCache(deps);
-  const principalChanges = database.listen(PRINCIPALS_CHANNEL, {
-    listening: () => principals.listeningStarted(),
-    message: (userId) => principals.changed(userId),
-    lost: () => principals.listeningLost(),
-  });
+  const principalChanges = listenForPrincipalChanges(deps, database.listen);
   await principalChanges.started;
   jobs = new JobRunner(deps, refreshClock);
   const refreshGauges = cachedOrderGauges(deps);

@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PrincipalCache, principalCache } from '../../server/src/identity/principal-cache.js';
+import type { Deps } from '../../server/src/deps.js';
+import {
+  listenForPrincipalChanges,
+  PrincipalCache,
+  principalCache,
+} from '../../server/src/identity/principal-cache.js';
 import { addMember, api, createOrg, type Member, type OrgFixture } from '../factories.js';
 import { ENGINE, onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
 
@@ -133,6 +138,72 @@ describe(`the principals behind API keys are kept while nothing changes (${ENGIN
       await until(() => balanceOf(m), 401);
     },
   );
+});
+
+describe(`listening is proven by probes (${ENGINE})`, () => {
+  /** A cache of its own (caches are per deps), connected through `through` to the real channel. */
+  const connectThrough = (
+    pass: (payload: string) => boolean,
+  ): { deps: Deps; sub: ReturnType<typeof listenForPrincipalChanges> } => {
+    const deps = { ...t.deps } as Deps;
+    const sub = listenForPrincipalChanges(
+      deps,
+      (channel, l) =>
+        t.database.listen(channel, {
+          listening: () => l.listening(),
+          lost: () => l.lost(),
+          message: (payload) => {
+            if (pass(payload)) l.message(payload);
+          },
+        }),
+      100,
+    );
+    return { deps, sub };
+  };
+  const keeps = async (deps: Deps) => {
+    const c = principalCache(deps);
+    await c.get(`k-${Math.random()}`, async () => ({ id: 'u' }) as never);
+    return c.size > 0;
+  };
+
+  it('a channel that carries the probes: kept once the first probe is back', async () => {
+    const { deps, sub } = connectThrough(() => true);
+    try {
+      await expect.poll(() => principalCache(deps).isListening).toBe(true);
+      expect(await keeps(deps)).toBe(true);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('a channel that says it listens but carries nothing (a pooler in transaction mode): nothing is kept', async () => {
+    const { deps, sub } = connectThrough(() => false);
+    try {
+      await sub.started;
+      await new Promise((done) => setTimeout(done, 500));
+      expect(principalCache(deps).isListening).toBe(false);
+      expect(await keeps(deps)).toBe(false);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('a channel that goes silent: within two rounds nothing is kept, and kept again once probes come back', async () => {
+    let open = true;
+    const { deps, sub } = connectThrough(() => open);
+    try {
+      await expect.poll(() => principalCache(deps).isListening).toBe(true);
+      expect(await keeps(deps)).toBe(true);
+      open = false;
+      await expect.poll(() => principalCache(deps).isListening).toBe(false);
+      expect(principalCache(deps).size).toBe(0);
+      expect(await keeps(deps)).toBe(false);
+      open = true;
+      await expect.poll(() => principalCache(deps).isListening).toBe(true);
+    } finally {
+      await sub.close();
+    }
+  });
 });
 
 describe('PrincipalCache', () => {

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { ChannelListener, Subscription } from '../db/failover.js';
 import type { Deps } from '../deps.js';
 import type { ApiKeyPrincipal } from './authentication.repository.js';
 
@@ -6,6 +9,11 @@ export const PRINCIPAL_CACHE_MAX = 10_000;
 export const PRINCIPALS_CHANNEL = 'tally_principals';
 /** How long a change this process makes itself (willChange) keeps its user out of the cache. */
 export const CHANGE_HOLD_MS = 10_000;
+/**
+ * Every this often the channel is proven to carry announcements: a probe sent through the pool must come back
+ * on the listening connection before the next one is sent, or nothing is kept until one does.
+ */
+export const PROBE_EVERY_MS = 5_000;
 
 /**
  * The principals behind recently used API keys, kept by each process so that a request does not read its
@@ -87,6 +95,10 @@ export class PrincipalCache<T> {
     return this.entries.size;
   }
 
+  get isListening(): boolean {
+    return this.listening;
+  }
+
   private forget(userId: string): void {
     this.generation++;
     for (const [key, v] of this.entries) if (this.userOf(v) === userId) this.entries.delete(key);
@@ -119,4 +131,63 @@ export function principalCache(deps: Deps): PrincipalCache<ApiKeyPrincipal> {
     caches.set(deps, c);
   }
   return c;
+}
+
+/**
+ * Connects the process's cache to the database's announcements. Listening is not taken on trust: a probe
+ * (`NOTIFY tally_principals, 'probe:…'`, sent through the pool as any change would be) must arrive on the
+ * listening connection before anything is kept, and again every PROBE_EVERY_MS. A path that silently carries
+ * nothing — a pooler in transaction mode, a connection cut without a reset — is found within two rounds, and
+ * then nothing is kept until a probe arrives again.
+ */
+export function listenForPrincipalChanges(
+  deps: Deps,
+  listen: (channel: string, listener: ChannelListener) => Subscription,
+  probeEveryMs = PROBE_EVERY_MS,
+): Subscription {
+  const cache = principalCache(deps);
+  let connected = false;
+  let pending: string | undefined;
+  const probe = async () => {
+    if (!connected) return;
+    // the last probe did not come back within a round: announcements may be lost on the way
+    if (pending !== undefined) cache.listeningLost();
+    const token = `probe:${randomUUID()}`;
+    pending = token;
+    try {
+      await sql`select pg_notify(${PRINCIPALS_CHANNEL}, ${token})`.execute(deps.db);
+    } catch {
+      // the database is away: this probe will not come back, and the next round says so
+    }
+  };
+  const sub = listen(PRINCIPALS_CHANNEL, {
+    listening: () => {
+      connected = true;
+      pending = undefined;
+      void probe();
+    },
+    message: (payload) => {
+      if (!payload.startsWith('probe:')) {
+        cache.changed(payload);
+        return;
+      }
+      if (payload !== pending) return;
+      pending = undefined;
+      if (!cache.isListening) cache.listeningStarted();
+    },
+    lost: () => {
+      connected = false;
+      pending = undefined;
+      cache.listeningLost();
+    },
+  });
+  const rounds = setInterval(() => void probe(), probeEveryMs);
+  rounds.unref();
+  return {
+    started: sub.started,
+    close: async () => {
+      clearInterval(rounds);
+      await sub.close();
+    },
+  };
 }
