@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../server/src/config.js';
 import { ManualClock } from '../../server/src/platform/clock.js';
 import { createTally, type Tally } from '../../server/src/server.js';

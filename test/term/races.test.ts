@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runAutoRenew } from '../../server/src/clusters/auto-renew.js';
 import { sweepTermTimeline } from '../../server/src/clusters/term-sweeper.js';
 import { testConfig } from '../../server/src/config.js';
