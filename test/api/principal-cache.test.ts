@@ -1,14 +1,16 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../server/src/db/connect.js';
 import type { Deps } from '../../server/src/deps.js';
 import {
   listenForPrincipalChanges,
   PrincipalCache,
   principalCache,
 } from '../../server/src/identity/principal-cache.js';
+import { createTally } from '../../server/src/server.js';
 import { addMember, api, createOrg, type Member, type OrgFixture } from '../factories.js';
-import { ENGINE, onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
+import { closeAfterFile, ENGINE, onPostgres, PG_URL, startTestTally, type TestTally } from '../harness.js';
 
 let t: TestTally;
 let org: OrgFixture;
@@ -138,6 +140,36 @@ describe(`the principals behind API keys are kept while nothing changes (${ENGIN
       await until(() => balanceOf(m), 401);
     },
   );
+});
+
+describe.runIf(onPostgres)('two instances on one database', () => {
+  it('a key revoked through one instance is refused by the other, which had kept its caller', async () => {
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.deps.db)).rows[0]!.s;
+    const database = await connect({ databaseUrl: PG_URL, schema, poolSize: 2 });
+    const other = await createTally({ config: t.config, database, clock: t.clock });
+    closeAfterFile(async () => {
+      await other.close();
+      await database.close();
+    });
+    const viaOther = (m: Member) =>
+      other.app.inject({ method: 'GET', url: `/v1/orgs/${org.id}/balance`, headers: m.auth });
+    const m = await addMember(t, org.id, 'org_admin');
+    // the other instance keeps the caller (once the announcement of the member's creation is behind it)
+    await expect
+      .poll(async () => {
+        expect((await viaOther(m)).statusCode).toBe(200);
+        return principalCache(other.deps).size;
+      })
+      .toBeGreaterThan(0);
+    const keys = await api(t, 'GET', `/v1/orgs/${org.id}/api-keys`, { auth: m.auth });
+    const revoked = await api(t, 'POST', `/v1/orgs/${org.id}/api-keys/${keys.json.items[0].id}/revoke`, {
+      auth: m.auth,
+      body: {},
+    });
+    expect(revoked.status).toBe(200);
+    const ms = await until(async () => ({ status: (await viaOther(m)).statusCode }), 401);
+    expect(ms).toBeLessThan(3_000);
+  });
 });
 
 describe(`listening is proven by probes (${ENGINE})`, () => {
