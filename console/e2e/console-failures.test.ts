@@ -47,8 +47,11 @@ describe.each(SIZES)('failures at $name size', (size) => {
       expect((await page.getByTestId('retry').textContent())?.trim()).toBe(w.retry);
       await noSidewaysScroll(page, size, 'network error');
       await screenshot(page, `${size.name}-${locale}-network-error`);
-      // A retry while still offline keeps the message.
+      // A retry while still offline keeps the message (its request has failed before the server comes back: on
+      // a loaded machine the message still on screen is no sign that the retry's request was made).
+      const retried = page.waitForEvent('requestfailed', (r) => /\/v1\/orgs\/[^/]+\/clusters/.test(r.url()));
       await page.getByTestId('retry').click();
+      await retried;
       await page.getByTestId('error-state').waitFor();
       // The server is back: 重试 loads the page, in place.
       await page.unroute('**/v1/**');
