@@ -55,8 +55,10 @@ export function orderColumnsSql(alias: string): RawBuilder<unknown> {
   return sql.join(ORDER_COLUMNS.map((c) => sql.ref(`${alias}.${c}`)));
 }
 
-/** Inserts an order, and what its search matches (order_search, migration 0014: its id and cluster name). */
-/** The order and its search row (the org's pieces of the cluster name), in one statement. */
+/**
+ * Inserts an order and what its search matches (order_search, migration 0014: the org's pieces of the cluster
+ * name, the id as the key), in one statement.
+ */
 export async function insertOrder(tx: Tx, row: Insertable<OrdersTable>) {
   await tx
     .with('o', (db) => db.insertInto('orders').values(row).returning(['org_id', 'id', 'cluster_name']))
